@@ -1,0 +1,112 @@
+"""Signal filtering, position sizing and circuit breakers: ``configs/risk_config.json``."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from backtrader_engine.config.base import ConfigModel, Rule, RuleViolation
+
+
+def _rule_strategy_cap_within_overall_cap(cfg: RiskConfig) -> RuleViolation | None:
+    """A per-strategy cap above the overall cap could never be reached and hints at a typo."""
+    if cfg.max_signals_per_hour_per_strategy <= cfg.max_signals_per_hour:
+        return None
+    return RuleViolation(
+        "max_signals_per_hour_per_strategy", cfg.max_signals_per_hour_per_strategy,
+        f"must not exceed 'max_signals_per_hour' ({cfg.max_signals_per_hour})",
+        "lower it or raise the overall cap",
+    )
+
+
+def _rule_daily_loss_within_drawdown(cfg: RiskConfig) -> RuleViolation | None:
+    """The daily breaker is the finer guard; above the drawdown breaker it would never fire."""
+    if cfg.daily_loss_limit_pct <= cfg.max_drawdown_pct:
+        return None
+    return RuleViolation(
+        "daily_loss_limit_pct", cfg.daily_loss_limit_pct,
+        f"must not exceed 'max_drawdown_pct' ({cfg.max_drawdown_pct:g})",
+        "lower the daily loss limit or raise the drawdown limit",
+    )
+
+
+def _rule_trade_risk_within_daily_loss(cfg: RiskConfig) -> RuleViolation | None:
+    """One stopped-out trade should not by itself trip the daily circuit breaker."""
+    if cfg.risk_per_trade_pct <= cfg.daily_loss_limit_pct:
+        return None
+    return RuleViolation(
+        "risk_per_trade_pct", cfg.risk_per_trade_pct,
+        f"must not exceed 'daily_loss_limit_pct' ({cfg.daily_loss_limit_pct:g})",
+        "risk less per trade or raise the daily loss limit",
+    )
+
+
+RISK_RULES: tuple[Rule, ...] = (
+    _rule_strategy_cap_within_overall_cap,
+    _rule_daily_loss_within_drawdown,
+    _rule_trade_risk_within_daily_loss,
+)
+
+
+class RiskConfig(ConfigModel):
+    """Which signals are acted on, how large positions are, and when trading stops."""
+
+    rules: ClassVar[tuple[Rule, ...]] = RISK_RULES
+    default_filename: ClassVar[str] = "risk_config.json"
+
+    min_confidence: float = Field(
+        0.60, ge=0, le=1,
+        description="Signals whose strategy confidence (0-1) is below this are ignored.",
+    )
+    min_seconds_between_signals: float = Field(
+        30, ge=0,
+        description="Minimum seconds between two signals of the same strategy; later ones "
+                    "are dropped.",
+    )
+    max_signals_per_hour: int = Field(
+        15, ge=1,
+        description="Most signals acted on per rolling hour, across all strategies.",
+    )
+    max_signals_per_hour_per_strategy: int = Field(
+        3, ge=1,
+        description="Most signals acted on per rolling hour for any one strategy; at most "
+                    "'max_signals_per_hour'.",
+    )
+    volatility_filter_pct: float = Field(
+        5.0, gt=0, le=100,
+        description="Signals are skipped while recent volatility (percent range of the "
+                    "latest bars) exceeds this.",
+    )
+    risk_per_trade_pct: float = Field(
+        1.0, gt=0, le=10,
+        description="Percent of equity lost if a trade hits its stop; sets position size. "
+                    "At most 'daily_loss_limit_pct'.",
+    )
+    max_leverage: float = Field(
+        5.0, ge=1, le=100,
+        description="Highest leverage any position may use; caps the Bybit "
+                    "'default_leverage'.",
+    )
+    max_open_positions: int = Field(
+        3, ge=1,
+        description="Most positions open at once across all symbols and strategies.",
+    )
+    max_position_notional_usdt: float = Field(
+        20000.0, gt=0,
+        description="Largest notional (quantity x price, USDT) of a single position.",
+    )
+    daily_loss_limit_pct: float = Field(
+        3.0, gt=0, le=100,
+        description="Circuit breaker: stop opening positions for the rest of the UTC day once "
+                    "the day's loss reaches this percent of start-of-day equity.",
+    )
+    max_drawdown_pct: float = Field(
+        10.0, gt=0, le=100,
+        description="Circuit breaker: stop trading once equity falls this percent below its "
+                    "peak. At least 'daily_loss_limit_pct'.",
+    )
+    initial_cash: float = Field(
+        10000.0, gt=0,
+        description="Starting equity in USDT for backtests and paper trading.",
+    )
