@@ -1,0 +1,116 @@
+"""Command line: ``python -m backtrader_engine <command>`` (also installed as ``bte``).
+
+Each option is defined once and reused by the subcommands that need it; each subcommand is a thin
+``start_*`` function in :mod:`backtrader_engine.commands` over the library. Problems the user can
+fix print one line and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .errors import UserError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _add_config_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config-dir", type=Path, default=Path("configs"), metavar="DIR",
+                   help="folder with bybit_config.json, risk_config.json, ... (default: configs)")
+
+
+def _add_backtest_options(p: argparse.ArgumentParser, *, strategy_required: bool) -> None:
+    g = p.add_argument_group("strategy")
+    g.add_argument("--strategy", required=strategy_required, metavar="SPEC",
+                   help="built-in name (e.g. RSIEMAMomentum) or path/to/file.py:ClassName")
+    g.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a strategy parameter (repeatable)")
+    d = p.add_argument_group("data")
+    d.add_argument("--data", type=Path, metavar="PATH",
+                   help="candles: CSV, Parquet, Feather, Binance ZIP or a folder of them "
+                        "(default: the bundled BTC 1h candles)")
+    d.add_argument("--symbol", metavar="S", help="symbol label for reports (default: from file)")
+    d.add_argument("--timeframe", metavar="TF",
+                   help="bar size; a multiple of the data's resamples it (default: inferred)")
+    d.add_argument("--from", dest="start", metavar="DATE", help="first bar (inclusive)")
+    d.add_argument("--to", dest="end", metavar="DATE", help="last bar (inclusive)")
+    d.add_argument("--confirm-timeframes", default="", metavar="TF,TF",
+                   help="higher-timeframe feeds for self.datas[1:], e.g. 15m,1h,4h")
+    c = p.add_argument_group("perpetual-futures costs")
+    c.add_argument("--cash", type=float, default=10_000.0, help="starting USDT (default 10000)")
+    c.add_argument("--leverage", type=float, default=1.0, help="position leverage (default 1)")
+    c.add_argument("--taker-fee", type=float, metavar="F",
+                   help="taker fee fraction (default: bybit_config.json, 0.00055)")
+    c.add_argument("--maker-fee", type=float, metavar="F",
+                   help="maker fee fraction (default: bybit_config.json, 0.0002)")
+    c.add_argument("--slippage-bps", type=float, default=1.0, metavar="N",
+                   help="slippage of market/stop fills in basis points (default 1)")
+    c.add_argument("--funding", default="0.0001", metavar="PATH|RATE",
+                   help="funding-rate file or constant rate per 8h settlement "
+                        "(default 0.0001; 0 disables)")
+    c.add_argument("--maintenance-margin", type=float, default=0.005, metavar="RATE",
+                   help="maintenance margin rate for liquidation (default 0.005)")
+    o = p.add_argument_group("output")
+    o.add_argument("--out", type=Path, metavar="DIR", help="report folder")
+    o.add_argument("--no-plots", action="store_true", help="skip equity.png and trades.png")
+    _add_config_dir(p)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import commands
+
+    parser = argparse.ArgumentParser(
+        prog="bte", description="Backtest, optimise and paper-trade backtrader strategies on "
+                                "crypto perpetual futures.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("backtest", help="run one backtest and write its report")
+    _add_backtest_options(p, strategy_required=True)
+    p.set_defaults(handler=commands.start_backtest)
+
+    p = sub.add_parser("demo", help="backtest a built-in strategy on the bundled real candles")
+    _add_backtest_options(p, strategy_required=False)
+    p.set_defaults(handler=commands.start_demo)
+
+    p = sub.add_parser("strategies", help="list the built-in strategies and their parameters")
+    p.set_defaults(handler=commands.start_strategies)
+
+    p = sub.add_parser("config", help="validate or show the configuration")
+    csub = p.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    pc = csub.add_parser("check", help="validate every config file")
+    _add_config_dir(pc)
+    pc.add_argument("--require-secrets", action="store_true",
+                    help="also require the environment secrets that enabled features need")
+    pc.set_defaults(handler=commands.start_config_check)
+    ps = csub.add_parser("show", help="print the effective config, secrets masked")
+    _add_config_dir(ps)
+    ps.set_defaults(handler=commands.start_config_show)
+
+    p = sub.add_parser("data", help="inspect candle files")
+    dsub = p.add_subparsers(dest="data_command", required=True, metavar="ACTION")
+    pd_ = dsub.add_parser("check", help="print a data-quality report for a file or folder")
+    pd_.add_argument("path", type=Path)
+    pd_.add_argument("--timeframe", metavar="TF", help="expected bar size (default: inferred)")
+    pd_.set_defaults(handler=commands.start_data_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,15 @@
+"""Thin ``start_*`` functions behind each CLI subcommand; the logic lives in the library."""
+
+from .backtest import start_backtest, start_demo
+from .config import start_config_check, start_config_show
+from .data import start_data_check
+from .strategies import start_strategies
+
+__all__ = [
+    "start_backtest",
+    "start_config_check",
+    "start_config_show",
+    "start_data_check",
+    "start_demo",
+    "start_strategies",
+]

@@ -1,0 +1,68 @@
+"""``backtest`` and ``demo``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..config import load_bybit_config
+from ..engine.costs import DEFAULT_MAKER_FEE, DEFAULT_TAKER_FEE
+from ..engine.job import BacktestJob, parse_param_overrides, run_backtest_job
+from ..engine.report import format_summary
+
+DEMO_STRATEGY = "TrendFollowingADXEMAStrategy"
+DEMO_OUT = Path("runs/demo")
+
+
+def configured_fees(config_dir: Path) -> tuple[float, float]:
+    """(taker, maker) from ``bybit_config.json`` when the config folder has one."""
+    path = Path(config_dir) / "bybit_config.json"
+    if not path.is_file():
+        return DEFAULT_TAKER_FEE, DEFAULT_MAKER_FEE
+    fees = load_bybit_config(path).fees
+    return fees.taker, fees.maker
+
+
+def job_from_args(args: argparse.Namespace) -> BacktestJob:
+    return BacktestJob(
+        strategy=args.strategy,
+        data=args.data,
+        out=args.out,
+        symbol=args.symbol,
+        timeframe=args.timeframe,
+        start=args.start,
+        end=args.end,
+        cash=args.cash,
+        leverage=args.leverage,
+        taker_fee=args.taker_fee,
+        maker_fee=args.maker_fee,
+        slippage_bps=args.slippage_bps,
+        funding=args.funding,
+        maintenance_margin_rate=args.maintenance_margin,
+        params=parse_param_overrides(args.param),
+        confirm_timeframes=[t.strip() for t in args.confirm_timeframes.split(",") if t.strip()],
+        plots=not args.no_plots,
+    )
+
+
+def _run_and_print(job: BacktestJob, config_dir: Path) -> int:
+    result, paths = run_backtest_job(job, configured_fees(config_dir))
+    print(format_summary(result))
+    if paths is not None:
+        print()
+        print(f"report written to {paths.directory}/")
+        for path in paths.all():
+            if path.exists():
+                print(f"  {path}")
+    return 0
+
+
+def start_backtest(args: argparse.Namespace) -> int:
+    return _run_and_print(job_from_args(args), args.config_dir)
+
+
+def start_demo(args: argparse.Namespace) -> int:
+    args.strategy = args.strategy or DEMO_STRATEGY
+    args.out = args.out or DEMO_OUT
+    job = job_from_args(args)
+    return _run_and_print(job, args.config_dir)

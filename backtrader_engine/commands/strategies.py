@@ -1,0 +1,12 @@
+"""``strategies``."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..strategies import describe_strategies, format_strategy_table
+
+
+def start_strategies(args: argparse.Namespace) -> int:
+    print(format_strategy_table(describe_strategies()))
+    return 0

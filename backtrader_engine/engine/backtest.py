@@ -1,0 +1,110 @@
+"""Run one perpetual-futures backtest of a plain ``bt.Strategy`` on an OHLCV frame."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import backtrader as bt
+import numpy as np
+import pandas as pd
+
+from ..data import parse_timeframe, resample_ohlcv
+from .broker import PerpBroker
+from .builder import build_cerebro
+from .costs import CostModel
+from .dates import bt_num_to_datetimes
+from .feed import make_feed
+from .metrics import compute_metrics, drawdown_series
+from .trades import TradeLedger, trades_frame
+
+
+@dataclass
+class BacktestRequest:
+    """What to run: a strategy class and its params, the candles and the costs."""
+
+    strategy: type[bt.Strategy]
+    frame: pd.DataFrame
+    timeframe: str
+    params: Mapping[str, object] = field(default_factory=dict)
+    symbol: str = "BTCUSDT"
+    confirm_timeframes: Sequence[str] = ()
+    cash: float = 10_000.0
+    costs: CostModel = field(default_factory=CostModel)
+
+
+@dataclass
+class BacktestResult:
+    """Metrics, the per-bar equity frame and the trade ledger of one run."""
+
+    metrics: dict[str, object]
+    equity: pd.DataFrame
+    trades: pd.DataFrame
+    request: BacktestRequest
+    liquidations: list = field(default_factory=list)
+
+    @property
+    def final_value(self) -> float:
+        return float(self.metrics["final_value"])
+
+
+def confirmation_frames(
+    frame: pd.DataFrame, base_timeframe: str, timeframes: Sequence[str]
+) -> list[tuple[str, pd.DataFrame]]:
+    """Higher-timeframe frames for ``self.datas[1:]``, labelled so each bar shows when it closes."""
+    return [(tf, resample_ohlcv(frame, tf, label="last")) for tf in timeframes
+            if parse_timeframe(tf) != parse_timeframe(base_timeframe)]
+
+
+def make_broker(request: BacktestRequest) -> PerpBroker:
+    """A :class:`PerpBroker` configured with the request's cash and cost model."""
+    costs = request.costs
+    index = request.frame.index
+    broker = PerpBroker(funding=costs.funding_schedule(index[0], index[-1]))
+    broker.setcash(request.cash)
+    broker.addcommissioninfo(costs.commission_info())
+    if costs.slippage_bps:
+        # Market and stop fills slip against the trader, capped at the bar's range; resting
+        # limit orders fill at their price.
+        broker.set_slippage_perc(costs.slippage_bps / 10_000.0, slip_open=True,
+                                 slip_limit=False, slip_match=True, slip_out=False)
+    return broker
+
+
+def run_backtest(request: BacktestRequest) -> BacktestResult:
+    """Run *request* and compute its metrics; the frame must already be validated."""
+    feeds = [make_feed(request.frame, timeframe=request.timeframe, name=request.symbol)]
+    for tf, higher in confirmation_frames(request.frame, request.timeframe,
+                                          request.confirm_timeframes):
+        feeds.append(make_feed(higher, timeframe=tf, name=f"{request.symbol}-{tf}"))
+    broker = make_broker(request)
+    cerebro = build_cerebro(request.strategy, request.params, feeds, broker,
+                            analyzers=[TradeLedger])
+    strategy = cerebro.run()[0]
+    ledger = strategy.analyzers.tradeledger.get_analysis()
+    trades = trades_frame(ledger)
+    equity = equity_frame(broker, request.cash)
+    metrics = compute_metrics(
+        equity, trades,
+        initial_cash=request.cash,
+        bar=parse_timeframe(request.timeframe),
+        fees_paid=broker.fees_paid,
+        funding_paid=broker.funding_paid,
+        liquidations=len(broker.liquidations),
+    )
+    return BacktestResult(metrics, equity, trades, request, list(broker.liquidations))
+
+
+def equity_frame(broker: PerpBroker, initial_cash: float) -> pd.DataFrame:
+    """The broker's per-bar record as a frame: equity, cash, notional, drawdown_pct."""
+    index = bt_num_to_datetimes(broker.record_dt)
+    frame = pd.DataFrame(
+        {
+            "equity": np.asarray(broker.record_value, dtype=float),
+            "cash": np.asarray(broker.record_cash, dtype=float),
+            "notional": np.asarray(broker.record_notional, dtype=float),
+        },
+        index=index,
+    )
+    frame["drawdown_pct"] = drawdown_series(frame["equity"], initial_cash).to_numpy()
+    return frame

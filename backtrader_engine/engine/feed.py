@@ -1,0 +1,81 @@
+"""A backtrader data feed that reads whole numpy columns at once.
+
+The stock ``PandasData`` feed reads the frame cell by cell (``df.iloc[i, col]`` per field per
+bar), which costs about half of a simple backtest's time. This feed converts the frame to float64
+arrays once and, when Cerebro preloads, extends each line buffer with a whole column in one call.
+Without preloading (``exactbars`` or live-like runs) it still serves bars from the arrays one by
+one, so results never depend on the loading path.
+"""
+
+from __future__ import annotations
+
+from array import array
+
+import backtrader as bt
+import numpy as np
+import pandas as pd
+
+from ..data import timeframe_to_backtrader
+from .dates import datetimes_to_bt_num
+
+_OHLCV = ("open", "high", "low", "close", "volume")
+
+
+class NumpyFeed(bt.feeds.DataBase):
+    """Feed backtrader from an OHLCV DataFrame via numpy arrays.
+
+    Parameters
+    ----------
+    dataname : pandas.DataFrame
+        Columns ``open, high, low, close, volume`` and a naive-UTC ``DatetimeIndex``.
+    timeframe, compression : int
+        backtrader's timeframe description of the bars (set by :func:`make_feed`).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        frame = self.p.dataname
+        self._columns = {
+            "datetime": datetimes_to_bt_num(pd.DatetimeIndex(frame.index)),
+            "openinterest": np.zeros(len(frame), dtype=np.float64),
+        }
+        for name in _OHLCV:
+            self._columns[name] = np.ascontiguousarray(frame[name].to_numpy(dtype=np.float64))
+        self._cursor = 0
+
+    def start(self) -> None:
+        super().start()
+        self._cursor = 0
+
+    def preload(self) -> None:
+        # Whole-column transfer: one C-level copy per line instead of a Python call per bar.
+        for line_name in self.getlinealiases():
+            column = self._columns.get(line_name)
+            if column is None:
+                continue
+            buffer = getattr(self.lines, line_name)
+            buffer.array.extend(array("d", column.tobytes()))
+        self._cursor = len(self._columns["close"])
+        self._last()
+        self.home()
+
+    def _load(self) -> bool:
+        if self._cursor >= len(self._columns["close"]):
+            return False
+        i = self._cursor
+        self._cursor += 1
+        lines = self.lines
+        lines.datetime[0] = self._columns["datetime"][i]
+        lines.open[0] = self._columns["open"][i]
+        lines.high[0] = self._columns["high"][i]
+        lines.low[0] = self._columns["low"][i]
+        lines.close[0] = self._columns["close"][i]
+        lines.volume[0] = self._columns["volume"][i]
+        lines.openinterest[0] = 0.0
+        return True
+
+
+def make_feed(frame: pd.DataFrame, *, timeframe: str, name: str) -> NumpyFeed:
+    """Build a :class:`NumpyFeed` for *frame* whose bars have the given timeframe name."""
+    bt_timeframe, compression = timeframe_to_backtrader(timeframe)
+    return NumpyFeed(dataname=frame, timeframe=bt_timeframe, compression=compression, name=name)

@@ -1,0 +1,156 @@
+"""A backtest described the way users describe it: a strategy spec, a data path, flags.
+
+The CLI, the dashboard and the bot all go through :func:`prepare_backtest` and
+:func:`run_backtest_job`, so a spec, a param override or a date range means the same everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..data import (
+    default_dataset,
+    infer_timeframe,
+    load_ohlcv,
+    parse_funding_arg,
+    parse_timeframe,
+    resample_ohlcv,
+    validate_for_backtest,
+)
+from ..errors import DataError, UserError
+from ..strategies import apply_params, resolve_strategy
+from .backtest import BacktestRequest, BacktestResult, run_backtest
+from .costs import DEFAULT_FUNDING_RATE, CostModel
+from .report import ReportPaths, write_report
+
+
+@dataclass
+class BacktestJob:
+    """User-level inputs of one backtest (strings as typed on a command line are fine)."""
+
+    strategy: str
+    data: Path | None = None
+    out: Path | None = None
+    symbol: str | None = None
+    timeframe: str | None = None
+    start: str | None = None
+    end: str | None = None
+    cash: float = 10_000.0
+    leverage: float = 1.0
+    taker_fee: float | None = None
+    maker_fee: float | None = None
+    slippage_bps: float = 1.0
+    funding: str = str(DEFAULT_FUNDING_RATE)
+    maintenance_margin_rate: float = 0.005
+    params: Mapping[str, str] = field(default_factory=dict)
+    confirm_timeframes: Sequence[str] = ()
+    plots: bool = True
+
+
+def parse_param_overrides(items: Sequence[str]) -> dict[str, str]:
+    """``["lookback=20", "multiplier=2.5"]`` → ``{"lookback": "20", "multiplier": "2.5"}``."""
+    overrides: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UserError(f"--param {item!r}: expected name=value, e.g. --param lookback=20")
+        overrides[name.strip()] = value.strip()
+    return overrides
+
+
+def guess_symbol(path: Path) -> str:
+    """A symbol from a file name such as ``XRP_USDT_USDT-5m-futures.feather`` or ``BTCUSD-1h``."""
+    stem = path.name.split(".")[0]
+    head = stem.split("-")[0].upper()
+    parts = [p for p in head.split("_") if p]
+    if len(parts) >= 2:
+        return parts[0] + parts[1]
+    return head or "UNKNOWN"
+
+
+def _slice(frame: pd.DataFrame, start: str | None, end: str | None, path: Path) -> pd.DataFrame:
+    try:
+        lo = pd.Timestamp(start) if start else None
+        hi = pd.Timestamp(end) if end else None
+        if hi is not None and hi == hi.normalize() and len(end.strip()) <= 10:
+            # A bare date means the whole day: --to 2019-06-30 keeps that day's bars.
+            hi = hi + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
+    except ValueError as exc:
+        raise UserError(f"--from/--to: {exc}; expected a date such as 2022-09-05 or "
+                        f"'2022-09-05 12:00'") from None
+    sliced = frame.loc[lo:hi]
+    if sliced.empty:
+        raise DataError(f"{path}: no bars between {start or 'the start'} and {end or 'the end'}; "
+                        f"the file covers {frame.index[0]} to {frame.index[-1]}")
+    return sliced
+
+
+def _resolve_timeframe(frame: pd.DataFrame, requested: str | None, path: Path) -> tuple[
+        pd.DataFrame, str]:
+    inferred = infer_timeframe(frame)
+    if not requested:
+        return frame, inferred
+    if parse_timeframe(requested) == parse_timeframe(inferred):
+        return frame, requested
+    if parse_timeframe(requested) < parse_timeframe(inferred):
+        raise DataError(f"{path}: --timeframe {requested} is finer than the data's {inferred}; "
+                        f"use {inferred} or a multiple of it")
+    return resample_ohlcv(frame, requested, label="open"), requested
+
+
+def cost_model(job: BacktestJob, fees: tuple[float, float]) -> CostModel:
+    """The job's costs: explicit flags win over the configured exchange fees."""
+    taker, maker = fees
+    funding = parse_funding_arg(job.funding)
+    return CostModel(
+        taker_fee=taker if job.taker_fee is None else job.taker_fee,
+        maker_fee=maker if job.maker_fee is None else job.maker_fee,
+        slippage_bps=job.slippage_bps,
+        leverage=job.leverage,
+        maintenance_margin_rate=job.maintenance_margin_rate,
+        funding=funding,
+        funding_source=job.funding,
+    )
+
+
+def prepare_backtest(job: BacktestJob, fees: tuple[float, float]) -> tuple[BacktestRequest, Path]:
+    """Resolve the strategy and params, load and check the data, build the request."""
+    strategy = resolve_strategy(job.strategy)
+    params = apply_params(strategy, job.params)
+    path = Path(job.data) if job.data else default_dataset()
+    frame = load_ohlcv(path)
+    frame = _slice(frame, job.start, job.end, path)
+    frame, timeframe = _resolve_timeframe(frame, job.timeframe, path)
+    validate_for_backtest(frame, path)
+    for tf in job.confirm_timeframes:
+        if parse_timeframe(tf) <= parse_timeframe(timeframe):
+            raise UserError(f"--confirm-timeframes {tf}: must be longer than the base timeframe "
+                            f"{timeframe}, e.g. {timeframe} data with 15m,1h,4h confirmation")
+    if job.leverage <= 0:
+        raise UserError(f"--leverage {job.leverage}: must be positive (1 = no leverage)")
+    if job.cash <= 0:
+        raise UserError(f"--cash {job.cash}: must be positive")
+    request = BacktestRequest(
+        strategy=strategy,
+        frame=frame,
+        timeframe=timeframe,
+        params=params,
+        symbol=job.symbol or guess_symbol(path),
+        confirm_timeframes=tuple(job.confirm_timeframes),
+        cash=job.cash,
+        costs=cost_model(job, fees),
+    )
+    return request, path
+
+
+def run_backtest_job(job: BacktestJob, fees: tuple[float, float]) -> tuple[
+        BacktestResult, ReportPaths | None]:
+    """Prepare, run and (when ``job.out`` is set) write the report of one backtest."""
+    request, path = prepare_backtest(job, fees)
+    result = run_backtest(request)
+    paths = write_report(result, Path(job.out), path, plots=job.plots) if job.out else None
+    return result, paths

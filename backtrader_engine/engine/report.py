@@ -1,0 +1,176 @@
+"""Write a backtest's report files and print its summary table.
+
+``DIR/report.json`` holds the metrics and a reproducibility manifest (strategy source and data
+file hashes, effective params, costs, package versions, the command line); ``trades.csv`` and
+``equity.csv`` hold the raw series the metrics come from; ``equity.png`` and ``trades.png`` show
+them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import math
+import platform
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from .. import __version__
+from .backtest import BacktestResult
+from .plots import plot_equity, plot_trades
+
+_PACKAGES = ("backtrader", "numpy", "pandas", "pyarrow", "matplotlib", "pydantic", "ta")
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    """Where the report files were written."""
+
+    directory: Path
+    report: Path
+    trades: Path
+    equity: Path
+    equity_plot: Path
+    trades_plot: Path
+
+    def all(self) -> list[Path]:
+        return [self.report, self.trades, self.equity, self.equity_plot, self.trades_plot]
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def strategy_source_sha256(strategy: type) -> str | None:
+    """Hash of the file that defines *strategy* (None for classes without a source file)."""
+    try:
+        source = inspect.getsourcefile(strategy)
+    except TypeError:
+        return None
+    return sha256_file(Path(source)) if source and Path(source).exists() else None
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version(), "backtrader_engine": __version__}
+    for name in _PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def effective_params(result: BacktestResult) -> dict[str, object]:
+    """Every strategy param with the value the run used (defaults plus overrides)."""
+    params = dict(result.request.strategy.params._getitems())
+    params.update(result.request.params)
+    return {k: v for k, v in params.items() if _jsonable(v)}
+
+
+def _jsonable(value: object) -> bool:
+    return value is None or isinstance(value, (bool, int, float, str, list, tuple, dict))
+
+
+def build_manifest(result: BacktestResult, data_path: Path | None) -> dict[str, object]:
+    request = result.request
+    strategy = request.strategy
+    index = request.frame.index
+    return {
+        "strategy": f"{strategy.__module__}.{strategy.__qualname__}",
+        "strategy_source_sha256": strategy_source_sha256(strategy),
+        "params": effective_params(result),
+        "data_file": str(data_path) if data_path else None,
+        "data_sha256": sha256_file(data_path) if data_path and data_path.is_file() else None,
+        "symbol": request.symbol,
+        "timeframe": request.timeframe,
+        "confirm_timeframes": list(request.confirm_timeframes),
+        "date_range": [index[0].isoformat(), index[-1].isoformat()],
+        "bars": len(index),
+        "cash": request.cash,
+        "costs": request.costs.describe(),
+        "seed": None,  # a backtest has no randomness; studies record their sampler seed
+        "versions": package_versions(),
+        "command": sys.argv[:],
+    }
+
+
+def _clean(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def write_report(result: BacktestResult, out_dir: Path, data_path: Path | None = None,
+                 *, plots: bool = True) -> ReportPaths:
+    """Write report.json, trades.csv, equity.csv and (by default) the two plots into *out_dir*."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = ReportPaths(out_dir, out_dir / "report.json", out_dir / "trades.csv",
+                        out_dir / "equity.csv", out_dir / "equity.png", out_dir / "trades.png")
+    document = {"metrics": result.metrics, "manifest": build_manifest(result, data_path)}
+    paths.report.write_text(json.dumps(_clean(document), indent=2, default=str) + "\n")
+    result.trades.to_csv(paths.trades, index=False, float_format="%.10g")
+    result.equity.to_csv(paths.equity, index_label="datetime", float_format="%.10f")
+    if plots:
+        name = result.request.strategy.__name__
+        title = f"{name} on {result.request.symbol} {result.request.timeframe}"
+        plot_equity(result.equity, paths.equity_plot, title)
+        plot_trades(result.request.frame, result.trades, paths.trades_plot, title)
+    return paths
+
+
+_SUMMARY_ROWS = [
+    ("final_value", "Final value", "{:,.2f}"),
+    ("total_return_pct", "Total return %", "{:+.2f}"),
+    ("cagr_pct", "CAGR %", "{:+.2f}"),
+    ("max_drawdown_pct", "Max drawdown %", "{:.2f}"),
+    ("max_drawdown_duration", "Max DD duration", "{}"),
+    ("sharpe", "Sharpe (daily, ann.)", "{:.3f}"),
+    ("sortino", "Sortino", "{:.3f}"),
+    ("calmar", "Calmar", "{:.3f}"),
+    ("rmd", "Return / max DD", "{:.3f}"),
+    ("trades", "Closed trades", "{}"),
+    ("win_rate_pct", "Win rate %", "{:.1f}"),
+    ("profit_factor", "Profit factor", "{:.3f}"),
+    ("expectancy", "Expectancy (USDT)", "{:+.2f}"),
+    ("sqn", "SQN", "{:.2f}"),
+    ("exposure_pct", "Exposure %", "{:.1f}"),
+    ("fees_paid", "Fees paid", "{:,.2f}"),
+    ("funding_paid", "Funding paid", "{:,.2f}"),
+    ("liquidations", "Liquidations", "{}"),
+]
+
+
+def format_summary(result: BacktestResult) -> str:
+    """A two-column table of the headline metrics for the terminal."""
+    request = result.request
+    index = request.frame.index
+    header = (f"{request.strategy.__name__}  {request.symbol} {request.timeframe}  "
+              f"{index[0]:%Y-%m-%d %H:%M} -> {index[-1]:%Y-%m-%d %H:%M}  ({len(index)} bars)")
+    lines = [header, "-" * len(header)]
+    for key, label, fmt in _SUMMARY_ROWS:
+        value = result.metrics.get(key)
+        text = "n/a" if value is None else fmt.format(value)
+        lines.append(f"  {label:<22}{text:>18}")
+    return "\n".join(lines)
+
+
+def load_report(path: Path) -> dict[str, object]:
+    """Read a report.json back (for studies, the dashboard and tests)."""
+    return json.loads(Path(path).read_text())
+
+
+def read_trades(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, parse_dates=["entry_time", "exit_time"])

@@ -1,0 +1,66 @@
+"""Shared factories: real test data paths, synthetic candles, CLI runner."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+TESTDATA = Path(__file__).resolve().parent / "testdata"
+
+
+@pytest.fixture
+def testdata() -> Path:
+    """Folder of real candles (see tests/testdata/SOURCES.md)."""
+    return TESTDATA
+
+
+def synthetic_ohlcv(n: int = 2000, *, start: str = "2022-01-01", freq: str = "1min",
+                    seed: int = 7, drift: float = 0.0, vol: float = 0.002,
+                    price: float = 100.0) -> pd.DataFrame:
+    """A random-walk OHLCV frame in the package's canonical layout."""
+    rng = np.random.default_rng(seed)
+    close = price * np.exp(np.cumsum(rng.normal(drift, vol, n)))
+    open_ = np.r_[price, close[:-1]]
+    wick = np.abs(rng.normal(0.0, vol / 2, (2, n)))
+    high = np.maximum(open_, close) * (1 + wick[0])
+    low = np.minimum(open_, close) * (1 - wick[1])
+    index = pd.date_range(start, periods=n, freq=freq, name="datetime")
+    return pd.DataFrame({"open": open_, "high": high, "low": low, "close": close,
+                         "volume": rng.uniform(1.0, 10.0, n)}, index=index)
+
+
+@pytest.fixture
+def make_ohlcv() -> Callable[..., pd.DataFrame]:
+    return synthetic_ohlcv
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+def run_cli(*argv: str) -> CliResult:
+    """Run the CLI in-process and capture its exit code, stdout and stderr."""
+    from backtrader_engine.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(argv))
+        except SystemExit as exc:  # argparse usage errors
+            code = int(exc.code or 0)
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def cli() -> Callable[..., CliResult]:
+    return run_cli
