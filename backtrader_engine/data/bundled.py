@@ -1,0 +1,56 @@
+"""Datasets shipped inside the package, so examples and smoke tests run without downloads.
+
+See ``backtrader_engine/resources/data/SOURCES.md`` for provenance and the rebuild command.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from backtrader_engine.errors import DataError
+
+RESOURCE_DIR = Path(__file__).resolve().parent.parent / "resources" / "data"
+
+#: Dataset name -> file name in :data:`RESOURCE_DIR`.
+BUNDLED_FILES: dict[str, str] = {
+    "BTCUSD-1h-coinbase": "BTCUSD-1h-coinbase.parquet",
+    "XRPUSDT-5m-binance-perp": "XRPUSDT-5m-binance-perp.parquet",
+    "XRPUSDT-funding-8h": "XRPUSDT-funding-8h.parquet",
+}
+DEFAULT_DATASET = "BTCUSD-1h-coinbase"
+
+
+def _resolve(name: str) -> Path:
+    path = RESOURCE_DIR / BUNDLED_FILES[name]
+    if not path.is_file():
+        raise DataError(f"{path}: bundled dataset '{name}' is missing; reinstall backtrader-engine")
+    return path
+
+
+def default_dataset() -> Path:
+    """Path of the default dataset: Coinbase BTC-USD hourly candles, 2017-07 to 2019-10.
+
+    Returns
+    -------
+    pathlib.Path
+        A Parquet file readable with :func:`backtrader_engine.data.load_ohlcv`.
+
+    Raises
+    ------
+    DataError
+        If the package was installed without its data files.
+    """
+    return _resolve(DEFAULT_DATASET)
+
+
+def bundled_datasets() -> dict[str, Path]:
+    """All bundled datasets by name.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        ``BTCUSD-1h-coinbase`` (spot candles), ``XRPUSDT-5m-binance-perp`` (Binance USDT-M
+        perpetual candles) and ``XRPUSDT-funding-8h`` (its funding rates, for
+        :func:`backtrader_engine.data.load_funding`).
+    """
+    return {name: _resolve(name) for name in BUNDLED_FILES}
