@@ -42,6 +42,7 @@ def job_from_args(args: argparse.Namespace) -> BacktestJob:
         params=parse_param_overrides(args.param),
         confirm_timeframes=[t.strip() for t in args.confirm_timeframes.split(",") if t.strip()],
         plots=not args.no_plots,
+        command=getattr(args, "command_line", None),
     )
 
 

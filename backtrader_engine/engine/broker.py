@@ -192,6 +192,7 @@ class PerpBroker(bt.brokers.BackBroker):
         order.addcomminfo(self.getcommissioninfo(data))
         order.submit(self)
         order.accept(self)
+        self._ocoize(order, None)  # BackBroker's bookkeeping expects every order in a group
         self._execute(order, ago=0, price=price)
         self.liquidations.append(Liquidation(data.datetime[0], data._name, size, price))
 

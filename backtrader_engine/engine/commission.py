@@ -56,8 +56,8 @@ class PerpCommInfo(bt.CommInfoBase):
         super().__init__()
         if self.p.leverage <= 0:
             raise ValueError(f"leverage must be positive, got {self.p.leverage}")
-        # Set by the broker around each real fill; pseudo-executions (margin checks at order
-        # submission) are priced conservatively as taker fills.
+        # Set by the broker around each real fill; margin checks at order submission leave it
+        # off, so they are priced conservatively as taker fills.
         self.maker_fill = False
 
     @property
@@ -82,7 +82,8 @@ class PerpCommInfo(bt.CommInfoBase):
         return abs(position.size) * self.get_margin(position.price)
 
     def _getcommission(self, size: float, price: float, pseudoexec: bool) -> float:
-        rate = self.p.maker_commission if (self.maker_fill and not pseudoexec) else self.p.commission
+        # backtrader passes pseudoexec=True for real fills too, so the broker's flag decides.
+        rate = self.p.maker_commission if self.maker_fill else self.p.commission
         return abs(size) * price * self.p.mult * rate
 
     def liquidation_price(self, size: float, entry_price: float) -> float:

@@ -49,6 +49,7 @@ class BacktestJob:
     params: Mapping[str, str] = field(default_factory=dict)
     confirm_timeframes: Sequence[str] = ()
     plots: bool = True
+    command: Sequence[str] | None = None  # recorded in the manifest; default: sys.argv
 
 
 def parse_param_overrides(items: Sequence[str]) -> dict[str, str]:
@@ -152,5 +153,8 @@ def run_backtest_job(job: BacktestJob, fees: tuple[float, float]) -> tuple[
     """Prepare, run and (when ``job.out`` is set) write the report of one backtest."""
     request, path = prepare_backtest(job, fees)
     result = run_backtest(request)
-    paths = write_report(result, Path(job.out), path, plots=job.plots) if job.out else None
+    paths = None
+    if job.out:
+        command = list(job.command) if job.command is not None else None
+        paths = write_report(result, Path(job.out), path, plots=job.plots, command=command)
     return result, paths

@@ -80,7 +80,8 @@ def _jsonable(value: object) -> bool:
     return value is None or isinstance(value, (bool, int, float, str, list, tuple, dict))
 
 
-def build_manifest(result: BacktestResult, data_path: Path | None) -> dict[str, object]:
+def build_manifest(result: BacktestResult, data_path: Path | None,
+                   command: list[str] | None = None) -> dict[str, object]:
     request = result.request
     strategy = request.strategy
     index = request.frame.index
@@ -99,7 +100,7 @@ def build_manifest(result: BacktestResult, data_path: Path | None) -> dict[str, 
         "costs": request.costs.describe(),
         "seed": None,  # a backtest has no randomness; studies record their sampler seed
         "versions": package_versions(),
-        "command": sys.argv[:],
+        "command": list(command) if command is not None else sys.argv[:],
     }
 
 
@@ -114,12 +115,12 @@ def _clean(value: object) -> object:
 
 
 def write_report(result: BacktestResult, out_dir: Path, data_path: Path | None = None,
-                 *, plots: bool = True) -> ReportPaths:
+                 *, plots: bool = True, command: list[str] | None = None) -> ReportPaths:
     """Write report.json, trades.csv, equity.csv and (by default) the two plots into *out_dir*."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = ReportPaths(out_dir, out_dir / "report.json", out_dir / "trades.csv",
                         out_dir / "equity.csv", out_dir / "equity.png", out_dir / "trades.png")
-    document = {"metrics": result.metrics, "manifest": build_manifest(result, data_path)}
+    document = {"metrics": result.metrics, "manifest": build_manifest(result, data_path, command)}
     paths.report.write_text(json.dumps(_clean(document), indent=2, default=str) + "\n")
     result.trades.to_csv(paths.trades, index=False, float_format="%.10g")
     result.equity.to_csv(paths.equity, index_label="datetime", float_format="%.10f")
