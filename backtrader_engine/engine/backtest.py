@@ -83,7 +83,7 @@ def run_backtest(request: BacktestRequest) -> BacktestResult:
     strategy = cerebro.run()[0]
     ledger = strategy.analyzers.tradeledger.get_analysis()
     trades = trades_frame(ledger)
-    equity = equity_frame(broker, request.cash)
+    equity = equity_frame(broker, request.cash, request.frame["close"])
     metrics = compute_metrics(
         equity, trades,
         initial_cash=request.cash,
@@ -95,14 +95,20 @@ def run_backtest(request: BacktestRequest) -> BacktestResult:
     return BacktestResult(metrics, equity, trades, request, list(broker.liquidations))
 
 
-def equity_frame(broker: PerpBroker, initial_cash: float) -> pd.DataFrame:
+def equity_frame(broker: PerpBroker, initial_cash: float, close: pd.Series) -> pd.DataFrame:
     """The broker's per-bar record as a frame: equity, cash, notional, drawdown_pct."""
     index = bt_num_to_datetimes(broker.record_dt)
+    size = np.asarray(broker.record_size, dtype=float)
+    if len(close) == len(index):
+        prices = close.to_numpy(dtype=float)  # one record per base bar, the usual case
+    else:
+        prices = close.reindex(index, method="ffill").to_numpy(dtype=float)
     frame = pd.DataFrame(
         {
             "equity": np.asarray(broker.record_value, dtype=float),
             "cash": np.asarray(broker.record_cash, dtype=float),
-            "notional": np.asarray(broker.record_notional, dtype=float),
+            "position_size": size,
+            "notional": size * prices,
         },
         index=index,
     )

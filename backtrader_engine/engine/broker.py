@@ -5,8 +5,8 @@ Fills, slippage and order types are backtrader's own (``BackBroker``). On top of
 - prices each fill as maker or taker (:class:`~.commission.PerpCommInfo`),
 - settles funding at each funding time on the position held at that moment,
 - liquidates isolated positions whose bar range crosses their liquidation price,
-- records one row per bar (value, cash, position notional) so metrics are computed after the
-  run with numpy instead of by per-bar analyzers.
+- records one row per bar (value, cash, position size) so metrics are computed after the run
+  with numpy instead of by per-bar analyzers.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ class PerpBroker(bt.brokers.BackBroker):
     funding : FundingSchedule or None
         Funding settlements applied to every open position (None: no funding).
     record : bool
-        Record value, cash and position notional once per bar.
+        Record value, cash and absolute position size once per bar.
     """
 
     params = (
@@ -92,9 +92,10 @@ class PerpBroker(bt.brokers.BackBroker):
         self.record_dt: list[float] = []
         self.record_value: list[float] = []
         self.record_cash: list[float] = []
-        self.record_notional: list[float] = []
+        self.record_size: list[float] = []
+        self._range_lines: dict[object, tuple] = {}
         self._clock: _FundingClock | None = None
-        self._liq_cache: dict[object, tuple[float, float, float]] = {}
+        self._liq_cache: dict[object, tuple[float, float, float | None]] = {}
 
     def start(self) -> None:
         super().start()
@@ -102,6 +103,7 @@ class PerpBroker(bt.brokers.BackBroker):
         self._clock = _FundingClock(schedule) if schedule is not None and len(
             schedule.times) else None
         self._first_bar = True
+        self._clock_line = self.cerebro.datas[0].lines.datetime
 
     # -- fees ----------------------------------------------------------------------------------
     def _execute(self, order, ago=None, price=None, cash=None, position=None, dtcoc=None):
@@ -161,22 +163,30 @@ class PerpBroker(bt.brokers.BackBroker):
             size = position.size
             if not size:
                 continue
-            comminfo = self.getcommissioninfo(data)
-            if not isinstance(comminfo, PerpCommInfo):
+            price = self._liq_price(data, size, position.price)
+            if price is None:
                 continue
-            price = self._liq_price(data, comminfo, size, position.price)
-            if (size > 0 and data.low[0] <= price) or (size < 0 and data.high[0] >= price):
+            low_line, high_line = self._range_lines[data]
+            if (size > 0 and low_line[0] <= price) or (size < 0 and high_line[0] >= price):
                 self._liquidate(data, size, price)
                 liquidated = True
         if liquidated:
             self._get_value()
 
-    def _liq_price(self, data, comminfo: PerpCommInfo, size: float, entry: float) -> float:
+    def _liq_price(self, data, size: float, entry: float) -> float | None:
+        # Runs every bar for every open position: cache the price per (size, entry) and the
+        # bar-range lines per data, so the common case is two dict lookups.
         cached = self._liq_cache.get(data)
         if cached is not None and cached[0] == size and cached[1] == entry:
             return cached[2]
-        price = comminfo.liquidation_price(size, entry)
+        comminfo = self.getcommissioninfo(data)
+        price = (comminfo.liquidation_price(size, entry)
+                 if isinstance(comminfo, PerpCommInfo) else None)
+        if price is not None and size > 0 and price <= 0.0:
+            price = None  # a 1x long cannot be liquidated
         self._liq_cache[data] = (size, entry, price)
+        if data not in self._range_lines:
+            self._range_lines[data] = (data.lines.low, data.lines.high)
         return price
 
     def _liquidate(self, data, size: float, price: float) -> None:
@@ -197,14 +207,15 @@ class PerpBroker(bt.brokers.BackBroker):
         self.liquidations.append(Liquidation(data.datetime[0], data._name, size, price))
 
     def _record_bar(self) -> None:
-        notional = 0.0
-        for data, position in self.positions.items():
-            if position.size:
-                notional += abs(position.size) * data.close[0]
-        self.record_dt.append(self.cerebro.datas[0].datetime[0])
+        # One base bar per call. Only sizes are recorded here; notional is |size| x close,
+        # computed after the run in numpy (every feed of a backtest is the same instrument).
+        exposure = 0.0
+        for position in self.positions.values():
+            exposure += abs(position.size)
+        self.record_dt.append(self._clock_line[0])
         self.record_value.append(self._value)
         self.record_cash.append(self.cash)
-        self.record_notional.append(notional)
+        self.record_size.append(exposure)
 
     def pop_trade_funding(self, data) -> float:
         """Funding accrued on *data*'s position since the last call (per-trade attribution)."""
