@@ -32,7 +32,7 @@ class FundingSchedule:
         end: pd.Timestamp,
         interval_hours: float = 8.0,
     ) -> FundingSchedule:
-        """Settle *rate* at every multiple of *interval_hours* (UTC epoch aligned) in [start, end]."""
+        """Settle *rate* every *interval_hours* on the UTC clock, within [start, end]."""
         step = pd.Timedelta(hours=interval_hours)
         first = pd.Timestamp(start).ceil(step)
         times = pd.date_range(first, pd.Timestamp(end), freq=step) if first <= end else []
