@@ -16,7 +16,6 @@ from .costs import CostModel
 from .dates import bt_num_to_datetimes
 from .feed import make_feed
 from .metrics import compute_metrics, drawdown_series
-from .trades import TradeLedger, trades_frame
 
 
 @dataclass
@@ -78,11 +77,9 @@ def run_backtest(request: BacktestRequest) -> BacktestResult:
                                           request.confirm_timeframes):
         feeds.append(make_feed(higher, timeframe=tf, name=f"{request.symbol}-{tf}"))
     broker = make_broker(request)
-    cerebro = build_cerebro(request.strategy, request.params, feeds, broker,
-                            analyzers=[TradeLedger])
-    strategy = cerebro.run()[0]
-    ledger = strategy.analyzers.tradeledger.get_analysis()
-    trades = trades_frame(ledger)
+    cerebro = build_cerebro(request.strategy, request.params, feeds, broker)
+    cerebro.run()
+    trades = broker.trades_frame()
     equity = equity_frame(broker, request.cash, request.frame["close"])
     metrics = compute_metrics(
         equity, trades,

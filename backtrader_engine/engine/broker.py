@@ -11,7 +11,6 @@ Fills, slippage and order types are backtrader's own (``BackBroker``). On top of
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 import backtrader as bt
@@ -19,6 +18,7 @@ import numpy as np
 
 from .commission import PerpCommInfo
 from .funding import FundingSchedule, funding_payment
+from .trades import Fill, RoundTripLedger
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ class PerpBroker(bt.brokers.BackBroker):
         self.fees_paid = 0.0
         self.funding_paid = 0.0
         self.liquidations: list[Liquidation] = []
-        self.funding_by_data: dict[object, float] = defaultdict(float)
+        self.ledger = RoundTripLedger()
         self.record_dt: list[float] = []
         self.record_value: list[float] = []
         self.record_cash: list[float] = []
@@ -112,16 +112,25 @@ class PerpBroker(bt.brokers.BackBroker):
         real_fill = ago is not None and price is not None
         if is_perp and real_fill:
             comminfo.maker_fill = fills_as_maker(order, price)
-        comm_before = order.executed.comm
+        bits_before = len(order.executed.exbits)
         try:
             result = super()._execute(order, ago=ago, price=price, cash=cash,
                                       position=position, dtcoc=dtcoc)
         finally:
             if is_perp:
                 comminfo.maker_fill = False
-        if real_fill:
-            self.fees_paid += order.executed.comm - comm_before
+        if real_fill and len(order.executed.exbits) > bits_before:
+            self._record_fill(order, order.executed.exbits[-1])
         return result
+
+    def _record_fill(self, order: bt.Order, bit) -> None:
+        data = order.data
+        self.fees_paid += bit.closedcomm + bit.openedcomm
+        fill = Fill(dt=bit.dt, bar=len(data), price=bit.price, closed=bit.closed,
+                    opened=bit.opened, pnl=bit.pnl, closed_fee=bit.closedcomm,
+                    opened_fee=bit.openedcomm,
+                    liquidation=bool(order.info.get("liquidation", False)))
+        self.ledger.on_fill(data, data._name or "", fill)
 
     # -- the bar loop --------------------------------------------------------------------------
     def next(self) -> None:
@@ -151,7 +160,7 @@ class PerpBroker(bt.brokers.BackBroker):
                 payment = funding_payment(position.size, mark, rate)
                 self.cash -= payment
                 self.funding_paid += payment
-                self.funding_by_data[data] += payment
+                self.ledger.on_funding(data, payment)
 
     def _now(self) -> float | None:
         datas = self.cerebro.datas
@@ -217,6 +226,7 @@ class PerpBroker(bt.brokers.BackBroker):
         self.record_cash.append(self.cash)
         self.record_size.append(exposure)
 
-    def pop_trade_funding(self, data) -> float:
-        """Funding accrued on *data*'s position since the last call (per-trade attribution)."""
-        return self.funding_by_data.pop(data, 0.0)
+    def trades_frame(self):
+        """The round-trip ledger; positions still open are marked at their data's last close."""
+        marks = {data: (float(data.close[0]), len(data)) for data in self.ledger.open_trips()}
+        return self.ledger.frame(marks)

@@ -1,16 +1,21 @@
-"""Trade ledger: one row per round trip, recorded from backtrader's trade notifications.
+"""Round-trip trade ledger built from the broker's fills.
 
-Analyzers receive ``notify_trade`` only when a trade changes (open, resize, close), so this costs
-nothing per bar. Fees come from backtrader's trade commission; funding from the broker's
-per-position accrual; a trade closed by a forced liquidation is flagged.
+A round trip starts when a position leaves zero and ends when it returns to zero (a reversal
+closes one and opens the next in the same fill). Recording at the broker, fill by fill, costs
+nothing per bar (an analyzer would be called on every bar) and works the same for the backtest
+and the paper broker. Gross PnL and fees are backtrader's own per-fill figures; funding is
+attributed to the round trip open at each settlement.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field
 
-import backtrader as bt
+import numpy as np
 import pandas as pd
+
+from .dates import bt_num_to_datetimes
 
 TRADE_COLUMNS = [
     "trade_id", "symbol", "side", "status", "entry_time", "exit_time", "size", "entry_price",
@@ -20,129 +25,132 @@ TRADE_COLUMNS = [
 
 
 @dataclass
-class TradeRow:
-    """One round trip (``status`` is ``open`` for a position still held at the end)."""
+class RoundTrip:
+    """One position from flat to flat (``status`` ``open`` if still held at the end)."""
 
     trade_id: int
     symbol: str
     side: str
-    status: str
-    entry_time: pd.Timestamp
-    exit_time: pd.Timestamp | None
-    size: float
-    entry_price: float
-    exit_price: float
-    gross_pnl: float
-    fees: float
-    funding: float
-    net_pnl: float
-    return_pct: float
-    bars_held: int
-    liquidated: bool
+    entry_dt: float  # backtrader date number of the first fill
+    entry_bar: int
+    entry_qty: float = 0.0
+    entry_value: float = 0.0
+    closed_qty: float = 0.0
+    exit_value: float = 0.0
+    remaining: float = 0.0
+    peak: float = 0.0
+    gross_pnl: float = 0.0
+    fees: float = 0.0
+    funding: float = 0.0
+    exit_dt: float | None = None
+    exit_bar: int | None = None
+    liquidated: bool = False
+    status: str = "open"
+
+    @property
+    def entry_price(self) -> float:
+        return self.entry_value / self.entry_qty if self.entry_qty else 0.0
+
+    @property
+    def exit_price(self) -> float:
+        return self.exit_value / self.closed_qty if self.closed_qty else 0.0
 
 
-class _Open:
-    __slots__ = ("side", "peak", "closed_qty", "last_size", "funding")
+@dataclass
+class Fill:
+    """One execution as the broker reports it (sizes signed like the order)."""
 
-    def __init__(self, side: str) -> None:
-        self.side = side
-        self.peak = 0.0
-        self.closed_qty = 0.0
-        self.last_size = 0.0
-        self.funding = 0.0
-
-
-class TradeLedger(bt.Analyzer):
-    """Collects :class:`TradeRow` objects; ``get_analysis()`` returns the list."""
-
-    def start(self) -> None:
-        self.rows: list[TradeRow] = []
-        self._open: dict[int, _Open] = {}
-        self._trades: dict[int, bt.Trade] = {}
-        self._liquidated_datas: set[int] = set()
-
-    def notify_order(self, order: bt.Order) -> None:
-        # Order notifications reach analyzers before the trade update they cause.
-        if order.status == order.Completed and order.info.get("liquidation", False):
-            self._liquidated_datas.add(id(order.data))
-
-    def notify_trade(self, trade: bt.Trade) -> None:
-        state = self._open.get(trade.ref)
-        if state is None:
-            state = _Open("long" if trade.size > 0 else "short")
-            self._open[trade.ref] = state
-        size = abs(trade.size)
-        if size < state.last_size:
-            state.closed_qty += state.last_size - size
-        state.last_size = size
-        state.peak = max(state.peak, size)
-        self._trades[trade.ref] = trade
-        if trade.isclosed:
-            state.funding += self._pop_funding(trade.data)
-            self.rows.append(self._row(trade, state, closed=True))
-            del self._open[trade.ref]
-            del self._trades[trade.ref]
-
-    def stop(self) -> None:
-        # Positions still held at the end are reported marked at the last close, flagged open.
-        for ref, state in list(self._open.items()):
-            trade = self._trades[ref]
-            state.funding += self._pop_funding(trade.data)
-            self.rows.append(self._row(trade, state, closed=False))
-        self.rows.sort(key=lambda r: (r.entry_time, r.trade_id))
-
-    def get_analysis(self) -> list[TradeRow]:
-        return self.rows
-
-    def _pop_funding(self, data) -> float:
-        pop = getattr(self.strategy.broker, "pop_trade_funding", None)
-        return pop(data) if pop is not None else 0.0
-
-    def _row(self, trade: bt.Trade, state: _Open, *, closed: bool) -> TradeRow:
-        sign = 1.0 if state.side == "long" else -1.0
-        entry_price = float(trade.price)
-        if closed:
-            gross = float(trade.pnl)
-            qty = state.closed_qty or state.peak
-            exit_price = entry_price + gross / (sign * qty) if qty else entry_price
-            exit_time = pd.Timestamp(bt.num2date(trade.dtclose)).round("ms")
-            bars = int(trade.barlen)
-        else:
-            last = float(trade.data.close[0])
-            gross = float(trade.pnl) + trade.size * (last - entry_price)
-            exit_price = last
-            exit_time = None
-            bars = len(trade.data) - int(trade.baropen)
-        fees = float(trade.commission)
-        net = gross - fees - state.funding
-        notional = state.peak * entry_price
-        return TradeRow(
-            trade_id=int(trade.ref),
-            symbol=trade.data._name or "",
-            side=state.side,
-            status="closed" if closed else "open",
-            entry_time=pd.Timestamp(bt.num2date(trade.dtopen)).round("ms"),
-            exit_time=exit_time,
-            size=state.peak,
-            entry_price=entry_price,
-            exit_price=exit_price,
-            gross_pnl=gross,
-            fees=fees,
-            funding=state.funding,
-            net_pnl=net,
-            return_pct=100.0 * net / notional if notional else 0.0,
-            bars_held=bars,
-            liquidated=closed and self._take_liquidated(trade.data),
-        )
-
-    def _take_liquidated(self, data) -> bool:
-        key = id(data)
-        if key in self._liquidated_datas:
-            self._liquidated_datas.discard(key)
-            return True
-        return False
+    dt: float
+    bar: int
+    price: float
+    closed: float
+    opened: float
+    pnl: float
+    closed_fee: float
+    opened_fee: float
+    liquidation: bool = False
 
 
-def trades_frame(rows: list[TradeRow]) -> pd.DataFrame:
-    """The ledger as a DataFrame with :data:`TRADE_COLUMNS`."""
-    return pd.DataFrame([asdict(r) for r in rows], columns=TRADE_COLUMNS)
+@dataclass
+class RoundTripLedger:
+    """Turns fills into round trips, per instrument key."""
+
+    rows: list[RoundTrip] = field(default_factory=list)
+    _open: dict[Hashable, RoundTrip] = field(default_factory=dict)
+    _next_id: int = 1
+
+    def on_fill(self, key: Hashable, symbol: str, fill: Fill) -> None:
+        trip = self._open.get(key)
+        if fill.closed and trip is not None:
+            qty = abs(fill.closed)
+            trip.closed_qty += qty
+            trip.exit_value += qty * fill.price
+            trip.remaining -= qty
+            trip.gross_pnl += fill.pnl
+            trip.fees += fill.closed_fee
+            if trip.remaining <= 1e-12 * max(1.0, trip.peak):
+                trip.status = "closed"
+                trip.exit_dt, trip.exit_bar = fill.dt, fill.bar
+                trip.liquidated = fill.liquidation
+                del self._open[key]
+                trip = None
+        if fill.opened:
+            if trip is None:
+                trip = RoundTrip(self._next_id, symbol, "long" if fill.opened > 0 else "short",
+                                 fill.dt, fill.bar)
+                self._next_id += 1
+                self._open[key] = trip
+                self.rows.append(trip)
+            qty = abs(fill.opened)
+            trip.entry_qty += qty
+            trip.entry_value += qty * fill.price
+            trip.remaining += qty
+            trip.peak = max(trip.peak, trip.remaining)
+            trip.fees += fill.opened_fee
+
+    def on_funding(self, key: Hashable, payment: float) -> None:
+        trip = self._open.get(key)
+        if trip is not None:
+            trip.funding += payment
+
+    def open_trips(self) -> Mapping[Hashable, RoundTrip]:
+        return self._open
+
+    def frame(self, marks: Mapping[Hashable, tuple[float, int]] | None = None) -> pd.DataFrame:
+        """The ledger as a DataFrame with :data:`TRADE_COLUMNS`.
+
+        ``marks`` gives (last price, last bar) per key for round trips still open, which are
+        reported marked to that price.
+        """
+        marks = marks or {}
+        open_by_id = {trip.trade_id: key for key, trip in self._open.items()}
+        records = []
+        for trip in self.rows:
+            gross, exit_price, bars = trip.gross_pnl, trip.exit_price, None
+            if trip.status == "open":
+                price, last_bar = marks.get(open_by_id.get(trip.trade_id), (trip.entry_price,
+                                                                              trip.entry_bar))
+                sign = 1.0 if trip.side == "long" else -1.0
+                gross += sign * trip.remaining * (price - trip.entry_price)
+                exit_price, bars = price, last_bar - trip.entry_bar
+            else:
+                bars = trip.exit_bar - trip.entry_bar
+            net = gross - trip.fees - trip.funding
+            notional = trip.peak * trip.entry_price
+            records.append({
+                "trade_id": trip.trade_id, "symbol": trip.symbol, "side": trip.side,
+                "status": trip.status, "entry_time": trip.entry_dt, "exit_time": trip.exit_dt,
+                "size": trip.peak, "entry_price": trip.entry_price, "exit_price": exit_price,
+                "gross_pnl": gross, "fees": trip.fees, "funding": trip.funding, "net_pnl": net,
+                "return_pct": 100.0 * net / notional if notional else 0.0, "bars_held": bars,
+                "liquidated": trip.liquidated,
+            })
+        frame = pd.DataFrame.from_records(records, columns=TRADE_COLUMNS)
+        entries = frame["entry_time"].to_numpy(dtype=float)
+        exits = frame["exit_time"].to_numpy(dtype=float)  # None (still open) becomes NaN
+        closed = ~np.isnan(exits)
+        exit_times = np.full(len(frame), np.datetime64("NaT"), dtype="datetime64[ns]")
+        exit_times[closed] = bt_num_to_datetimes(exits[closed]).to_numpy()
+        frame["entry_time"] = bt_num_to_datetimes(entries).to_numpy()
+        frame["exit_time"] = exit_times
+        return frame
