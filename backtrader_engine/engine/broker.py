@@ -142,9 +142,7 @@ class PerpBroker(bt.brokers.BackBroker):
             self._record_bar()
 
     def _settle_funding(self) -> None:
-        now = self._now()
-        if now is None:
-            return
+        now = self._clock_line[0]
         if self._first_bar:
             self._clock.skip_to(now)
             self._first_bar = False
@@ -161,10 +159,6 @@ class PerpBroker(bt.brokers.BackBroker):
                 self.cash -= payment
                 self.funding_paid += payment
                 self.ledger.on_funding(data, payment)
-
-    def _now(self) -> float | None:
-        datas = self.cerebro.datas
-        return datas[0].datetime[0] if datas else None
 
     def _check_liquidations(self) -> None:
         liquidated = False
