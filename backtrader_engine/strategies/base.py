@@ -43,6 +43,20 @@ def safe_div(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator > 0.0 else 0.0
 
 
+# Search-space entries for the shared risk parameters, so the built-ins vary them the same way.
+RISK_SPACE: dict[str, dict[str, object]] = {
+    "atr_period": {"type": "int", "low": 7, "high": 28},
+    "stop_atr_mult": {"type": "float", "low": 1.0, "high": 4.0, "step": 0.25},
+    "take_profit_atr_mult": {"type": "float", "low": 0.0, "high": 8.0, "step": 0.5},
+    "use_confirmation": {"type": "categorical", "choices": [True, False]},
+}
+
+
+def risk_space(*names: str) -> dict[str, dict[str, object]]:
+    """Copies of the :data:`RISK_SPACE` entries for *names* (all of them when none are given)."""
+    return {name: dict(RISK_SPACE[name]) for name in (names or RISK_SPACE)}
+
+
 class RiskManagedStrategy(bt.Strategy):
     """Base class: risk-based sizing, protective stop/take-profit, optional confirmation.
 

@@ -9,6 +9,7 @@ from backtrader_engine.strategies.base import (
     RiskManagedStrategy,
     check_param,
     clip01,
+    risk_space,
     safe_div,
 )
 
@@ -56,10 +57,7 @@ class BollingerReversionStrategy(RiskManagedStrategy):
         "bb_dev": {"type": "float", "low": 1.5, "high": 3.0, "step": 0.1},
         "require_reentry": {"type": "categorical", "choices": [True, False]},
         "exit_band": {"type": "categorical", "choices": list(_EXIT_BANDS)},
-        "atr_period": {"type": "int", "low": 7, "high": 28},
-        "stop_atr_mult": {"type": "float", "low": 1.0, "high": 4.0, "step": 0.25},
-        "take_profit_atr_mult": {"type": "float", "low": 0.0, "high": 8.0, "step": 0.5},
-        "use_confirmation": {"type": "categorical", "choices": [True, False]},
+        **risk_space(),
     }
 
     def __init__(self) -> None:
@@ -87,13 +85,7 @@ class BollingerReversionStrategy(RiskManagedStrategy):
             self.short_setup = above
 
     def entry_signal(self) -> tuple[int, float] | None:
-        """Long after a close below the lower band, short after one above the upper band.
-
-        Returns
-        -------
-        tuple[int, float] or None
-            ``(direction, confidence)`` or ``None``.
-        """
+        """Long after a close below the lower band, short after one above the upper band."""
         # With require_reentry the excursion happened on the previous bar.
         ago = -1 if self.p.require_reentry else 0
         if self.long_setup[0]:
@@ -109,18 +101,7 @@ class BollingerReversionStrategy(RiskManagedStrategy):
         return clip01(safe_div(depth, stdev))
 
     def exit_signal(self, direction: int) -> bool:
-        """Exit when the close reaches the target band (``exit_band``).
-
-        Parameters
-        ----------
-        direction : int
-            ``+1`` long, ``-1`` short.
-
-        Returns
-        -------
-        bool
-            ``True`` to close the position.
-        """
+        """Exit when the close reaches the target band (``exit_band``)."""
         if direction > 0:
             return self.data.close[0] >= self._long_target[0]
         return self.data.close[0] <= self._short_target[0]

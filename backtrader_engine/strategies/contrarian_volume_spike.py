@@ -8,6 +8,7 @@ from backtrader_engine.strategies.base import (
     RiskManagedStrategy,
     check_param,
     clip01,
+    risk_space,
     safe_div,
 )
 
@@ -58,10 +59,7 @@ class ContrarianVolumeSpikeStrategy(RiskManagedStrategy):
         "volume_multiplier": {"type": "float", "low": 1.2, "high": 4.0, "step": 0.1},
         "min_body_atr": {"type": "float", "low": 0.5, "high": 3.0, "step": 0.1},
         "max_hold_bars": {"type": "int", "low": 4, "high": 96, "step": 4},
-        "atr_period": {"type": "int", "low": 7, "high": 28},
-        "stop_atr_mult": {"type": "float", "low": 1.0, "high": 4.0, "step": 0.25},
-        "take_profit_atr_mult": {"type": "float", "low": 0.0, "high": 8.0, "step": 0.5},
-        "use_confirmation": {"type": "categorical", "choices": [True, False]},
+        **risk_space(),
     }
 
     def __init__(self) -> None:
@@ -80,13 +78,7 @@ class ContrarianVolumeSpikeStrategy(RiskManagedStrategy):
         self.spike = data.volume >= self.avg_volume * p.volume_multiplier
 
     def entry_signal(self) -> tuple[int, float] | None:
-        """Long after a high-volume drop, short after a high-volume rally.
-
-        Returns
-        -------
-        tuple[int, float] or None
-            ``(direction, confidence)`` or ``None``.
-        """
+        """Long after a high-volume drop, short after a high-volume rally."""
         if not self.spike[0]:
             return None
         body_atr = safe_div(self.body[0], self.atr[0])
@@ -106,18 +98,7 @@ class ContrarianVolumeSpikeStrategy(RiskManagedStrategy):
         return direction, confidence
 
     def exit_signal(self, direction: int) -> bool:
-        """Exit at the moving-average target or after ``max_hold_bars`` bars.
-
-        Parameters
-        ----------
-        direction : int
-            ``+1`` long, ``-1`` short.
-
-        Returns
-        -------
-        bool
-            ``True`` to close the position.
-        """
+        """Exit at the moving-average target or after ``max_hold_bars`` bars."""
         if self.bars_in_trade >= self.p.max_hold_bars:
             return True
         if direction > 0:

@@ -8,6 +8,7 @@ from backtrader_engine.strategies.base import (
     RiskManagedStrategy,
     check_param,
     clip01,
+    risk_space,
     safe_div,
 )
 
@@ -57,10 +58,7 @@ class EMABreakoutConservativeStrategy(RiskManagedStrategy):
         "long_ema": {"type": "int", "low": 25, "high": 100, "step": 5},
         "breakout_lookback": {"type": "int", "low": 10, "high": 60, "step": 2},
         "min_spread_atr": {"type": "float", "low": 0.0, "high": 1.0, "step": 0.05},
-        "atr_period": {"type": "int", "low": 7, "high": 28},
-        "stop_atr_mult": {"type": "float", "low": 1.0, "high": 4.0, "step": 0.25},
-        "take_profit_atr_mult": {"type": "float", "low": 0.0, "high": 8.0, "step": 0.5},
-        "use_confirmation": {"type": "categorical", "choices": [True, False]},
+        **risk_space(),
     }
 
     def __init__(self) -> None:
@@ -89,13 +87,7 @@ class EMABreakoutConservativeStrategy(RiskManagedStrategy):
         )
 
     def entry_signal(self) -> tuple[int, float] | None:
-        """Long/short when trend, position versus the fast EMA and breakout all agree.
-
-        Returns
-        -------
-        tuple[int, float] or None
-            ``(direction, confidence)`` or ``None``.
-        """
+        """Long/short when trend, position versus the fast EMA and breakout all agree."""
         if self.long_setup[0]:
             spread = self.fast[0] - self.slow[0]
             return 1, self._confidence(spread, self.data.close[0] - self.prior_high[0])
@@ -110,18 +102,7 @@ class EMABreakoutConservativeStrategy(RiskManagedStrategy):
         return 0.5 * spread_part + 0.5 * clip01(safe_div(breakout, atr))
 
     def exit_signal(self, direction: int) -> bool:
-        """Exit when the close is on the wrong side of the long EMA.
-
-        Parameters
-        ----------
-        direction : int
-            ``+1`` long, ``-1`` short.
-
-        Returns
-        -------
-        bool
-            ``True`` to close the position.
-        """
+        """Exit when the close is on the wrong side of the long EMA."""
         if direction > 0:
             return self.data.close[0] < self.slow[0]
         return self.data.close[0] > self.slow[0]

@@ -8,6 +8,7 @@ from backtrader_engine.strategies.base import (
     RiskManagedStrategy,
     check_param,
     clip01,
+    risk_space,
     safe_div,
 )
 
@@ -60,10 +61,7 @@ class RSIEMAMomentumStrategy(RiskManagedStrategy):
         "rsi_long": {"type": "float", "low": 51.0, "high": 70.0, "step": 1.0},
         "rsi_short": {"type": "float", "low": 30.0, "high": 49.0, "step": 1.0},
         "slope_bars": {"type": "int", "low": 1, "high": 10},
-        "atr_period": {"type": "int", "low": 7, "high": 28},
-        "stop_atr_mult": {"type": "float", "low": 1.0, "high": 4.0, "step": 0.25},
-        "take_profit_atr_mult": {"type": "float", "low": 0.0, "high": 8.0, "step": 0.5},
-        "use_confirmation": {"type": "categorical", "choices": [True, False]},
+        **risk_space(),
     }
 
     def __init__(self) -> None:
@@ -86,13 +84,7 @@ class RSIEMAMomentumStrategy(RiskManagedStrategy):
         self.ema_falling = self.ema < self.ema(-p.slope_bars)
 
     def entry_signal(self) -> tuple[int, float] | None:
-        """Long on an RSI up-cross above a rising EMA, short on a down-cross below a falling one.
-
-        Returns
-        -------
-        tuple[int, float] or None
-            ``(direction, confidence)`` or ``None``.
-        """
+        """Long on an RSI up-cross above a rising EMA, short on a down-cross below a falling one."""
         close, ema = self.data.close[0], self.ema[0]
         if self.rsi_up[0] and close > ema and self.ema_rising[0]:
             rsi_part = (self.rsi[0] - self.p.rsi_long) / _RSI_FULL_SPAN
@@ -106,18 +98,7 @@ class RSIEMAMomentumStrategy(RiskManagedStrategy):
         return 0.5 * clip01(rsi_part) + 0.5 * clip01(safe_div(distance, self.atr[0]))
 
     def exit_signal(self, direction: int) -> bool:
-        """Exit when the close is on the wrong side of the EMA.
-
-        Parameters
-        ----------
-        direction : int
-            ``+1`` long, ``-1`` short.
-
-        Returns
-        -------
-        bool
-            ``True`` to close the position.
-        """
+        """Exit when the close is on the wrong side of the EMA."""
         # A state test rather than a cross: a cross that happened while an order was in
         # flight would otherwise be missed.
         if direction > 0:

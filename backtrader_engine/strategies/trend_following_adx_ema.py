@@ -78,13 +78,7 @@ class TrendFollowingADXEMAStrategy(RiskManagedStrategy):
         )
 
     def entry_signal(self) -> tuple[int, float] | None:
-        """Long/short on the bar the trend condition switches on.
-
-        Returns
-        -------
-        tuple[int, float] or None
-            ``(direction, confidence)`` or ``None``.
-        """
+        """Long/short on the bar the trend condition switches on."""
         if self.long_state[0] and not self.long_state[-1]:
             return 1, self._confidence()
         if self.short_state[0] and not self.short_state[-1]:
@@ -97,18 +91,7 @@ class TrendFollowingADXEMAStrategy(RiskManagedStrategy):
         return 0.5 * adx_part + 0.5 * di_part
 
     def exit_signal(self, direction: int) -> bool:
-        """Exit when the fast EMA is on the wrong side of the trend EMA.
-
-        Parameters
-        ----------
-        direction : int
-            ``+1`` long, ``-1`` short.
-
-        Returns
-        -------
-        bool
-            ``True`` to close the position.
-        """
+        """Exit when the fast EMA is on the wrong side of the trend EMA."""
         if direction > 0:
             return self.fast[0] < self.slow[0]
         return self.fast[0] > self.slow[0]

@@ -8,6 +8,7 @@ from backtrader_engine.strategies.base import (
     RiskManagedStrategy,
     check_param,
     clip01,
+    risk_space,
     safe_div,
 )
 
@@ -44,9 +45,7 @@ class VolatilityBreakoutStrategy(RiskManagedStrategy):
     search_space = {
         "lookback": {"type": "int", "low": 10, "high": 60},
         "multiplier": {"type": "float", "low": 1.0, "high": 4.0, "step": 0.1},
-        "atr_period": {"type": "int", "low": 7, "high": 28},
-        "stop_atr_mult": {"type": "float", "low": 1.0, "high": 4.0, "step": 0.25},
-        "take_profit_atr_mult": {"type": "float", "low": 0.0, "high": 8.0, "step": 0.5},
+        **risk_space("atr_period", "stop_atr_mult", "take_profit_atr_mult"),
     }
 
     def __init__(self) -> None:
@@ -63,13 +62,7 @@ class VolatilityBreakoutStrategy(RiskManagedStrategy):
         self.cross_lower = bt.ind.CrossOver(close, self.lower)
 
     def entry_signal(self) -> tuple[int, float] | None:
-        """Long on a close crossing above the upper band, short on one crossing below the lower.
-
-        Returns
-        -------
-        tuple[int, float] or None
-            ``(direction, confidence)`` or ``None``.
-        """
+        """Long on a close crossing above the upper band, short on one crossing below the lower."""
         if self.cross_upper[0] > 0:
             excess = self.data.close[0] - self.upper[0]
             return 1, clip01(safe_div(excess, self.atr[0]))
@@ -79,18 +72,7 @@ class VolatilityBreakoutStrategy(RiskManagedStrategy):
         return None
 
     def exit_signal(self, direction: int) -> bool:
-        """Exit when the close is back on the far side of the channel's EMA.
-
-        Parameters
-        ----------
-        direction : int
-            ``+1`` long, ``-1`` short.
-
-        Returns
-        -------
-        bool
-            ``True`` to close the position.
-        """
+        """Exit when the close is back on the far side of the channel's EMA."""
         if direction > 0:
             return self.data.close[0] < self.mid[0]
         return self.data.close[0] > self.mid[0]
