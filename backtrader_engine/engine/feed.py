@@ -47,6 +47,17 @@ class NumpyFeed(bt.feeds.DataBase):
         super().start()
         self._cursor = 0
 
+    # backtrader keeps "tick_*" copies of each bar for feeds whose bar is rebuilt from ticks
+    # (replay, live resampling); it nullifies and refills them on every bar, about 15% of a
+    # simple backtest. For complete historical bars the tick equals the bar, and the broker
+    # falls back to the bar's own open/high/low/close when tick_* is None, so fills are
+    # identical without them.
+    def _tick_nullify(self) -> None:
+        return None
+
+    def _tick_fill(self, force: bool = False) -> None:
+        return None
+
     def preload(self) -> None:
         # Whole-column transfer: one C-level copy per line instead of a Python call per bar.
         for line_name in self.getlinealiases():

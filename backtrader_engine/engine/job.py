@@ -118,6 +118,27 @@ def cost_model(job: BacktestJob, fees: tuple[float, float]) -> CostModel:
     )
 
 
+def check_costs(costs: CostModel, cash: float) -> None:
+    """Refuse cost settings that cannot describe a real perpetual-futures account."""
+    rules = [
+        ("--cash", cash, cash > 0, "must be positive"),
+        ("--leverage", costs.leverage, 0 < costs.leverage <= 200,
+         "must be in (0, 200]; 1 = no leverage"),
+        ("--taker-fee", costs.taker_fee, 0 <= costs.taker_fee < 0.01,
+         "must be a fraction of notional in [0, 0.01), e.g. 0.00055 for 0.055%"),
+        ("--maker-fee", costs.maker_fee, -0.001 <= costs.maker_fee < 0.01,
+         "must be a fraction of notional in [-0.001, 0.01); negative is a rebate"),
+        ("--slippage-bps", costs.slippage_bps, 0 <= costs.slippage_bps <= 500,
+         "must be in [0, 500] basis points"),
+        ("--maintenance-margin", costs.maintenance_margin_rate,
+         0 <= costs.maintenance_margin_rate < 1 / costs.leverage if costs.leverage > 0 else False,
+         "must be in [0, 1/leverage) so a new position is not liquidated at once"),
+    ]
+    for flag, value, ok, expected in rules:
+        if not ok:
+            raise UserError(f"{flag} {value:g}: {expected}")
+
+
 def prepare_backtest(job: BacktestJob, fees: tuple[float, float]) -> tuple[BacktestRequest, Path]:
     """Resolve the strategy and params, load and check the data, build the request."""
     strategy = resolve_strategy(job.strategy)
@@ -131,10 +152,8 @@ def prepare_backtest(job: BacktestJob, fees: tuple[float, float]) -> tuple[Backt
         if parse_timeframe(tf) <= parse_timeframe(timeframe):
             raise UserError(f"--confirm-timeframes {tf}: must be longer than the base timeframe "
                             f"{timeframe}, e.g. {timeframe} data with 15m,1h,4h confirmation")
-    if job.leverage <= 0:
-        raise UserError(f"--leverage {job.leverage}: must be positive (1 = no leverage)")
-    if job.cash <= 0:
-        raise UserError(f"--cash {job.cash}: must be positive")
+    costs = cost_model(job, fees)
+    check_costs(costs, job.cash)
     request = BacktestRequest(
         strategy=strategy,
         frame=frame,
@@ -143,7 +162,7 @@ def prepare_backtest(job: BacktestJob, fees: tuple[float, float]) -> tuple[Backt
         symbol=job.symbol or guess_symbol(path),
         confirm_timeframes=tuple(job.confirm_timeframes),
         cash=job.cash,
-        costs=cost_model(job, fees),
+        costs=costs,
     )
     return request, path
 

@@ -119,8 +119,37 @@ def test_data_check_prints_quality_report(cli, testdata):
     assert "20111" in result.out.replace(",", "") or "rows" in result.out.lower()
 
 
-@pytest.mark.parametrize("flag,value", [("--leverage", "0"), ("--cash", "-5")])
+@pytest.mark.parametrize("flag,value", [("--leverage", "0"), ("--cash", "-5"),
+                                        ("--taker-fee", "0.5"), ("--maker-fee", "-0.01"),
+                                        ("--slippage-bps", "-1"),
+                                        ("--maintenance-margin", "1.0")])
 def test_bad_cost_flags(cli, tmp_path, flag, value):
     line = _one_clear_line(cli("backtest", "--strategy", "RSIEMAMomentum", flag, value,
                                "--out", str(tmp_path)))
     assert flag in line
+
+
+def test_missing_funding_file(cli, tmp_path):
+    line = _one_clear_line(cli("backtest", "--strategy", "RSIEMAMomentum", "--funding",
+                               str(tmp_path / "rates.csv"), "--out", str(tmp_path / "o")))
+    assert "rates.csv" in line
+
+
+def test_empty_date_range(cli, tmp_path):
+    line = _one_clear_line(cli("backtest", "--strategy", "RSIEMAMomentum", "--from",
+                               "2030-01-01", "--out", str(tmp_path / "o")))
+    assert "2030-01-01" in line and "covers" in line
+
+
+def test_malformed_param_override(cli, tmp_path):
+    line = _one_clear_line(cli("backtest", "--strategy", "RSIEMAMomentum", "--param",
+                               "rsi_period", "--out", str(tmp_path / "o")))
+    assert "name=value" in line
+
+
+def test_user_file_without_the_class(cli, tmp_path):
+    path = tmp_path / "mine.py"
+    path.write_text("import backtrader as bt\n\nclass SmaCros(bt.Strategy):\n    pass\n")
+    line = _one_clear_line(cli("backtest", "--strategy", f"{path}:SmaCross",
+                               "--out", str(tmp_path / "o")))
+    assert "SmaCross" in line and "SmaCros" in line
