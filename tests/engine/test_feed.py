@@ -46,3 +46,46 @@ def test_feed_on_real_candles_keeps_timestamps(testdata):
     assert rows[0][0] == frame.index[19].to_pydatetime()
     assert rows[-1][0] == frame.index[-1].to_pydatetime()
     assert rows[-1][4] == frame["close"].iloc[-1]
+
+
+class StopsAndLimits(bt.Strategy):
+    """Market entries, protective stops and resting limit exits: every fill path of the broker."""
+
+    def __init__(self):
+        self.fast = bt.ind.EMA(period=8)
+        self.slow = bt.ind.EMA(period=21)
+        self.fills = []
+
+    def notify_order(self, order):
+        if order.status == order.Completed:
+            self.fills.append((order.executed.dt, order.executed.size, order.executed.price))
+
+    def next(self):
+        if self.position or len(self.broker.get_orders_open()):
+            return
+        price = self.data.close[0]
+        if self.fast[0] > self.slow[0]:
+            self.buy(size=1)
+            stop = self.sell(size=1, exectype=bt.Order.Stop, price=price * 0.995)
+            self.sell(size=1, exectype=bt.Order.Limit, price=price * 1.004, oco=stop)
+        else:
+            self.sell(size=1)
+            stop = self.buy(size=1, exectype=bt.Order.Stop, price=price * 1.005)
+            self.buy(size=1, exectype=bt.Order.Limit, price=price * 0.996, oco=stop)
+
+
+def test_numpy_feed_gives_identical_fills_for_every_order_type(make_ohlcv):
+    frame = make_ohlcv(3000, freq="1min", seed=11)
+
+    def fills(feed):
+        cerebro = bt.Cerebro(stdstats=False)
+        cerebro.adddata(feed)
+        cerebro.addstrategy(StopsAndLimits)
+        cerebro.broker.setcommission(commission=0.0006)
+        strategy = cerebro.run()[0]
+        return strategy.fills, cerebro.broker.getvalue()
+
+    expected = fills(bt.feeds.PandasData(dataname=frame))
+    got = fills(make_feed(frame, timeframe="1m", name="X"))
+    assert len(expected[0]) > 100
+    assert got == expected
