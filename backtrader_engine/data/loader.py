@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from backtrader_engine.data.sniff import (
     require_exists,
     supported_layouts,
 )
+from backtrader_engine.data.timeframes import infer_timeframe
 from backtrader_engine.data.timestamps import parse_bound
 from backtrader_engine.errors import DataError
 
@@ -112,6 +114,41 @@ def _expand(path_text: str) -> tuple[list[Path], bool]:
     return files, True
 
 
+# data.binance.vision archive names: SYMBOL-INTERVAL-YYYY-MM[-DD].zip
+_ARCHIVE_NAME = re.compile(r"^([A-Za-z0-9_]+)-(\d+[smhdwM])-\d{4}-\d{2}(?:-\d{2})?\.")
+
+
+def _check_one_series(files: list[Path], parts: list[list[RawOhlcv]]) -> None:
+    """Refuse a multi-file load that mixes instruments or bar sizes.
+
+    Concatenating BTCUSDT 1m archives with ETHUSDT 1h ones gives a frame that loads without a
+    conflict but means nothing, so every file must show the same bar spacing, and archives
+    named like data.binance.vision's must name the same symbol and interval.
+    """
+    names = [_ARCHIVE_NAME.match(f.name) for f in files]
+    if all(names):
+        first = names[0].group(1, 2)
+        for f, match in zip(files, names, strict=True):
+            if match.group(1, 2) != first:
+                raise DataError(
+                    f"{f}: {match.group(1)} {match.group(2)} next to {first[0]} {first[1]} "
+                    f"({files[0].name}); a folder or pattern must hold one symbol and interval"
+                )
+    spacing: tuple[Path, str] | None = None
+    for f, file_parts in zip(files, parts, strict=True):
+        index = pd.DatetimeIndex([]).append([p.index for p in file_parts])
+        if len(index.unique()) < 2:
+            continue
+        tf = infer_timeframe(index.sort_values())
+        if spacing is None:
+            spacing = (f, tf)
+        elif tf != spacing[1]:
+            raise DataError(
+                f"{f}: bars are {tf} apart but {spacing[0].name} has {spacing[1]} bars; a folder "
+                f"or pattern must hold one symbol and one timeframe"
+            )
+
+
 def _concat(parts: list[RawOhlcv]) -> RawOhlcv:
     if len(parts) == 1:
         return parts[0]
@@ -159,7 +196,10 @@ def load_with_report(
     lower, upper = parse_bound(start, name="start"), parse_bound(end, name="end")
     files, multi = _expand(path_text)
     kinds = [detect_format(f) for f in files]
-    parts = [part for f, kind in zip(files, kinds, strict=True) for part in _read_file(f, kind)]
+    per_file = [_read_file(f, kind) for f, kind in zip(files, kinds, strict=True)]
+    if multi:
+        _check_one_series(files, per_file)
+    parts = [part for file_parts in per_file for part in file_parts]
     raw = drop_empty_volume(_concat(parts))
     if len(raw.index) == 0:
         raise DataError(

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..data import (
+    TIMEFRAMES,
     default_dataset,
     infer_timeframe,
     load_ohlcv,
@@ -93,6 +94,9 @@ def _slice(frame: pd.DataFrame, start: str | None, end: str | None, path: Path) 
 def _resolve_timeframe(frame: pd.DataFrame, requested: str | None, path: Path) -> tuple[
         pd.DataFrame, str]:
     inferred = infer_timeframe(frame)
+    if inferred not in TIMEFRAMES:
+        raise DataError(f"{path}: bars are {inferred} apart, which is not a supported bar size; "
+                        f"expected one of {', '.join(TIMEFRAMES)}")
     if not requested:
         return frame, inferred
     if parse_timeframe(requested) == parse_timeframe(inferred):

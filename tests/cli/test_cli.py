@@ -153,3 +153,11 @@ def test_user_file_without_the_class(cli, tmp_path):
     line = _one_clear_line(cli("backtest", "--strategy", f"{path}:SmaCross",
                                "--out", str(tmp_path / "o")))
     assert "SmaCross" in line and "SmaCros" in line
+
+
+def test_unsupported_bar_size_is_named(cli, tmp_path, make_ohlcv):
+    path = tmp_path / "monthly.csv"
+    make_ohlcv(40, freq="31D").to_csv(path)
+    line = _one_clear_line(cli("backtest", "--strategy", "RSIEMAMomentum", "--data", str(path),
+                               "--out", str(tmp_path / "o")))
+    assert "monthly.csv" in line and "31d" in line and "1h" in line

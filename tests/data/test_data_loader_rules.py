@@ -162,6 +162,20 @@ def test_directory_loads_and_concatenates_supported_files(tmp_path, testdata, ch
     pd.testing.assert_frame_equal(globbed, df)
 
 
+def test_directory_mixing_intervals_is_refused(tmp_path, testdata):
+    for name in ("BTCUSDT-1m-2022-09-05.zip", "BTCUSDT-1h-2022-09-07.zip"):
+        shutil.copy(testdata / name, tmp_path / name)
+    with pytest.raises(DataError, match=r"BTCUSDT 1m next to BTCUSDT 1h .*one symbol and interval"):
+        load_ohlcv(tmp_path)
+
+
+def test_directory_mixing_bar_sizes_is_refused(tmp_path, testdata):
+    shutil.copy(testdata / "BTCUSDT-1m-2022-09-05.zip", tmp_path / "a.zip")
+    shutil.copy(testdata / "SOLUSDT.csv", tmp_path / "b.csv")
+    with pytest.raises(DataError, match=r"b.csv: bars are 1h apart but a.zip has 1m bars"):
+        load_ohlcv(tmp_path)
+
+
 def test_start_end_filter_is_inclusive(testdata):
     path = testdata / "SOLUSDT.csv"
     df = load_ohlcv(path, start="2024-09-21 00:00", end=pd.Timestamp("2024-09-21 05:00"))
