@@ -160,12 +160,24 @@ def format_summary(result: BacktestResult) -> str:
     index = request.frame.index
     header = (f"{request.strategy.__name__}  {request.symbol} {request.timeframe}  "
               f"{index[0]:%Y-%m-%d %H:%M} -> {index[-1]:%Y-%m-%d %H:%M}  ({len(index)} bars)")
-    lines = [header, "-" * len(header)]
+    lines = [header, _costs_line(request), "-" * len(header)]
     for key, label, fmt in _SUMMARY_ROWS:
         value = result.metrics.get(key)
         text = "n/a" if value is None else fmt.format(value)
         lines.append(f"  {label:<22}{text:>18}")
     return "\n".join(lines)
+
+
+def _costs_line(request) -> str:
+    costs = request.costs
+    if isinstance(costs.funding, pd.Series):
+        funding = f"funding from {costs.funding_source or 'series'}"
+    elif costs.funding:
+        funding = f"funding {costs.funding:g} per {costs.funding_interval_hours:g}h"
+    else:
+        funding = "no funding"
+    return (f"cash {request.cash:,.0f}  leverage {costs.leverage:g}x  taker {costs.taker_fee:.4%}"
+            f"  maker {costs.maker_fee:.4%}  slippage {costs.slippage_bps:g} bps  {funding}")
 
 
 def load_report(path: Path) -> dict[str, object]:
