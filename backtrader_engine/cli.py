@@ -22,12 +22,20 @@ def _add_config_dir(p: argparse.ArgumentParser) -> None:
                    help="folder with bybit_config.json, risk_config.json, ... (default: configs)")
 
 
-def _add_backtest_options(p: argparse.ArgumentParser, *, strategy_required: bool) -> None:
+def _add_strategy_options(p: argparse.ArgumentParser, *, strategy_required: bool,
+                          params_file: bool) -> None:
     g = p.add_argument_group("strategy")
     g.add_argument("--strategy", required=strategy_required, metavar="SPEC",
                    help="built-in name (e.g. RSIEMAMomentum) or path/to/file.py:ClassName")
     g.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="override a strategy parameter (repeatable)")
+    if params_file:
+        g.add_argument("--params-file", type=Path, metavar="PATH",
+                       help="JSON params, e.g. an optimisation's best_params.json "
+                            "(--param values win)")
+
+
+def _add_data_options(p: argparse.ArgumentParser) -> None:
     d = p.add_argument_group("data")
     d.add_argument("--data", type=Path, metavar="PATH",
                    help="candles: CSV, Parquet, Feather, Binance ZIP or a folder of them "
@@ -39,6 +47,9 @@ def _add_backtest_options(p: argparse.ArgumentParser, *, strategy_required: bool
     d.add_argument("--to", dest="end", metavar="DATE", help="last bar (inclusive)")
     d.add_argument("--confirm-timeframes", default="", metavar="TF,TF",
                    help="higher-timeframe feeds for self.datas[1:], e.g. 15m,1h,4h")
+
+
+def _add_cost_options(p: argparse.ArgumentParser) -> None:
     c = p.add_argument_group("perpetual-futures costs")
     c.add_argument("--cash", type=float, default=10_000.0, help="starting USDT (default 10000)")
     c.add_argument("--leverage", type=float, default=1.0, help="position leverage (default 1)")
@@ -53,9 +64,55 @@ def _add_backtest_options(p: argparse.ArgumentParser, *, strategy_required: bool
                         "(default 0.0001; 0 disables)")
     c.add_argument("--maintenance-margin", type=float, default=0.005, metavar="RATE",
                    help="maintenance margin rate for liquidation (default 0.005)")
+
+
+def _add_backtest_options(p: argparse.ArgumentParser, *, strategy_required: bool) -> None:
+    _add_strategy_options(p, strategy_required=strategy_required, params_file=True)
+    _add_data_options(p)
+    _add_cost_options(p)
     o = p.add_argument_group("output")
     o.add_argument("--out", type=Path, metavar="DIR", help="report folder")
     o.add_argument("--no-plots", action="store_true", help="skip equity.png and trades.png")
+    _add_config_dir(p)
+
+
+def _add_optimize_options(p: argparse.ArgumentParser) -> None:
+    from .optimize.objectives import DEFAULT_METRIC, METRICS
+
+    _add_strategy_options(p, strategy_required=True, params_file=False)
+    s = p.add_argument_group("study")
+    s.add_argument("--n-jobs", type=int, default=1, metavar="N",
+                   help="worker processes (default 1)")
+    s.add_argument("--trials", type=int, default=200, metavar="N",
+                   help="trials to add to the study in this run, across all workers "
+                        "(default 200)")
+    s.add_argument("--timeout", type=float, metavar="SEC",
+                   help="start no new trial after SEC seconds (per study)")
+    s.add_argument("--metric", default=DEFAULT_METRIC, choices=list(METRICS),
+                   help=f"value to maximise (default {DEFAULT_METRIC})")
+    s.add_argument("--min-trades", type=int, default=10, metavar="N",
+                   help="trials with fewer closed trades are penalised (default 10)")
+    s.add_argument("--space", dest="space_file", type=Path, metavar="FILE.json",
+                   help="search space (default: the strategy's search_space)")
+    s.add_argument("--seed", type=int, metavar="N",
+                   help="sampler seed; worker i uses N+i (a 1-job run is reproducible)")
+    s.add_argument("--storage", metavar="URL",
+                   help="postgresql://..., sqlite:///file.db or a journal file "
+                        "(default: DIR/study.journal)")
+    s.add_argument("--study-name", metavar="NAME",
+                   help="study to create or continue (default: <Strategy>-<date-time>)")
+    v = p.add_argument_group("validation")
+    v.add_argument("--oos-fraction", type=float, default=0.3, metavar="F",
+                   help="last share of the bars kept out of the study (default 0.3; 0 disables)")
+    v.add_argument("--walk-forward", type=int, default=0, metavar="K",
+                   help="also optimise K rolling train windows and test each winner "
+                        "(default 0: off)")
+    _add_data_options(p)
+    _add_cost_options(p)
+    o = p.add_argument_group("output")
+    o.add_argument("--out", type=Path, metavar="DIR",
+                   help="output folder (default: runs/optimize/<study-name>)")
+    o.add_argument("--no-plots", action="store_true", help="skip the plots")
     _add_config_dir(p)
 
 
@@ -74,6 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="backtest a built-in strategy on the bundled real candles")
     _add_backtest_options(p, strategy_required=False)
     p.set_defaults(handler=commands.start_demo)
+
+    p = sub.add_parser("optimize", help="search strategy params with parallel Optuna workers")
+    _add_optimize_options(p)
+    p.set_defaults(handler=commands.start_optimize)
 
     p = sub.add_parser("strategies", help="list the built-in strategies and their parameters")
     p.set_defaults(handler=commands.start_strategies)

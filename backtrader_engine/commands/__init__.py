@@ -3,6 +3,7 @@
 from .backtest import start_backtest, start_demo
 from .config import start_config_check, start_config_show
 from .data import start_data_check
+from .optimize import start_optimize
 from .strategies import start_strategies
 
 __all__ = [
@@ -11,5 +12,6 @@ __all__ = [
     "start_config_show",
     "start_data_check",
     "start_demo",
+    "start_optimize",
     "start_strategies",
 ]

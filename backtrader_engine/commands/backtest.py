@@ -40,6 +40,7 @@ def job_from_args(args: argparse.Namespace) -> BacktestJob:
         funding=args.funding,
         maintenance_margin_rate=args.maintenance_margin,
         params=parse_param_overrides(args.param),
+        params_file=getattr(args, "params_file", None),
         confirm_timeframes=[t.strip() for t in args.confirm_timeframes.split(",") if t.strip()],
         plots=not args.no_plots,
         command=getattr(args, "command_line", None),

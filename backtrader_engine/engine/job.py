@@ -6,6 +6,7 @@ The CLI, the dashboard and the bot all go through :func:`prepare_backtest` and
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +49,7 @@ class BacktestJob:
     funding: str = str(DEFAULT_FUNDING_RATE)
     maintenance_margin_rate: float = 0.005
     params: Mapping[str, str] = field(default_factory=dict)
+    params_file: Path | None = None  # JSON params (e.g. an optimiser's best_params.json)
     confirm_timeframes: Sequence[str] = ()
     plots: bool = True
     command: Sequence[str] | None = None  # recorded in the manifest; default: sys.argv
@@ -62,6 +64,49 @@ def parse_param_overrides(items: Sequence[str]) -> dict[str, str]:
             raise UserError(f"--param {item!r}: expected name=value, e.g. --param lookback=20")
         overrides[name.strip()] = value.strip()
     return overrides
+
+
+def load_params_file(path: Path, strategy_name: str) -> dict[str, object]:
+    """Read strategy params from a JSON file.
+
+    Parameters
+    ----------
+    path : Path
+        ``{"strategy": "<Name>", "params": {...}}`` (an optimiser's ``best_params.json``) or a
+        plain ``{"name": value}`` mapping.
+    strategy_name : str
+        Class name of the strategy being run; a file written for another strategy is refused.
+
+    Returns
+    -------
+    dict
+        Param name -> value as stored (coerced later like ``--param`` values).
+
+    Raises
+    ------
+    UserError
+        If the file is missing or not JSON, has no params object, or names another strategy.
+    """
+    where = f"--params-file {path}"
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{where}: file does not exist") from None
+    except OSError as exc:
+        raise UserError(f"{where}: cannot read it: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{where}: invalid JSON at line {exc.lineno}, column {exc.colno}: "
+                        f"{exc.msg}") from None
+    if isinstance(document, dict) and isinstance(document.get("params"), dict):
+        named = document.get("strategy")
+        if named is not None and named != strategy_name:
+            raise UserError(f"{where}: the params are for strategy '{named}', not "
+                            f"'{strategy_name}'; use that strategy or another file")
+        return dict(document["params"])
+    if isinstance(document, dict) and "params" not in document and "strategy" not in document:
+        return document
+    raise UserError(f'{where}: expected {{"strategy": "<Name>", "params": {{...}}}} or a '
+                    f'{{"name": value}} object')
 
 
 def guess_symbol(path: Path) -> str:
@@ -146,7 +191,9 @@ def check_costs(costs: CostModel, cash: float) -> None:
 def prepare_backtest(job: BacktestJob, fees: tuple[float, float]) -> tuple[BacktestRequest, Path]:
     """Resolve the strategy and params, load and check the data, build the request."""
     strategy = resolve_strategy(job.strategy)
-    params = apply_params(strategy, job.params)
+    # Explicit --param values win over the file's.
+    from_file = load_params_file(job.params_file, strategy.__name__) if job.params_file else {}
+    params = apply_params(strategy, {**from_file, **job.params})
     path = Path(job.data) if job.data else default_dataset()
     frame = load_ohlcv(path)
     frame = _slice(frame, job.start, job.end, path)

@@ -1,0 +1,163 @@
+"""Progress of a running study: a snapshot type, ``progress.json`` and a terminal line.
+
+The parent process polls the study's storage about once a second, builds a
+:class:`StudyProgress`, writes it atomically to ``DIR/progress.json`` (for a metrics exporter or
+any other reader) and redraws one line: in place on a terminal, as plain periodic lines when the
+output is a file or a pipe.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TextIO
+
+from optuna.trial import FrozenTrial, TrialState
+
+from .objectives import is_penalised
+
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+
+
+@dataclass(frozen=True)
+class StudyProgress:
+    """One poll of a study.
+
+    Attributes
+    ----------
+    trials_done : int
+        Trials of this run that finished (complete, pruned or failed).
+    trials_total : int
+        Trials this run was asked for (``--trials``).
+    best_value : float or None
+        Best unpenalised value in the whole study so far.
+    running : int
+        Trials running now.
+    failed : int
+        Failed trials of this run.
+    started_at : float
+        When this run started (Unix time).
+    study_name : str
+        The study polled.
+    updated_at : float
+        When this snapshot was taken (Unix time).
+    """
+
+    trials_done: int
+    trials_total: int
+    best_value: float | None
+    running: int
+    failed: int
+    started_at: float
+    study_name: str = ""
+    updated_at: float = 0.0
+
+    @property
+    def elapsed(self) -> float:
+        return max(0.0, self.updated_at - self.started_at)
+
+    @property
+    def rate(self) -> float | None:
+        """Finished trials per second of this run, None before the first one."""
+        return self.trials_done / self.elapsed if self.trials_done and self.elapsed > 0 else None
+
+    @property
+    def eta_seconds(self) -> float | None:
+        rate = self.rate
+        if rate is None:
+            return None
+        return max(0, self.trials_total - self.trials_done) / rate
+
+
+def snapshot(trials: Sequence[FrozenTrial], first_number: int, total: int, started_at: float,
+             study_name: str = "") -> StudyProgress:
+    """Summarise *trials*; those numbered from *first_number* on belong to this run."""
+    done = failed = running = 0
+    best: float | None = None
+    for trial in trials:
+        if trial.state == TrialState.RUNNING:
+            running += 1
+        elif trial.number >= first_number and trial.state in FINISHED:
+            done += 1
+            failed += trial.state == TrialState.FAIL
+        if (trial.state == TrialState.COMPLETE and "penalty_reason" not in trial.user_attrs
+                and not is_penalised(trial.value) and (best is None or trial.value > best)):
+            best = trial.value
+    return StudyProgress(done, total, best, running, failed, started_at, study_name, time.time())
+
+
+def write_progress(progress: StudyProgress, path: Path) -> None:
+    """Write *progress* to *path* atomically: a reader never sees a half-written file."""
+    data = asdict(progress)
+    data["trials_per_second"] = progress.rate
+    data["eta_seconds"] = progress.eta_seconds
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data) + "\n")
+    os.replace(tmp, path)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "--:--"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes = f"{rest // 60:02d}:{rest % 60:02d}"
+    return f"{hours}:{minutes}" if hours else minutes
+
+
+def format_progress(progress: StudyProgress, label: str = "") -> str:
+    """``trials 12/20 | best 1.234 | 0.57 trials/s | ETA 00:14 | running 2 | failed 0``."""
+    best = "n/a" if progress.best_value is None else f"{progress.best_value:.6g}"
+    rate = "-" if progress.rate is None else f"{progress.rate:.2f}"
+    prefix = f"{label} " if label else ""
+    return (f"{prefix}trials {progress.trials_done}/{progress.trials_total} | best {best} | "
+            f"{rate} trials/s | ETA {_duration(progress.eta_seconds)} | "
+            f"running {progress.running} | failed {progress.failed}")
+
+
+class ProgressLine:
+    """Renders progress on *stream*: redrawn in place on a terminal, else every *every* s."""
+
+    def __init__(self, stream: TextIO | None = None, every: float = 10.0) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.every = every
+        self._last_plain = 0.0
+        self._last_text = ""
+        self._drawn = False
+
+    def update(self, text: str, *, force: bool = False) -> None:
+        """Show *text* (a plain line at most every ``every`` seconds unless *force*)."""
+        if self.tty:
+            self.stream.write("\r\x1b[2K" + text)
+            self.stream.flush()
+            self._drawn = True
+            return
+        now = time.monotonic()
+        if force or (now - self._last_plain >= self.every and text != self._last_text):
+            self.stream.write(text + "\n")
+            self.stream.flush()
+            self._last_plain, self._last_text = now, text
+
+    def message(self, text: str) -> None:
+        """Print a line of its own without garbling the progress line."""
+        if self.tty and self._drawn:
+            self.stream.write("\r\x1b[2K")
+        self.stream.write(text + "\n")
+        self.stream.flush()
+        self._drawn = False
+
+    def close(self, text: str | None = None) -> None:
+        """Leave the final state on screen and end the line."""
+        if text is not None:
+            self.update(text, force=True)
+        if self.tty and self._drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._drawn = False

@@ -1,0 +1,126 @@
+"""Run a prepared optimisation: the study, the best params in and out of sample, statistics.
+
+The in-sample study runs on worker processes (:mod:`.pool`); everything after it runs in this
+process: the best eligible trial's params are backtested once on the in-sample candles (which
+must reproduce the trial's value exactly) and once on the held-out candles, the optional
+walk-forward windows are optimised one after the other, and DSR, PBO and parameter importances
+are computed from the stored trials.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import pandas as pd
+from optuna.storages import BaseStorage
+from optuna.trial import FrozenTrial
+
+from ..errors import UserError
+from ..strategies import space_to_dict
+from .objectives import TrialOutcome, evaluate
+from .plan import OptimizationPlan
+from .pool import StudyRun, run_study
+from .progress import ProgressLine
+from .statistics import backtest_overfitting, deflated_sharpe, param_importances
+from .storage import create_or_load_study, open_storage
+from .trials import BestTrial, count_states, daily_grid, select_best
+from .walkforward_runner import WalkForwardResult, run_walk_forward
+
+PROGRESS_FILE = "progress.json"
+
+
+@dataclass
+class OptimizationResult:
+    """Everything the summary, the files and the table are made from."""
+
+    plan: OptimizationPlan
+    run: StudyRun
+    trials: list[FrozenTrial]
+    counts: dict[str, int]
+    best: BestTrial | None
+    in_sample: TrialOutcome | None = None
+    out_of_sample: TrialOutcome | None = None
+    walk_forward: WalkForwardResult | None = None
+    dsr: dict[str, object] | None = None
+    pbo: dict[str, object] | None = None
+    importances: dict[str, float] = field(default_factory=dict)
+    started_at: float = 0.0
+    finished_at: float = 0.0
+
+    @property
+    def reproduced(self) -> bool | None:
+        """Whether the in-sample backtest of the best params gave the best trial's value."""
+        if self.best is None or self.in_sample is None:
+            return None
+        return self.in_sample.value == self.best.value
+
+    @property
+    def interrupted(self) -> bool:
+        return self.run.stopped == "interrupted" or (
+            self.walk_forward is not None and self.walk_forward.stopped == "interrupted")
+
+
+def optimise(plan: OptimizationPlan, storage: BaseStorage, frame: pd.DataFrame,
+             study_name: str, line: ProgressLine, label: str = "") -> StudyRun:
+    """Create or continue *study_name* on *frame* and run ``--trials`` more trials of it.
+
+    Raises
+    ------
+    UserError
+        When the study exists with other settings, or no worker could run a single trial.
+    """
+    job = plan.job
+    study = create_or_load_study(storage, plan.storage, study_name, plan.fingerprint(frame))
+    if "space" not in study.user_attrs:
+        # For whoever browses the storage (optuna-dashboard): what the study searches.
+        study.set_user_attr("space", space_to_dict(plan.space))
+    run = run_study(plan.task(frame, study_name), study, storage, n_jobs=job.n_jobs,
+                    trials=job.trials, timeout=job.timeout,
+                    progress_path=plan.out_dir / PROGRESS_FILE, line=line, label=label)
+    if run.stopped is None and run.events and run.progress and not run.progress.trials_done:
+        raise UserError(f"study '{study_name}': no trial finished; {run.events[-1]}")
+    return run
+
+
+def run_optimization(plan: OptimizationPlan, line: ProgressLine | None = None
+                     ) -> OptimizationResult:
+    """Run *plan* end to end (without writing files).
+
+    Parameters
+    ----------
+    plan : OptimizationPlan
+        From :func:`~.plan.prepare_optimization`.
+    line : ProgressLine, optional
+        Where progress is shown (default: stderr).
+
+    Returns
+    -------
+    OptimizationResult
+        Also after Ctrl-C: then ``interrupted`` is true, the walk-forward is skipped and the
+        result covers the trials that finished.
+    """
+    line = line or ProgressLine()
+    started = time.time()
+    plan.out_dir.mkdir(parents=True, exist_ok=True)
+    storage = open_storage(plan.storage)
+    run = optimise(plan, storage, plan.in_sample, plan.study_name, line)
+    trials = run.study.get_trials(deepcopy=False)
+    best = select_best(trials)
+    result = OptimizationResult(plan, run, trials, count_states(trials), best,
+                                started_at=started)
+    job = plan.job
+    if best is not None:
+        result.in_sample = evaluate(plan.request, best.params, job.metric, job.min_trades,
+                                    frame=plan.in_sample)
+        if plan.out_of_sample is not None:
+            result.out_of_sample = evaluate(plan.request, best.params, job.metric,
+                                            job.min_trades, frame=plan.out_of_sample)
+        result.dsr = deflated_sharpe(trials, best)
+    result.pbo = backtest_overfitting(trials, daily_grid(plan.in_sample))
+    result.importances = param_importances(run.study)
+    if plan.windows and run.stopped != "interrupted":
+        result.walk_forward = run_walk_forward(
+            plan, lambda frame, name, label: optimise(plan, storage, frame, name, line, label))
+    result.finished_at = time.time()
+    return result
