@@ -133,8 +133,8 @@ def deflated_sharpe_ratio(
     std = float(values.std(ddof=1))
     sharpe = float(values.mean()) / std
     skew, kurtosis = _moments(values)
-    # Sample moments always satisfy kurt >= skew² + 1, which makes this term a square; it is
-    # zero only for a series taking two values, where the Sharpe estimate has no spread.
+    # Sample moments satisfy kurt >= skew² + 1, so this term is at least (1 - skew SR / 2)²; it
+    # can only vanish for a degenerate two-valued series, where the formula has no meaning.
     moment_term = 1.0 - skew * sharpe + (kurtosis - 1.0) / 4.0 * sharpe**2
     if not moment_term > 0:
         return None
