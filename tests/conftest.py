@@ -64,3 +64,17 @@ def run_cli(*argv: str) -> CliResult:
 @pytest.fixture
 def cli() -> Callable[..., CliResult]:
     return run_cli
+
+
+def one_clear_line(result: CliResult) -> str:
+    """Assert the run failed with exit code 2 and one stderr line, no traceback; return it."""
+    assert result.code == 2, (result.out, result.err)
+    lines = [line for line in result.err.splitlines() if line.strip()]
+    assert len(lines) == 1, result.err
+    assert "Traceback" not in result.err
+    return lines[0]
+
+
+@pytest.fixture(name="one_clear_line")
+def one_clear_line_fixture() -> Callable[[CliResult], str]:
+    return one_clear_line

@@ -36,66 +36,58 @@ def test_module_entry_point_runs(tmp_path):
         assert name in proc.stdout
 
 
-def _one_clear_line(result) -> str:
-    assert result.code == 2, (result.out, result.err)
-    lines = [line for line in result.err.splitlines() if line.strip()]
-    assert len(lines) == 1, result.err
-    assert "Traceback" not in result.err
-    return lines[0]
-
-
-def test_unknown_strategy_suggests_the_nearest(cli, tmp_path):
-    line = _one_clear_line(cli("backtest", "--strategy", "RSIEMAMomentm", "--out", str(tmp_path)))
+def test_unknown_strategy_suggests_the_nearest(one_clear_line, cli, tmp_path):
+    line = one_clear_line(cli("backtest", "--strategy", "RSIEMAMomentm", "--out", str(tmp_path)))
     assert "RSIEMAMomentm" in line and "did you mean" in line
     assert "RSIEMAMomentumStrategy" in line
 
 
-def test_unknown_param_suggests_the_nearest(cli, tmp_path):
-    line = _one_clear_line(cli("backtest", "--strategy", "RSIEMAMomentum", "--param",
+def test_unknown_param_suggests_the_nearest(one_clear_line, cli, tmp_path):
+    line = one_clear_line(cli("backtest", "--strategy", "RSIEMAMomentum", "--param",
                                "rsi_perod=10", "--out", str(tmp_path)))
     assert "rsi_perod" in line and "rsi_period" in line
 
 
-def test_bad_param_value_is_named(cli, tmp_path):
-    line = _one_clear_line(cli("backtest", "--strategy", "RSIEMAMomentum", "--param",
+def test_bad_param_value_is_named(one_clear_line, cli, tmp_path):
+    line = one_clear_line(cli("backtest", "--strategy", "RSIEMAMomentum", "--param",
                                "rsi_period=fast", "--out", str(tmp_path)))
     assert "rsi_period" in line and "fast" in line
 
 
-def test_missing_data_file(cli, tmp_path):
-    line = _one_clear_line(cli("backtest", "--strategy", "RSIEMAMomentum", "--data",
+def test_missing_data_file(one_clear_line, cli, tmp_path):
+    line = one_clear_line(cli("backtest", "--strategy", "RSIEMAMomentum", "--data",
                                str(tmp_path / "nope.csv"), "--out", str(tmp_path)))
     assert "nope.csv" in line
 
 
-def test_unreadable_data_file(cli, tmp_path):
+def test_unreadable_data_file(one_clear_line, cli, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("when,price\nyesterday,12\n")
-    line = _one_clear_line(cli("backtest", "--strategy", "RSIEMAMomentum", "--data", str(bad),
+    line = one_clear_line(cli("backtest", "--strategy", "RSIEMAMomentum", "--data", str(bad),
                                "--out", str(tmp_path / "o")))
     assert "bad.csv" in line
 
 
-def test_data_with_non_positive_prices_is_refused(cli, tmp_path, make_ohlcv):
+def test_data_with_non_positive_prices_is_refused(one_clear_line, cli, tmp_path, make_ohlcv):
     frame = make_ohlcv(300, freq="1h")
     frame.iloc[100, frame.columns.get_loc("low")] = -1.0
     path = tmp_path / "neg.csv"
     frame.to_csv(path)
-    line = _one_clear_line(cli("backtest", "--strategy", "RSIEMAMomentum", "--data", str(path),
+    line = one_clear_line(cli("backtest", "--strategy", "RSIEMAMomentum", "--data", str(path),
                                "--out", str(tmp_path / "o")))
     assert "neg.csv" in line
 
 
-def test_bad_config_names_file_and_field(cli, tmp_path):
+def test_bad_config_names_file_and_field(one_clear_line, cli, tmp_path):
     configs = tmp_path / "configs"
     shutil.copytree(ROOT / "configs", configs)
     path = configs / "bybit_config.json"
     raw = json.loads(path.read_text())
     raw["fees"]["taker"] = "cheap"
     path.write_text(json.dumps(raw))
-    line = _one_clear_line(cli("config", "check", "--config-dir", str(configs)))
+    line = one_clear_line(cli("config", "check", "--config-dir", str(configs)))
     assert "bybit_config.json" in line and "fees.taker" in line
-    line = _one_clear_line(cli("backtest", "--strategy", "RSIEMAMomentum", "--config-dir",
+    line = one_clear_line(cli("backtest", "--strategy", "RSIEMAMomentum", "--config-dir",
                                str(configs), "--out", str(tmp_path / "o")))
     assert "fees.taker" in line
 
@@ -123,41 +115,41 @@ def test_data_check_prints_quality_report(cli, testdata):
                                         ("--taker-fee", "0.5"), ("--maker-fee", "-0.01"),
                                         ("--slippage-bps", "-1"),
                                         ("--maintenance-margin", "1.0")])
-def test_bad_cost_flags(cli, tmp_path, flag, value):
-    line = _one_clear_line(cli("backtest", "--strategy", "RSIEMAMomentum", flag, value,
+def test_bad_cost_flags(one_clear_line, cli, tmp_path, flag, value):
+    line = one_clear_line(cli("backtest", "--strategy", "RSIEMAMomentum", flag, value,
                                "--out", str(tmp_path)))
     assert flag in line
 
 
-def test_missing_funding_file(cli, tmp_path):
-    line = _one_clear_line(cli("backtest", "--strategy", "RSIEMAMomentum", "--funding",
+def test_missing_funding_file(one_clear_line, cli, tmp_path):
+    line = one_clear_line(cli("backtest", "--strategy", "RSIEMAMomentum", "--funding",
                                str(tmp_path / "rates.csv"), "--out", str(tmp_path / "o")))
     assert "rates.csv" in line
 
 
-def test_empty_date_range(cli, tmp_path):
-    line = _one_clear_line(cli("backtest", "--strategy", "RSIEMAMomentum", "--from",
+def test_empty_date_range(one_clear_line, cli, tmp_path):
+    line = one_clear_line(cli("backtest", "--strategy", "RSIEMAMomentum", "--from",
                                "2030-01-01", "--out", str(tmp_path / "o")))
     assert "2030-01-01" in line and "covers" in line
 
 
-def test_malformed_param_override(cli, tmp_path):
-    line = _one_clear_line(cli("backtest", "--strategy", "RSIEMAMomentum", "--param",
+def test_malformed_param_override(one_clear_line, cli, tmp_path):
+    line = one_clear_line(cli("backtest", "--strategy", "RSIEMAMomentum", "--param",
                                "rsi_period", "--out", str(tmp_path / "o")))
     assert "name=value" in line
 
 
-def test_user_file_without_the_class(cli, tmp_path):
+def test_user_file_without_the_class(one_clear_line, cli, tmp_path):
     path = tmp_path / "mine.py"
     path.write_text("import backtrader as bt\n\nclass SmaCros(bt.Strategy):\n    pass\n")
-    line = _one_clear_line(cli("backtest", "--strategy", f"{path}:SmaCross",
+    line = one_clear_line(cli("backtest", "--strategy", f"{path}:SmaCross",
                                "--out", str(tmp_path / "o")))
     assert "SmaCross" in line and "SmaCros" in line
 
 
-def test_unsupported_bar_size_is_named(cli, tmp_path, make_ohlcv):
+def test_unsupported_bar_size_is_named(one_clear_line, cli, tmp_path, make_ohlcv):
     path = tmp_path / "monthly.csv"
     make_ohlcv(40, freq="31D").to_csv(path)
-    line = _one_clear_line(cli("backtest", "--strategy", "RSIEMAMomentum", "--data", str(path),
+    line = one_clear_line(cli("backtest", "--strategy", "RSIEMAMomentum", "--data", str(path),
                                "--out", str(tmp_path / "o")))
     assert "monthly.csv" in line and "31d" in line and "1h" in line

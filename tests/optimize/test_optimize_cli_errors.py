@@ -12,30 +12,22 @@ FAULTY = f"{FIXTURES / 'faulty_strategy.py'}:FaultySmaCross"
 RANGE = ("--from", "2018-01-01", "--to", "2018-02-28")
 
 
-def _one_clear_line(result) -> str:
-    assert result.code == 2, (result.out, result.err)
-    lines = [line for line in result.err.splitlines() if line.strip()]
-    assert len(lines) == 1, result.err
-    assert "Traceback" not in result.err
-    return lines[0]
-
-
 def _optimize(cli, tmp_path, *extra):
     return cli("optimize", "--trials", "2", *RANGE, "--out", str(tmp_path / "out"), *extra)
 
 
-def test_bad_space_file_names_the_parameter_and_suggests(cli, tmp_path):
+def test_bad_space_file_names_the_parameter_and_suggests(one_clear_line, cli, tmp_path):
     space = tmp_path / "space.json"
     space.write_text(json.dumps({"fats": {"type": "int", "low": 2, "high": 6}}))
-    line = _one_clear_line(_optimize(cli, tmp_path, "--strategy", FAULTY, "--space", str(space)))
+    line = one_clear_line(_optimize(cli, tmp_path, "--strategy", FAULTY, "--space", str(space)))
     assert "fats" in line and "did you mean 'fast'" in line and str(space) in line
     assert not (tmp_path / "out").exists()
 
 
-def test_space_file_that_is_not_json(cli, tmp_path):
+def test_space_file_that_is_not_json(one_clear_line, cli, tmp_path):
     space = tmp_path / "space.json"
     space.write_text("{'fast': 1}")
-    line = _one_clear_line(_optimize(cli, tmp_path, "--strategy", FAULTY, "--space", str(space)))
+    line = one_clear_line(_optimize(cli, tmp_path, "--strategy", FAULTY, "--space", str(space)))
     assert "invalid JSON" in line
 
 
@@ -46,9 +38,9 @@ def test_unknown_metric_is_refused(cli, tmp_path):
     assert "Traceback" not in result.err
 
 
-def test_strategy_without_space_needs_a_space_file(cli, tmp_path):
+def test_strategy_without_space_needs_a_space_file(one_clear_line, cli, tmp_path):
     spec = f"{FIXTURES / 'no_space_strategy.py'}:Plain"
-    line = _one_clear_line(_optimize(cli, tmp_path, "--strategy", spec))
+    line = one_clear_line(_optimize(cli, tmp_path, "--strategy", spec))
     assert "Plain declares no search_space" in line and "--space" in line
 
 
@@ -64,16 +56,16 @@ def test_space_file_serves_a_strategy_without_space(cli, tmp_path):
     assert summary["trials"]["complete"] == 2
 
 
-def test_fixing_every_searched_param_leaves_nothing(cli, tmp_path):
+def test_fixing_every_searched_param_leaves_nothing(one_clear_line, cli, tmp_path):
     space = tmp_path / "space.json"
     space.write_text(json.dumps({"fast": {"type": "int", "low": 2, "high": 6}}))
-    line = _one_clear_line(_optimize(cli, tmp_path, "--strategy", FAULTY, "--space", str(space),
+    line = one_clear_line(_optimize(cli, tmp_path, "--strategy", FAULTY, "--space", str(space),
                                      "--param", "fast=3"))
     assert "nothing is left to optimise" in line
 
 
-def test_unknown_fixed_param_suggests(cli, tmp_path):
-    line = _one_clear_line(_optimize(cli, tmp_path, "--strategy", FAULTY, "--param", "slwo=30"))
+def test_unknown_fixed_param_suggests(one_clear_line, cli, tmp_path):
+    line = one_clear_line(_optimize(cli, tmp_path, "--strategy", FAULTY, "--param", "slwo=30"))
     assert "slwo" in line and "did you mean 'slow'" in line
 
 
@@ -86,12 +78,12 @@ def test_unknown_fixed_param_suggests(cli, tmp_path):
     (("--storage", "redis://localhost/0"), "unsupported scheme 'redis'"),
     (("--study-name", "a/b"), "--study-name 'a/b'"),
 ])
-def test_bad_study_options(cli, tmp_path, flags, expected):
-    line = _one_clear_line(_optimize(cli, tmp_path, "--strategy", FAULTY, *flags))
+def test_bad_study_options(one_clear_line, cli, tmp_path, flags, expected):
+    line = one_clear_line(_optimize(cli, tmp_path, "--strategy", FAULTY, *flags))
     assert expected in line
 
 
-def test_storage_password_is_masked_in_errors(cli, tmp_path):
-    line = _one_clear_line(_optimize(cli, tmp_path, "--strategy", FAULTY, "--storage",
+def test_storage_password_is_masked_in_errors(one_clear_line, cli, tmp_path):
+    line = one_clear_line(_optimize(cli, tmp_path, "--strategy", FAULTY, "--storage",
                                      "oracle://user:hunter2@db/x"))
     assert "hunter2" not in line and "***" in line
