@@ -5,11 +5,22 @@ from __future__ import annotations
 import argparse
 
 from ..config import check_config, load_config, render_config
+from ..strategies import resolve_strategy, strategy_params
+
+
+def known_strategy_params(name: str) -> dict[str, object]:
+    """A strategy's parameters with their defaults, for checking ``strategies_config.json``."""
+    return strategy_params(resolve_strategy(name))
 
 
 def start_config_check(args: argparse.Namespace) -> int:
     for line in check_config(args.config_dir, require_secrets=args.require_secrets):
         print(line)
+    # The config package knows no strategy code; the registry is handed in here so that a
+    # misspelt or mistyped strategy parameter is caught before any backtest or bot uses it.
+    config = load_config(args.config_dir, require_secrets=args.require_secrets)
+    config.strategies.validate_params(known_strategy_params)
+    print("ok strategy parameters match the strategy classes")
     return 0
 
 

@@ -153,3 +153,15 @@ def test_unsupported_bar_size_is_named(one_clear_line, cli, tmp_path, make_ohlcv
     line = one_clear_line(cli("backtest", "--strategy", "RSIEMAMomentum", "--data", str(path),
                                "--out", str(tmp_path / "o")))
     assert "monthly.csv" in line and "31d" in line and "1h" in line
+
+
+def test_config_check_catches_a_misspelt_strategy_param(one_clear_line, cli, tmp_path):
+    configs = tmp_path / "configs"
+    shutil.copytree(ROOT / "configs", configs)
+    path = configs / "strategies_config.json"
+    raw = json.loads(path.read_text())
+    params = raw["strategies"]["RSIEMAMomentumStrategy"]["params"]
+    params["rsi_perod"] = params.pop("rsi_period")
+    path.write_text(json.dumps(raw))
+    line = one_clear_line(cli("config", "check", "--config-dir", str(configs)))
+    assert "strategies_config.json" in line and "rsi_perod" in line and "rsi_period" in line
