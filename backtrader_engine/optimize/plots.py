@@ -171,6 +171,8 @@ def plot_param_heatmap(trials: pd.DataFrame, x: str, y: str, path: Path, metric:
     scored = _scored(_normalised(trials)).dropna(subset=[x_col, y_col])
     if scored.empty:
         return _message_figure(path, title, "no complete trials to plot")
+    # Best last, so trials sharing a point never hide the best one under a worse one.
+    scored = scored.sort_values("value", kind="stable")
     xs, x_labels = _axis_values(scored[x_col])
     ys, y_labels = _axis_values(scored[y_col])
     values = scored["value"].to_numpy(dtype=float)
@@ -184,6 +186,10 @@ def plot_param_heatmap(trials: pd.DataFrame, x: str, y: str, path: Path, metric:
         fig.colorbar(mesh, ax=ax, label=f"mean {metric}")
     else:
         points = ax.scatter(xs, ys, c=values, cmap="viridis", s=30, edgecolors="none")
+        best = int(np.argmax(values))
+        ax.scatter([xs[best]], [ys[best]], s=140, facecolors="none", edgecolors="red",
+                   linewidths=1.5, label="best")
+        ax.legend(loc="best", fontsize=8)
         fig.colorbar(points, ax=ax, label=metric)
     _apply_categories(ax, x_labels, "x")
     _apply_categories(ax, y_labels, "y")
