@@ -60,11 +60,6 @@ class PerpCommInfo(bt.CommInfoBase):
         # off, so they are priced conservatively as taker fills.
         self.maker_fill = False
 
-    @property
-    def position_leverage(self) -> float:
-        """The leverage new positions are opened with."""
-        return float(self.p.leverage)
-
     def get_margin(self, price: float) -> float:
         return price * self.p.mult / self.p.leverage
 

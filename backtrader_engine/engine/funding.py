@@ -47,10 +47,6 @@ class FundingSchedule:
         index = pd.DatetimeIndex(clean.index, name="datetime")
         return cls(index, clean.to_numpy(dtype=np.float64).copy(), description)
 
-    @property
-    def is_zero(self) -> bool:
-        return not np.any(self.rates)
-
     def as_bt_nums(self) -> np.ndarray:
         """Settlement times as backtrader date numbers, comparable with ``data.datetime[0]``."""
         if len(self.times) == 0:

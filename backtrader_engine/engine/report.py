@@ -178,12 +178,3 @@ def _costs_line(request) -> str:
         funding = "no funding"
     return (f"cash {request.cash:,.0f}  leverage {costs.leverage:g}x  taker {costs.taker_fee:.4%}"
             f"  maker {costs.maker_fee:.4%}  slippage {costs.slippage_bps:g} bps  {funding}")
-
-
-def load_report(path: Path) -> dict[str, object]:
-    """Read a report.json back (for studies, the dashboard and tests)."""
-    return json.loads(Path(path).read_text())
-
-
-def read_trades(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, parse_dates=["entry_time", "exit_time"])
