@@ -162,7 +162,7 @@ class ReplayMarket:
             series = self._funding[symbol]
             return series.loc[series.index <= now]
         if self.funding_rate is None:
-            return pd.Series(dtype=float)
+            return pd.Series(dtype=float, index=pd.DatetimeIndex([]))
         step = pd.Timedelta(minutes=self.instruments[symbol].funding_interval_minutes)
         first = min(f.index[0] for f in self._candles[symbol].values() if len(f)).ceil(step)
         stamps = pd.date_range(first, now, freq=step)
@@ -187,7 +187,7 @@ class ReplayMarket:
             key=lambda k: parse_timeframe(BYBIT_INTERVALS[k])))
         now = pd.Timestamp(self.now_ms, unit="ms")
         seen = frame.loc[frame.index <= now]
-        day = seen.loc[seen.index > now - pd.Timedelta(days=1)]
+        day = seen.loc[seen.index >= now - pd.Timedelta(days=1)]
         last, prev = float(seen["close"].iloc[-1]), float(day["open"].iloc[0])
         inst = self.instruments[symbol]
         step = pd.Timedelta(minutes=inst.funding_interval_minutes)
