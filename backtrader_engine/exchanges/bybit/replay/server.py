@@ -91,7 +91,7 @@ class ReplayServer:
         self.host, self.port = host, port
         self.rate_limit_mode = rate_limit_mode
         self._limiter = RateLimiter(rate_limit) if rate_limit else None
-        self.requests = 0
+        self.paths: list[str] = []  # every request path, so tests can see what clients asked
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
@@ -118,8 +118,8 @@ class ReplayServer:
 
     def process_request(self, connection: ServerConnection, request: Request) -> Response:
         """Answer a plain HTTP request; refuse WebSocket upgrades until the stream exists."""
-        self.requests += 1
         url = urlsplit(request.path)
+        self.paths.append(url.path)
         if url.path in STREAM_PATHS:
             return text_response(404, f"{url.path}: the WebSocket stream is not served by "
                                       "this replay server yet; only REST market data is")
