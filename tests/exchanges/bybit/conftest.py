@@ -11,8 +11,6 @@ import pytest
 from backtrader_engine.data import DataStore, load_ohlcv
 from backtrader_engine.exchanges.bybit.replay import ReplayMarket, ReplayServer
 
-SYMBOLS = ("BTCUSDT", "ETHUSDT")
-
 
 @pytest.fixture(scope="session")
 def source_candles() -> dict[str, pd.DataFrame]:
