@@ -156,6 +156,23 @@ def build_parser() -> argparse.ArgumentParser:
     pd_.add_argument("path", type=Path)
     pd_.add_argument("--timeframe", metavar="TF", help="expected bar size (default: inferred)")
     pd_.set_defaults(handler=commands.start_data_check)
+
+    p = sub.add_parser("download", help="download Bybit candles and funding into the store")
+    p.add_argument("--symbols", required=True, metavar="S,S", help="e.g. BTCUSDT,ETHUSDT")
+    p.add_argument("--timeframes", default="1m,5m,1h", metavar="TF,TF",
+                   help="1m, 5m, 15m, 1h, 4h, 1d, ... (default 1m,5m,1h)")
+    p.add_argument("--days", type=float, default=30.0, metavar="N",
+                   help="history to keep filled, counted back from now (default 30)")
+    p.add_argument("--testnet", action="store_true",
+                   help="use Bybit testnet (stored as exchange 'bybit-testnet')")
+    p.add_argument("--base-url", metavar="URL",
+                   help="REST base URL instead of Bybit's, e.g. http://127.0.0.1:8765 "
+                        "for a replay server")
+    p.add_argument("--store", type=Path, default=Path("data"), metavar="DIR",
+                   help="DataStore folder (default: data)")
+    p.add_argument("--funding", action=argparse.BooleanOptionalAction, default=True,
+                   help="also download funding-rate history (default: on)")
+    p.set_defaults(handler=commands.start_download)
     return parser
 
 

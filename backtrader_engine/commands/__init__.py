@@ -3,6 +3,7 @@
 from .backtest import start_backtest, start_demo
 from .config import start_config_check, start_config_show
 from .data import start_data_check
+from .download import start_download
 from .optimize import start_optimize
 from .strategies import start_strategies
 
@@ -12,6 +13,7 @@ __all__ = [
     "start_config_show",
     "start_data_check",
     "start_demo",
+    "start_download",
     "start_optimize",
     "start_strategies",
 ]

@@ -1,0 +1,26 @@
+"""``download``: Bybit candles and funding into the local DataStore."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..data import DataStore
+from ..errors import UserError
+from ..exchanges.bybit.history import HistoryDownloader, make_session
+
+
+def _names(value: str, what: str) -> list[str]:
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    if not names:
+        raise UserError(f"--{what} is empty; give a comma-separated list")
+    return names
+
+
+def start_download(args: argparse.Namespace) -> int:
+    symbols = [s.upper() for s in _names(args.symbols, "symbols")]
+    timeframes = _names(args.timeframes, "timeframes")
+    session = make_session(testnet=args.testnet, base_url=args.base_url)
+    exchange = "bybit-testnet" if args.testnet and not args.base_url else "bybit"
+    downloader = HistoryDownloader(session, DataStore(args.store), exchange=exchange)
+    downloader.run(symbols, timeframes, args.days, funding=args.funding)
+    return 0

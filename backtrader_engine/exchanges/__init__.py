@@ -1,0 +1,1 @@
+"""Exchange adapters: venue facts, history download and local replay servers."""
