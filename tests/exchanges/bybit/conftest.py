@@ -34,13 +34,19 @@ def source_store(tmp_path: Path, source_candles: dict[str, pd.DataFrame]) -> Pat
 
 @pytest.fixture
 def replay_server(source_store: Path) -> Iterator[Callable[..., ReplayServer]]:
-    """Factory: ``replay_server(rate_limit=None, **market_kwargs)`` started on a free port."""
+    """Factory: ``replay_server(rate_limit=None, stream={...}, **market_kwargs)`` on a free port.
+
+    *stream* holds the stream keywords of :class:`ReplayServer` (speed, hold_when_idle,
+    faults, start_ms).
+    """
     started: list[ReplayServer] = []
 
     def factory(*, rate_limit: int | None = None, rate_limit_mode: str = "retcode",
+                stream: dict[str, object] | None = None,
                 **market_kwargs: object) -> ReplayServer:
         market = ReplayMarket.from_store(source_store, **market_kwargs)
-        server = ReplayServer(market, rate_limit=rate_limit, rate_limit_mode=rate_limit_mode)
+        server = ReplayServer(market, rate_limit=rate_limit, rate_limit_mode=rate_limit_mode,
+                              **(stream or {}))  # type: ignore[arg-type]
         started.append(server.start())
         return server
 

@@ -143,14 +143,9 @@ def test_rate_limit_retcode_and_http(replay_server) -> None:
     assert statuses == [200, 403]
 
 
-def test_websocket_path_and_unknown_paths_are_404(replay_server) -> None:
+def test_plain_get_on_stream_path_is_426_and_unknown_paths_are_404(replay_server) -> None:
     server = replay_server()
-    stream = _get(server, "/v5/public/linear")
-    assert stream.status_code == 404 and "WebSocket stream is not served" in stream.text
-    upgrade = requests.get(server.base_url + "/v5/public/linear", timeout=5, headers={
-        "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
-        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
-    assert upgrade.status_code == 404
+    assert _get(server, "/v5/public/linear").status_code == 426  # Upgrade Required
     assert _get(server, "/v5/market/orderbook").status_code == 404
 
 

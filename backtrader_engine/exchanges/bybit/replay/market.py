@@ -70,6 +70,7 @@ class ReplayMarket:
         if not candles:
             raise DataError("replay market: no candles given")
         self._candles = {s: dict(tfs) for s, tfs in candles.items()}
+        self._monthly: dict[str, pd.DataFrame] = {}
         self._funding = dict(funding or {})
         self.funding_rate = funding_rate
         known = dict(instruments or DEFAULT_INSTRUMENTS)
@@ -123,16 +124,27 @@ class ReplayMarket:
     def _frame(self, symbol: str, interval: str) -> pd.DataFrame:
         stored = self._candles[symbol]
         if interval == "M":
-            base = stored[min(stored, key=parse_timeframe)]
-            monthly = base.resample("MS").agg(
-                {"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"})
-            stored["M"] = monthly.dropna()
-            return stored["M"]
+            # Cached apart from the timeframe-keyed frames: "M" is not a fixed-length
+            # timeframe, and the finest-timeframe lookups must never see it.
+            if symbol not in self._monthly:
+                base = stored[min(stored, key=parse_timeframe)]
+                monthly = base.resample("MS").agg({"open": "first", "high": "max", "low": "min",
+                                                   "close": "last", "volume": "sum"})
+                self._monthly[symbol] = monthly.dropna()
+            return self._monthly[symbol]
         tf = BYBIT_INTERVALS[interval]
         if tf not in stored:
             finest = min(stored, key=parse_timeframe)
             stored[tf] = resample_ohlcv(stored[finest], tf, base_timeframe=finest)
         return stored[tf]
+
+    def base_timeframe(self, symbol: str) -> str:
+        """The finest stored timeframe of *symbol*; the stream replays its candles."""
+        return min(self._candles[symbol], key=parse_timeframe)
+
+    def candles(self, symbol: str, interval: str) -> pd.DataFrame:
+        """All candles of *symbol* at a Bybit *interval*, resampled when not stored."""
+        return self._frame(symbol, interval)
 
     def klines(self, symbol: str, interval: str, start: int | None, end: int | None,
                limit: int) -> list[list[str]]:

@@ -1,8 +1,9 @@
-"""One-port replay server: Bybit V5 REST now, the public WebSocket stream on the same port.
+"""One-port replay server: Bybit V5 REST and the public WebSocket stream on the same port.
 
 Built on ``websockets``: its ``process_request`` hook sees every incoming request first, so
-plain HTTP GETs are answered there with an HTTP response, and only WebSocket upgrades would
-continue to the handshake. Clients therefore need a single base URL for both protocols.
+plain HTTP GETs are answered there with an HTTP response, and only requests for the stream
+path continue to the WebSocket handshake. Clients therefore need a single base URL for both
+protocols.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from backtrader_engine.errors import UserError
+from backtrader_engine.exchanges.bybit.replay.faults import FaultSpec
 from backtrader_engine.exchanges.bybit.replay.market import ReplayMarket
 from backtrader_engine.exchanges.bybit.replay.rest import RATE_LIMIT_ERROR, answer, envelope
+from backtrader_engine.exchanges.bybit.replay.stream import ReplayStream
 
 STREAM_PATHS = ("/v5/public/linear",)
 RATE_LIMIT_MODES = ("retcode", "http")
@@ -78,16 +81,34 @@ class ReplayServer:
     rate_limit_mode : {"retcode", "http"}
         ``"retcode"`` answers HTTP 200 with retCode 10006 and the ``X-Bapi-Limit-*`` headers
         (Bybit's per-endpoint API limit); ``"http"`` answers HTTP 403 (Bybit's IP limit).
+    speed : float or None
+        Replay speed of the stream clock (1 = real time; ``None`` or 0 = as fast as possible).
+    hold_when_idle : bool
+        Hold the replay clock while no stream client has a subscription.
+    faults : str or FaultSpec, optional
+        Faults injected into stream connections (grammar in :mod:`.faults`).
+    start_ms : int, optional
+        Where the replay starts; default the first candle.
+
+    Notes
+    -----
+    The replay clock starts with the first stream connection or :meth:`start_clock`; from
+    then on it is the market clock the REST routes answer at. Before that they answer at the
+    market's own clock (by default the close of the newest candle).
     """
 
     def __init__(self, market: ReplayMarket, *, host: str = "127.0.0.1", port: int = 0,
-                 rate_limit: int | None = None, rate_limit_mode: str = "retcode") -> None:
+                 rate_limit: int | None = None, rate_limit_mode: str = "retcode",
+                 speed: float | None = None, hold_when_idle: bool = False,
+                 faults: str | FaultSpec | None = None, start_ms: int | None = None) -> None:
         if rate_limit_mode not in RATE_LIMIT_MODES:
             raise UserError(f"rate_limit_mode '{rate_limit_mode}'; expected one of "
                             f"{', '.join(RATE_LIMIT_MODES)}")
         if rate_limit is not None and rate_limit < 1:
             raise UserError(f"rate_limit {rate_limit}; expected at least 1 request per second")
         self.market = market
+        self.stream = ReplayStream(market, speed=speed, hold_when_idle=hold_when_idle,
+                                   faults=faults, start_ms=start_ms)
         self.host, self.port = host, port
         self.rate_limit_mode = rate_limit_mode
         self._limiter = RateLimiter(rate_limit) if rate_limit else None
@@ -103,6 +124,11 @@ class ReplayServer:
         """``http://host:port`` of the running server."""
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def stream_url(self) -> str:
+        """``ws://host:port/v5/public/linear`` of the running server."""
+        return f"ws://{self.host}:{self.port}{STREAM_PATHS[0]}"
+
     def _rate_limited(self) -> Response | None:
         if self._limiter is None:
             return None
@@ -116,13 +142,13 @@ class ReplayServer:
         body = envelope({}, self.market.now_ms, RATE_LIMIT_ERROR, "Too many visits!")
         return json_response(200, body, headers)
 
-    def process_request(self, connection: ServerConnection, request: Request) -> Response:
-        """Answer a plain HTTP request; refuse WebSocket upgrades until the stream exists."""
+    def process_request(self, connection: ServerConnection, request: Request
+                        ) -> Response | None:
+        """Answer a plain HTTP request; let requests for the stream path go to the handshake."""
         url = urlsplit(request.path)
         self.paths.append(url.path)
         if url.path in STREAM_PATHS:
-            return text_response(404, f"{url.path}: the WebSocket stream is not served by "
-                                      "this replay server yet; only REST market data is")
+            return None  # websockets answers 426 itself when it is not an upgrade
         limited = self._rate_limited()
         if limited is not None:
             return limited
@@ -132,7 +158,12 @@ class ReplayServer:
         return json_response(*reply)
 
     async def _handler(self, connection: ServerConnection) -> None:
-        await connection.close(1008, "no stream")  # unreachable: every request is answered
+        await self.stream.handle(connection)
+
+    def start_clock(self) -> None:
+        """Start the replay clock now rather than at the first stream connection."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.stream.ensure_running)
 
     async def _main(self) -> None:
         self._server = await serve(self._handler, self.host, self.port,
@@ -164,6 +195,7 @@ class ReplayServer:
     def stop(self) -> None:
         """Close the server and wait for its thread."""
         if self._loop is not None and self._server is not None and self._loop.is_running():
+            self._loop.call_soon_threadsafe(self.stream.close)
             self._loop.call_soon_threadsafe(self._server.close)
         if self._thread is not None:
             self._thread.join(10)
