@@ -173,6 +173,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--funding", action=argparse.BooleanOptionalAction, default=True,
                    help="also download funding-rate history (default: on)")
     p.set_defaults(handler=commands.start_download)
+
+    p = sub.add_parser("replay", help="serve stored candles as a local Bybit REST + stream")
+    p.add_argument("--data", type=Path, metavar="PATH", help="one OHLCV file for --symbol")
+    p.add_argument("--store", type=Path, metavar="DIR", help="a DataStore folder")
+    p.add_argument("--symbol", required=True, metavar="S", help="e.g. BTCUSDT")
+    p.add_argument("--speed", type=float, default=60.0, metavar="X",
+                   help="market time per wall time; 1 = real time, 0 = as fast as possible "
+                        "(default 60)")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--faults", metavar="SPEC",
+                   help="e.g. drop_every=5,malformed_every=50,skip_seq_every=30,stall=10:3,"
+                        "snapshot_every=100")
+    p.add_argument("--hold-when-idle", action="store_true",
+                   help="hold the clock while no stream client is subscribed")
+    p.set_defaults(handler=commands.start_replay)
     return parser
 
 

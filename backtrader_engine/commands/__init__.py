@@ -5,6 +5,7 @@ from .config import start_config_check, start_config_show
 from .data import start_data_check
 from .download import start_download
 from .optimize import start_optimize
+from .replay import start_replay
 from .strategies import start_strategies
 
 __all__ = [
@@ -15,5 +16,6 @@ __all__ = [
     "start_demo",
     "start_download",
     "start_optimize",
+    "start_replay",
     "start_strategies",
 ]
