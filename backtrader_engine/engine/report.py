@@ -59,9 +59,10 @@ def strategy_source_sha256(strategy: type) -> str | None:
     return sha256_file(Path(source)) if source and Path(source).exists() else None
 
 
-def package_versions() -> dict[str, str]:
+def package_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
+    """Versions of Python, this package and the libraries a result depends on (plus *extra*)."""
     versions = {"python": platform.python_version(), "backtrader_engine": __version__}
-    for name in _PACKAGES:
+    for name in (*_PACKAGES, *extra):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +15,7 @@ from .objectives import PENALTY, TrialOutcome
 from .runner import OptimizationResult
 from .storage import mask_storage
 
-_STUDY_PACKAGES = ("optuna", "SQLAlchemy", "psycopg2-binary")
+_STUDY_PACKAGES = ("optuna", "SQLAlchemy", "psycopg")
 
 # (metric key, label, format) of the in-sample / out-of-sample comparison in the table.
 _COMPARE_ROWS = [
@@ -35,13 +34,7 @@ _COMPARE_ROWS = [
 
 def versions() -> dict[str, str]:
     """Package versions of the run, the study packages included."""
-    found = package_versions()
-    for name in _STUDY_PACKAGES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return found
+    return package_versions(_STUDY_PACKAGES)
 
 
 def status(result: OptimizationResult) -> str:
