@@ -189,6 +189,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hold-when-idle", action="store_true",
                    help="hold the clock while no stream client is subscribed")
     p.set_defaults(handler=commands.start_replay)
+
+    p = sub.add_parser("stream", help="watch Bybit's public stream: closed bars, gaps, "
+                                      "connection state")
+    p.add_argument("--symbols", required=True, metavar="S,S", help="e.g. BTCUSDT,ETHUSDT")
+    p.add_argument("--timeframes", default="1m", metavar="TF,TF",
+                   help="kline timeframes to follow (default 1m)")
+    p.add_argument("--book-depth", type=int, default=50, metavar="N",
+                   help="order book depth: 1, 50, 200 or 1000 (default 50)")
+    p.add_argument("--testnet", action="store_true", help="use Bybit testnet")
+    p.add_argument("--base-url", metavar="URL",
+                   help="REST base URL of a replay server, e.g. http://127.0.0.1:8765; the "
+                        "stream URL is derived from it")
+    p.add_argument("--bars", type=int, metavar="N", help="stop after N closed bars")
+    p.add_argument("--seconds", type=float, metavar="S", help="stop after S seconds")
+    p.set_defaults(handler=commands.start_stream)
     return parser
 
 

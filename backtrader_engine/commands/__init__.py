@@ -7,6 +7,7 @@ from .download import start_download
 from .optimize import start_optimize
 from .replay import start_replay
 from .strategies import start_strategies
+from .stream import start_stream
 
 __all__ = [
     "start_backtest",
@@ -18,4 +19,5 @@ __all__ = [
     "start_optimize",
     "start_replay",
     "start_strategies",
+    "start_stream",
 ]

@@ -9,7 +9,8 @@ from ..errors import UserError
 from ..exchanges.bybit.history import HistoryDownloader, make_session
 
 
-def _names(value: str, what: str) -> list[str]:
+def split_names(value: str, what: str) -> list[str]:
+    """Comma-separated *value* as a list; a one-line UserError naming --*what* if empty."""
     names = [v.strip() for v in value.split(",") if v.strip()]
     if not names:
         raise UserError(f"--{what} is empty; give a comma-separated list")
@@ -17,8 +18,8 @@ def _names(value: str, what: str) -> list[str]:
 
 
 def start_download(args: argparse.Namespace) -> int:
-    symbols = [s.upper() for s in _names(args.symbols, "symbols")]
-    timeframes = _names(args.timeframes, "timeframes")
+    symbols = [s.upper() for s in split_names(args.symbols, "symbols")]
+    timeframes = split_names(args.timeframes, "timeframes")
     session = make_session(testnet=args.testnet, base_url=args.base_url)
     exchange = "bybit-testnet" if args.testnet and not args.base_url else "bybit"
     downloader = HistoryDownloader(session, DataStore(args.store), exchange=exchange)

@@ -1,0 +1,77 @@
+"""``stream``: watch Bybit's public stream through the client the paper bot uses.
+
+Prints each closed bar and any gap or connection change, and a summary of the client's
+counters at the end; a quick way to check connectivity, a replay server, or fault handling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import TextIO
+
+import pandas as pd
+
+from ..exchanges.bybit.history import interval_for, make_session
+from ..exchanges.bybit.stream import (
+    BarGap,
+    BybitStream,
+    ClosedBar,
+    KlineBackfill,
+    MarketEvent,
+    StreamStatus,
+    public_stream_url,
+    stream_topics,
+)
+from .download import split_names
+
+
+def _line(event: MarketEvent) -> str | None:
+    if isinstance(event, ClosedBar):
+        start = pd.Timestamp(event.start, unit="ms")
+        return (f"{start:%Y-%m-%d %H:%M} {event.symbol:<10} {event.interval:>3}  "
+                f"O {event.open:g}  H {event.high:g}  L {event.low:g}  C {event.close:g}  "
+                f"V {event.volume:g}  ({event.source})")
+    if isinstance(event, BarGap):
+        return (f"GAP {event.symbol} {event.interval}: {event.missing} bar(s) from "
+                f"{pd.Timestamp(event.first_missing, unit='ms')} could not be recovered")
+    if isinstance(event, StreamStatus):
+        return f"-- {event.state} ({event.reason})"
+    return None
+
+
+def watch(stream: BybitStream, *, bars: int | None, seconds: float | None,
+          out: TextIO) -> int:
+    """Print events until *bars* closed bars arrived or *seconds* passed; the bar count."""
+    deadline = time.monotonic() + seconds if seconds else None
+    seen = 0
+    stream.start()
+    try:
+        while (bars is None or seen < bars) and (deadline is None
+                                                 or time.monotonic() < deadline):
+            event = stream.queue.get(timeout=0.5)
+            if event is None:
+                continue
+            seen += isinstance(event, ClosedBar)
+            if (text := _line(event)) is not None:
+                print(text, file=out, flush=True)
+    finally:
+        stream.close()
+    return seen
+
+
+def start_stream(args: argparse.Namespace) -> int:
+    symbols = [s.upper() for s in split_names(args.symbols, "symbols")]
+    intervals = [interval_for(tf)[1] for tf in split_names(args.timeframes, "timeframes")]
+    topics = stream_topics(symbols, intervals=intervals, book_depth=args.book_depth)
+    session = make_session(testnet=args.testnet, base_url=args.base_url)
+    stream = BybitStream(topics, url=public_stream_url(args.base_url, testnet=args.testnet),
+                         backfill=KlineBackfill(session))
+    watch(stream, bars=args.bars, seconds=args.seconds, out=sys.stdout)
+    stats = stream.stats()
+    print(f"messages {stats['messages']}  reconnects {stats['reconnects']}  "
+          f"malformed {stats['malformed']}  book resyncs {stats['resyncs']}  "
+          f"backfilled bars {stats['backfilled_bars']}  "
+          f"unrecovered bars {stats['unrecovered_bars']}")
+    return 0
