@@ -104,7 +104,7 @@ class BrokerRiskHook:
         tracked = self._tracked.get(order.ref)
         if tracked is not None:
             return ALLOW  # screened already (a broker re-checking a queue)
-        links = linked_refs(order)
+        links = linked_refs(order, broker)
         if links:
             return self._screen_linked(order, broker, links)
         data = order.data

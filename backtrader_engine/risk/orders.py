@@ -61,11 +61,13 @@ def outcome_time(order: bt.Order) -> float:
     return bt_num_to_seconds(dt)
 
 
-def linked_refs(order: bt.Order) -> tuple[int, ...]:
-    """Refs of the orders *order* depends on: its bracket parent and its OCO chain.
+def linked_refs(order: bt.Order, broker: bt.BrokerBase | None = None) -> tuple[int, ...]:
+    """Refs of the orders *order* depends on: its bracket parent and its OCO group's leader.
 
     A bracket child only ever closes its parent's position, and an OCO member is one
     alternative of a group whose leader already carried the decision; both are never gated.
+    ``BackBroker`` keeps OCO groups in its ``_ocos`` map (``buy(oco=...)`` does not store the
+    link on the order), so that map is consulted when the broker has one.
     """
     refs: list[int] = []
     parent = order.parent
@@ -75,6 +77,11 @@ def linked_refs(order: bt.Order) -> tuple[int, ...]:
     while oco is not None and oco.ref not in refs:
         refs.append(oco.ref)
         oco = oco.p.oco
+    groups = getattr(broker, "_ocos", None)
+    if isinstance(groups, dict):
+        leader = groups.get(order.ref, order.ref)
+        if leader != order.ref and leader not in refs:
+            refs.append(leader)
     return tuple(refs)
 
 
