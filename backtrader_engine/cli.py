@@ -66,10 +66,19 @@ def _add_cost_options(p: argparse.ArgumentParser) -> None:
                    help="maintenance margin rate for liquidation (default 0.005)")
 
 
+def _add_risk_options(p: argparse.ArgumentParser) -> None:
+    r = p.add_argument_group("risk")
+    r.add_argument("--risk-gate", action="store_true",
+                   help="screen entry orders through the risk gate with the limits of "
+                        "CONFIG_DIR/risk_config.json; the report adds signal counts and "
+                        "rejection reasons (default: off)")
+
+
 def _add_backtest_options(p: argparse.ArgumentParser, *, strategy_required: bool) -> None:
     _add_strategy_options(p, strategy_required=strategy_required, params_file=True)
     _add_data_options(p)
     _add_cost_options(p)
+    _add_risk_options(p)
     o = p.add_argument_group("output")
     o.add_argument("--out", type=Path, metavar="DIR", help="report folder")
     o.add_argument("--no-plots", action="store_true", help="skip equity.png and trades.png")

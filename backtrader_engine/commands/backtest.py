@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..config import load_bybit_config
+from ..config import RiskConfig, load_bybit_config, load_risk_config
 from ..engine.costs import DEFAULT_MAKER_FEE, DEFAULT_TAKER_FEE
 from ..engine.job import BacktestJob, parse_param_overrides, run_backtest_job
 from ..engine.report import format_summary
@@ -23,7 +23,15 @@ def configured_fees(config_dir: Path) -> tuple[float, float]:
     return fees.taker, fees.maker
 
 
+def configured_risk(config_dir: Path) -> RiskConfig:
+    """The risk limits from ``risk_config.json`` when the config folder has one, else defaults."""
+    path = Path(config_dir) / RiskConfig.default_filename
+    return load_risk_config(path) if path.is_file() else RiskConfig()
+
+
 def job_from_args(args: argparse.Namespace) -> BacktestJob:
+    # ``optimize`` shares this with ``backtest`` but has no --risk-gate: studies run ungated.
+    risk_gate = bool(getattr(args, "risk_gate", False))
     return BacktestJob(
         strategy=args.strategy,
         data=args.data,
@@ -44,6 +52,8 @@ def job_from_args(args: argparse.Namespace) -> BacktestJob:
         confirm_timeframes=[t.strip() for t in args.confirm_timeframes.split(",") if t.strip()],
         plots=not args.no_plots,
         command=getattr(args, "command_line", None),
+        risk_gate=risk_gate,
+        risk_config=configured_risk(args.config_dir) if risk_gate else None,
     )
 
 

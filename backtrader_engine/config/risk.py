@@ -42,10 +42,36 @@ def _rule_trade_risk_within_daily_loss(cfg: RiskConfig) -> RuleViolation | None:
     )
 
 
+def _rule_spacing_allows_strategy_cap(cfg: RiskConfig) -> RuleViolation | None:
+    """Spacing so wide that the per-strategy hourly cap can never be reached hints at a typo."""
+    needed = cfg.min_seconds_between_signals * (cfg.max_signals_per_hour_per_strategy - 1)
+    if needed < 3600:
+        return None
+    return RuleViolation(
+        "min_seconds_between_signals", cfg.min_seconds_between_signals,
+        f"leaves room for fewer than 'max_signals_per_hour_per_strategy' "
+        f"({cfg.max_signals_per_hour_per_strategy}) signals in an hour",
+        "lower the spacing or the per-strategy cap",
+    )
+
+
+def _rule_breaker_volatility_above_filter(cfg: RiskConfig) -> RuleViolation | None:
+    """The breaker is the coarse guard; below the filter it would trip before the filter acts."""
+    if cfg.breaker_volatility_pct >= cfg.volatility_filter_pct:
+        return None
+    return RuleViolation(
+        "breaker_volatility_pct", cfg.breaker_volatility_pct,
+        f"must be at least 'volatility_filter_pct' ({cfg.volatility_filter_pct:g})",
+        "raise the breaker level or lower the filter level",
+    )
+
+
 RISK_RULES: tuple[Rule, ...] = (
     _rule_strategy_cap_within_overall_cap,
     _rule_daily_loss_within_drawdown,
     _rule_trade_risk_within_daily_loss,
+    _rule_spacing_allows_strategy_cap,
+    _rule_breaker_volatility_above_filter,
 )
 
 
@@ -57,16 +83,18 @@ class RiskConfig(ConfigModel):
 
     min_confidence: float = Field(
         0.60, ge=0, le=1,
-        description="Signals whose strategy confidence (0-1) is below this are ignored.",
+        description="Entry signals whose strategy confidence (0-1, order.info['confidence'], "
+                    "1.0 when absent) is below this are refused.",
     )
     min_seconds_between_signals: float = Field(
         30, ge=0,
-        description="Minimum seconds between two signals of the same strategy; later ones "
-                    "are dropped.",
+        description="Minimum market-time seconds between two signals of the same strategy "
+                    "that pass the gate; a signal sooner than that is refused.",
     )
     max_signals_per_hour: int = Field(
         15, ge=1,
-        description="Most signals acted on per rolling hour, across all strategies.",
+        description="Most signals passing the gate per rolling hour of market time, across "
+                    "all strategies.",
     )
     max_signals_per_hour_per_strategy: int = Field(
         3, ge=1,
@@ -75,8 +103,14 @@ class RiskConfig(ConfigModel):
     )
     volatility_filter_pct: float = Field(
         5.0, gt=0, le=100,
-        description="Signals are skipped while recent volatility (percent range of the "
-                    "latest bars) exceeds this.",
+        description="Signals are refused while the volatility of their symbol exceeds this: "
+                    "(highest high - lowest low) / last close, in percent, over the bars of the "
+                    "last 'volatility_window_seconds' of market time.",
+    )
+    volatility_window_seconds: float = Field(
+        3600.0, gt=0, le=86400,
+        description="Market-time window (seconds) over which the volatility filter and the "
+                    "volatility circuit breaker measure the price range.",
     )
     risk_per_trade_pct: float = Field(
         1.0, gt=0, le=10,
@@ -94,7 +128,8 @@ class RiskConfig(ConfigModel):
     )
     max_position_notional_usdt: float = Field(
         20000.0, gt=0,
-        description="Largest notional (quantity x price, USDT) of a single position.",
+        description="Largest notional (quantity x price, USDT) of a single position, judged "
+                    "on the position an entry would leave at the current price.",
     )
     daily_loss_limit_pct: float = Field(
         3.0, gt=0, le=100,
@@ -103,8 +138,35 @@ class RiskConfig(ConfigModel):
     )
     max_drawdown_pct: float = Field(
         10.0, gt=0, le=100,
-        description="Circuit breaker: stop trading once equity falls this percent below its "
-                    "peak. At least 'daily_loss_limit_pct'.",
+        description="Circuit breaker: stop opening positions once equity falls this percent "
+                    "below its peak; it trips again after each cool-down while the drawdown "
+                    "lasts. At least 'daily_loss_limit_pct'.",
+    )
+    breaker_cooldown_seconds: float = Field(
+        900.0, ge=0,
+        description="Market-time seconds a tripped circuit breaker stays open (no new "
+                    "entries) before it closes again.",
+    )
+    max_latency_ms: float = Field(
+        2000.0, gt=0,
+        description="Circuit breaker: trips when an observed exchange round trip or message "
+                    "delay exceeds this many milliseconds (never in backtests).",
+    )
+    max_spread_pct: float = Field(
+        0.5, gt=0, le=100,
+        description="Circuit breaker: trips when an observed bid-ask spread exceeds this "
+                    "percent of the mid price (never in backtests).",
+    )
+    breaker_volatility_pct: float = Field(
+        10.0, gt=0, le=100,
+        description="Circuit breaker: trips when a symbol's volatility (as for "
+                    "'volatility_filter_pct') exceeds this percent. At least "
+                    "'volatility_filter_pct'.",
+    )
+    max_errors_per_minute: int = Field(
+        10, ge=1,
+        description="Circuit breaker: trips when more than this many exchange or API errors "
+                    "are observed within one minute of market time.",
     )
     initial_cash: float = Field(
         10000.0, gt=0,

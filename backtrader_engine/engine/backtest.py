@@ -9,7 +9,9 @@ import backtrader as bt
 import numpy as np
 import pandas as pd
 
+from ..config.risk import RiskConfig
 from ..data import parse_timeframe, resample_ohlcv
+from ..risk import BrokerRiskHook, RiskGate, RiskGateMixin
 from .broker import PerpBroker
 from .builder import build_cerebro
 from .costs import CostModel
@@ -30,6 +32,8 @@ class BacktestRequest:
     confirm_timeframes: Sequence[str] = ()
     cash: float = 10_000.0
     costs: CostModel = field(default_factory=CostModel)
+    #: Limits of the risk gate; None (the default) runs without it.
+    risk: RiskConfig | None = None
 
 
 @dataclass
@@ -41,6 +45,8 @@ class BacktestResult:
     trades: pd.DataFrame
     request: BacktestRequest
     liquidations: list = field(default_factory=list)
+    #: The risk gate's hook (journal, counts, breakers) when the run used one.
+    risk_hook: BrokerRiskHook | None = None
 
     @property
     def final_value(self) -> float:
@@ -55,11 +61,22 @@ def confirmation_frames(
             if parse_timeframe(tf) != parse_timeframe(base_timeframe)]
 
 
+class GatedPerpBroker(RiskGateMixin, PerpBroker):
+    """:class:`PerpBroker` whose entry orders pass the risk gate before they are accepted."""
+
+
 def make_broker(request: BacktestRequest) -> PerpBroker:
-    """A :class:`PerpBroker` configured with the request's cash and cost model."""
+    """A :class:`PerpBroker` configured with the request's cash and cost model.
+
+    With ``request.risk`` set it is a :class:`GatedPerpBroker` with a fresh gate attached;
+    without it, exactly the plain broker, so ungated results stay unchanged.
+    """
     costs = request.costs
     index = request.frame.index
-    broker = PerpBroker(funding=costs.funding_schedule(index[0], index[-1]))
+    broker_cls = PerpBroker if request.risk is None else GatedPerpBroker
+    broker = broker_cls(funding=costs.funding_schedule(index[0], index[-1]))
+    if request.risk is not None:
+        broker.attach_risk_hook(BrokerRiskHook(RiskGate(request.risk)))
     broker.setcash(request.cash)
     broker.addcommissioninfo(costs.commission_info())
     if costs.slippage_bps:
@@ -89,7 +106,8 @@ def run_backtest(request: BacktestRequest) -> BacktestResult:
         funding_paid=broker.funding_paid,
         liquidations=len(broker.liquidations),
     )
-    return BacktestResult(metrics, equity, trades, request, list(broker.liquidations))
+    return BacktestResult(metrics, equity, trades, request, list(broker.liquidations),
+                          risk_hook=getattr(broker, "risk_hook", None))
 
 
 def equity_frame(broker: PerpBroker, initial_cash: float, close: pd.Series) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..config.risk import RiskConfig
 from ..data import (
     TIMEFRAMES,
     default_dataset,
@@ -53,6 +54,8 @@ class BacktestJob:
     confirm_timeframes: Sequence[str] = ()
     plots: bool = True
     command: Sequence[str] | None = None  # recorded in the manifest; default: sys.argv
+    risk_gate: bool = False  # screen entry orders through the risk gate
+    risk_config: RiskConfig | None = None  # the gate's limits; default: built-in defaults
 
 
 def parse_param_overrides(items: Sequence[str]) -> dict[str, str]:
@@ -214,8 +217,16 @@ def prepare_backtest(job: BacktestJob, fees: tuple[float, float]) -> tuple[Backt
         confirm_timeframes=tuple(job.confirm_timeframes),
         cash=job.cash,
         costs=costs,
+        risk=_risk_limits(job),
     )
     return request, path
+
+
+def _risk_limits(job: BacktestJob) -> RiskConfig | None:
+    """The gate's limits when the job turns the gate on, else None (no gate at all)."""
+    if not job.risk_gate:
+        return None
+    return job.risk_config if job.risk_config is not None else RiskConfig()
 
 
 def run_backtest_job(job: BacktestJob, fees: tuple[float, float]) -> tuple[

@@ -3,7 +3,9 @@
 ``DIR/report.json`` holds the metrics and a reproducibility manifest (strategy source and data
 file hashes, effective params, costs, package versions, the command line); ``trades.csv`` and
 ``equity.csv`` hold the raw series the metrics come from; ``equity.png`` and ``trades.png`` show
-them.
+them. A run with the risk gate adds a ``risk_gate`` section (signal counts, rejection reasons,
+breakers), its limits in the manifest, and the signal journal as ``signals.csv``; a run without
+it writes exactly what it wrote before the gate existed.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import __version__
+from ..risk import RECORD_FIELDS, SignalCounts
 from .backtest import BacktestResult
 from .plots import plot_equity, plot_trades
 
@@ -37,9 +40,11 @@ class ReportPaths:
     equity: Path
     equity_plot: Path
     trades_plot: Path
+    signals: Path | None = None  # only with the risk gate
 
     def all(self) -> list[Path]:
-        return [self.report, self.trades, self.equity, self.equity_plot, self.trades_plot]
+        paths = [self.report, self.trades, self.equity, self.equity_plot, self.trades_plot]
+        return paths + ([self.signals] if self.signals is not None else [])
 
 
 def sha256_file(path: Path) -> str:
@@ -102,6 +107,8 @@ def build_manifest(result: BacktestResult, data_path: Path | None,
         "seed": None,  # a backtest has no randomness; studies record their sampler seed
         "versions": package_versions(),
         "command": list(command) if command is not None else sys.argv[:],
+        # Only present with the gate, so ungated reports stay byte-identical to earlier ones.
+        **({"risk_config": request.risk.model_dump()} if request.risk is not None else {}),
     }
 
 
@@ -119,12 +126,21 @@ def write_report(result: BacktestResult, out_dir: Path, data_path: Path | None =
                  *, plots: bool = True, command: list[str] | None = None) -> ReportPaths:
     """Write report.json, trades.csv, equity.csv and (by default) the two plots into *out_dir*."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    hook = result.risk_hook
     paths = ReportPaths(out_dir, out_dir / "report.json", out_dir / "trades.csv",
-                        out_dir / "equity.csv", out_dir / "equity.png", out_dir / "trades.png")
+                        out_dir / "equity.csv", out_dir / "equity.png", out_dir / "trades.png",
+                        signals=out_dir / "signals.csv" if hook is not None else None)
     document = {"metrics": result.metrics, "manifest": build_manifest(result, data_path, command)}
+    if hook is not None:
+        summary = hook.summary()
+        summary.pop("config")  # already in the manifest
+        document["risk_gate"] = summary
     paths.report.write_text(json.dumps(_clean(document), indent=2, default=str) + "\n")
     result.trades.to_csv(paths.trades, index=False, float_format="%.10g")
     result.equity.to_csv(paths.equity, index_label="datetime", float_format="%.10f")
+    if hook is not None:
+        signals = pd.DataFrame(hook.journal.rows(), columns=list(RECORD_FIELDS))
+        signals.to_csv(paths.signals, index=False, float_format="%.10g")
     if plots:
         name = result.request.strategy.__name__
         title = f"{name} on {result.request.symbol} {result.request.timeframe}"
@@ -166,7 +182,21 @@ def format_summary(result: BacktestResult) -> str:
         value = result.metrics.get(key)
         text = "n/a" if value is None else fmt.format(value)
         lines.append(f"  {label:<22}{text:>18}")
+    if result.risk_hook is not None:
+        lines.extend(_risk_lines(result.risk_hook.tally.total))
     return "\n".join(lines)
+
+
+def _risk_lines(counts: SignalCounts) -> list[str]:
+    """Rows of the risk gate's signal counts and rejection reasons for the summary table."""
+    rows = [("Signals generated", counts.generated), ("  passed the gate", counts.passed),
+            ("  executed", counts.executed), ("  rejected", counts.rejected),
+            ("  cancelled/expired", counts.cancelled), ("  still open", counts.open)]
+    lines = ["  Risk gate"]
+    lines.extend(f"  {label:<22}{value:>18}" for label, value in rows)
+    for reason, count in counts.as_dict()["rejection_reasons"].items():
+        lines.append(f"    {reason:<20}{count:>18}")
+    return lines
 
 
 def _costs_line(request) -> str:

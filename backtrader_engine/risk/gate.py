@@ -1,0 +1,155 @@
+"""The risk gate: decides whether an entry signal may reach the broker.
+
+:class:`RiskGate` holds the rules' state (recent signals, price ranges, the daily loss stop,
+circuit breakers) and nothing broker-specific. A broker feeds it observations through explicit
+``observe_*`` methods and asks :meth:`RiskGate.evaluate` about each entry; the backtrader glue
+lives in :mod:`.hook` and :mod:`.mixin`. Every time is market time (see :mod:`.clock`).
+"""
+
+from __future__ import annotations
+
+from ..config.risk import RiskConfig
+from .breakers import BREAKER_NAMES, BreakerState, CircuitBreaker
+from .checks import CHECKS
+from .clock import MarketTime, to_seconds
+from .daily import DailyLossStop
+from .reasons import ALLOW, Decision
+from .request import SignalRequest
+from .windows import EventWindow, RollingRange
+
+_HOUR = 3600.0
+_MINUTE = 60.0
+
+
+class RiskGate:
+    """Rules and state of the risk gate, configured by :class:`RiskConfig`.
+
+    Parameters
+    ----------
+    config : RiskConfig, optional
+        Limits; the built-in defaults when omitted.
+
+    Notes
+    -----
+    Only signals that passed count towards spacing and the hourly caps, so a burst of refused
+    signals cannot lock a strategy out for longer than its own passed signals would.
+    """
+
+    def __init__(self, config: RiskConfig | None = None) -> None:
+        self.config = config if config is not None else RiskConfig()
+        c = self.config
+        cooldown = c.breaker_cooldown_seconds
+        limits = {
+            "drawdown": (c.max_drawdown_pct, "%"),
+            "volatility": (c.breaker_volatility_pct, "%"),
+            "latency": (c.max_latency_ms, " ms"),
+            "spread": (c.max_spread_pct, "%"),
+            "error_rate": (float(c.max_errors_per_minute), " errors/min"),
+        }
+        self.breakers: dict[str, CircuitBreaker] = {
+            name: CircuitBreaker(name, limits[name][0], cooldown, limits[name][1])
+            for name in BREAKER_NAMES
+        }
+        self.daily = DailyLossStop(c.daily_loss_limit_pct)
+        self.peak_equity: float | None = None
+        #: Latest market time seen in any observation or decision (epoch seconds).
+        self.now: float | None = None
+        self._ranges: dict[str, RollingRange] = {}
+        self._errors = EventWindow(_MINUTE)
+        self._signals = EventWindow(_HOUR)
+        self._strategy_signals: dict[str, EventWindow] = {}
+
+    # -- observations ---------------------------------------------------------------------------
+    def observe_bar(self, symbol: str, when: MarketTime, high: float, low: float,
+                    close: float) -> None:
+        """Feed one completed bar of *symbol*: the volatility filter and breaker use it."""
+        t = self._tick(when)
+        series = self._ranges.get(symbol)
+        if series is None:
+            series = self._ranges[symbol] = RollingRange(self.config.volatility_window_seconds)
+        series.add(t, high, low, close)
+        volatility = series.range_pct(t)
+        if volatility is not None:
+            self.breakers["volatility"].observe(t, volatility)
+
+    def observe_equity(self, when: MarketTime, equity: float) -> None:
+        """Feed the account equity (cash plus open profit): daily loss and drawdown use it."""
+        t = self._tick(when)
+        self.daily.observe(t, equity)
+        if self.peak_equity is None or equity > self.peak_equity:
+            self.peak_equity = equity
+        if self.peak_equity > 0.0:
+            drawdown = (self.peak_equity - equity) / self.peak_equity * 100.0
+            self.breakers["drawdown"].observe(t, drawdown)
+
+    def observe_latency_ms(self, when: MarketTime, latency_ms: float) -> None:
+        """Feed one measured latency (order round trip or message delay) in milliseconds."""
+        self.breakers["latency"].observe(self._tick(when), latency_ms)
+
+    def observe_spread_pct(self, when: MarketTime, spread_pct: float) -> None:
+        """Feed one bid-ask spread as a percent of the mid price."""
+        self.breakers["spread"].observe(self._tick(when), spread_pct)
+
+    def observe_error(self, when: MarketTime) -> None:
+        """Feed one exchange or API error; too many within a minute trip ``error_rate``."""
+        t = self._tick(when)
+        self._errors.add(t)
+        self.breakers["error_rate"].observe(t, float(self._errors.count(t)))
+
+    # -- queries --------------------------------------------------------------------------------
+    def volatility_pct(self, symbol: str, when: MarketTime | None = None) -> float | None:
+        """Range of *symbol* over the volatility window, in percent of its last close."""
+        series = self._ranges.get(symbol)
+        if series is None:
+            return None
+        return series.range_pct(self._at(when))
+
+    def last_signal_time(self, strategy: str) -> float | None:
+        """Market time of *strategy*'s latest passed signal."""
+        window = self._strategy_signals.get(strategy)
+        return window.last() if window is not None else None
+
+    def signals_in_hour(self, when: MarketTime, strategy: str | None = None) -> int:
+        """Passed signals in the rolling hour ending at *when* (of one strategy, or all)."""
+        window = self._signals if strategy is None else self._strategy_signals.get(strategy)
+        return window.count(to_seconds(when)) if window is not None else 0
+
+    def breaker_states(self, when: MarketTime | None = None) -> dict[str, BreakerState]:
+        """Every breaker's state at *when* (default: the latest market time seen)."""
+        t = self._at(when)
+        return {name: breaker.state(t) for name, breaker in self.breakers.items()}
+
+    # -- decisions ------------------------------------------------------------------------------
+    def check(self, request: SignalRequest) -> Decision:
+        """Apply the checks in order without recording anything; the first refusal wins."""
+        for _name, check in CHECKS:
+            decision = check(self, request)
+            if decision is not None:
+                return decision
+        return ALLOW
+
+    def evaluate(self, request: SignalRequest) -> Decision:
+        """Decide on *request* and, if it passes, count it towards spacing and the caps."""
+        self._tick(request.time)
+        decision = self.check(request)
+        if decision.allowed:
+            self._record_pass(request)
+        return decision
+
+    def _record_pass(self, request: SignalRequest) -> None:
+        self._signals.add(request.time)
+        window = self._strategy_signals.get(request.strategy)
+        if window is None:
+            window = self._strategy_signals[request.strategy] = EventWindow(_HOUR)
+        window.add(request.time)
+
+    def _tick(self, when: MarketTime) -> float:
+        t = to_seconds(when)
+        if self.now is None or t > self.now:
+            self.now = t
+        return t
+
+    def _at(self, when: MarketTime | None) -> float:
+        if when is not None:
+            return to_seconds(when)
+        return self.now if self.now is not None else 0.0

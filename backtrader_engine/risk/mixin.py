@@ -1,0 +1,63 @@
+"""Risk gating for any ``BackBroker`` subclass, as a mixin placed before the broker class.
+
+``class GatedPerpBroker(RiskGateMixin, PerpBroker)`` screens every submitted order where
+``BackBroker`` itself checks margin (``check_submitted``, at the start of the next bar, before
+anything can fill). A refused order takes the exact path of a Margin rejection: it is marked
+``Rejected``, notified (so the strategy's ``notify_order`` sees it like any broker rejection),
+its OCO group and bracket are cancelled, and cash and positions are never touched. Screening
+then rather than inside ``buy()`` also lets a strategy attach ``order.addinfo(confidence=...)``
+after ``self.buy()`` returns.
+
+A broker that is not a ``BackBroker`` makes the three :class:`~.hook.BrokerRiskHook` calls itself.
+"""
+
+from __future__ import annotations
+
+import collections
+
+import backtrader as bt
+
+from .hook import BrokerRiskHook
+
+
+class RiskGateMixin:
+    """Adds :class:`BrokerRiskHook` calls to a ``bt.brokers.BackBroker`` subclass.
+
+    The hook is attached after construction with :meth:`attach_risk_hook`; without one the
+    broker behaves exactly like its base class.
+    """
+
+    risk_hook: BrokerRiskHook | None = None
+
+    def attach_risk_hook(self, hook: BrokerRiskHook) -> None:
+        """Screen orders through *hook* from now on.
+
+        ``checksubmit`` is switched on: without it ``BackBroker`` accepts orders inside
+        ``buy()``/``sell()``, before any gate could see them.
+        """
+        self.risk_hook = hook
+        self.p.checksubmit = True
+
+    def check_submitted(self) -> None:
+        hook = self.risk_hook
+        if hook is not None and self.submitted:
+            queue, self.submitted = self.submitted, collections.deque()
+            for order in queue:
+                if hook.screen(order, self).allowed:
+                    self.submitted.append(order)
+                    continue
+                # The same steps BackBroker takes for a Margin rejection.
+                self.notify(order)
+                self._ococheck(order)
+                self._bracketize(order, cancel=True)
+        super().check_submitted()
+
+    def notify(self, order: bt.Order) -> None:
+        super().notify(order)
+        if self.risk_hook is not None:
+            self.risk_hook.on_order_status(order)
+
+    def next(self) -> None:
+        super().next()
+        if self.risk_hook is not None:
+            self.risk_hook.on_bar(self, self.cerebro.datas)

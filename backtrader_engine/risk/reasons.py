@@ -1,0 +1,64 @@
+"""Reason codes and the gate's decision.
+
+The codes are stable, machine-readable strings: they are stored in ``order.info['reject_reason']``,
+in the signal journal and in reports, and dashboards or alert rules may match on them. Change a
+code only together with everything that reads it. The human message next to a code may change
+freely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Gate checks, in the order the gate applies them (see docs/risk.md); the first failure wins.
+BREAKER_PREFIX = "breaker:"
+DAILY_LOSS = "daily_loss"
+LOW_CONFIDENCE = "low_confidence"
+VOLATILITY = "volatility"
+SIGNAL_SPACING = "signal_spacing"
+HOURLY_CAP = "hourly_cap"
+STRATEGY_HOURLY_CAP = "strategy_hourly_cap"
+MAX_POSITION = "max_position"
+MAX_OPEN_POSITIONS = "max_open_positions"
+
+#: A bracket child or OCO member whose leading order the gate refused: rejected with it so that
+#: no protective order is left without its entry. Not a signal, so not counted.
+LINKED_REFUSED = "linked_refused"
+
+# Outcomes reported by the broker after an order passed the gate.
+BROKER_PREFIX = "broker:"
+BROKER_MARGIN = "broker:margin"
+BROKER_REJECTED = "broker:rejected"
+
+
+def breaker_reason(name: str) -> str:
+    """Reason code of an open circuit breaker, e.g. ``breaker:drawdown``."""
+    return f"{BREAKER_PREFIX}{name}"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the gate answered for one order.
+
+    Attributes
+    ----------
+    allowed
+        True when the order may go on to the broker.
+    reason
+        Stable reason code when refused (e.g. ``signal_spacing``), else ``None``.
+    message
+        One human-readable line explaining the refusal (empty when allowed).
+    """
+
+    allowed: bool
+    reason: str | None = None
+    message: str = ""
+
+    @classmethod
+    def refuse(cls, reason: str, message: str) -> Decision:
+        """A refusal with its reason code and message."""
+        return cls(False, reason, message)
+
+
+#: The one "allowed" answer; decisions are immutable, so it is shared.
+ALLOW = Decision(True)
