@@ -1,0 +1,64 @@
+"""The bar context: one closed bar plus the market around it, the paper broker's only input.
+
+Everything the paper broker decides (fills, funding, liquidation) is a function of the bar
+contexts it has seen and of what the strategy did with them. Contexts are written to the
+ledger before a strategy sees them, so a restarted session re-derives exactly the same
+orders and fills from the log (see :mod:`.ledger`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from backtrader_engine.exchanges.bybit.stream.events import Level
+
+WARMUP, STREAM, REST = "warmup", "stream", "rest"
+
+
+@dataclass(frozen=True, slots=True)
+class BarContext:
+    """A closed bar of *symbol*, with the book, mark price and funding as of its close.
+
+    *bids*/*asks* are the best levels of the local order book when the bar closed (empty
+    when no book was known); *funding_rate* is the rate in force for the next settlement
+    at *next_funding_time* (ms), both ``None`` when no ticker was seen yet. *source* is
+    ``warmup`` (history before the session, never traded on), ``stream`` or ``rest`` (a bar
+    recovered after a disconnect).
+    """
+
+    symbol: str
+    interval: str
+    start: int
+    end: int
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    source: str
+    bids: tuple[Level, ...] = ()
+    asks: tuple[Level, ...] = ()
+    mark_price: float | None = None
+    funding_rate: float | None = None
+    next_funding_time: int | None = None
+
+    @property
+    def tradable(self) -> bool:
+        """Whether orders placed on this bar may execute (not warm-up history)."""
+        return self.source != WARMUP
+
+    @property
+    def close_time(self) -> int:
+        """The first millisecond after the bar (its close, in market time)."""
+        return self.end + 1
+
+    def levels_json(self) -> tuple[str, str]:
+        """Bids and asks as compact JSON, for the ledger."""
+        return (json.dumps([list(level) for level in self.bids], separators=(",", ":")),
+                json.dumps([list(level) for level in self.asks], separators=(",", ":")))
+
+    @staticmethod
+    def parse_levels(text: str | None) -> tuple[Level, ...]:
+        """Levels stored by :meth:`levels_json`."""
+        return tuple((float(p), float(s)) for p, s in json.loads(text or "[]"))

@@ -1,0 +1,192 @@
+"""Live backtrader feeds: bar contexts from the market hub, after warm-up history.
+
+:class:`LiveFeed` first serves its warm-up contexts (history that primes indicators; the
+paper broker rejects orders placed on them), then blocks on its inbox for live ones. It
+reports ``islive()``, forwards connection states to ``notify_data`` (LIVE, DELAYED,
+DISCONNECTED) and stops when the session puts :data:`STOP`.
+
+Bars are stamped with their open time, as the backtest's feeds are, so a strategy sees the
+same ``self.data.datetime`` in both. :class:`ConfirmFeed` builds higher-timeframe bars from
+the same contexts, labelled like the backtest's confirmation feeds
+(:func:`~backtrader_engine.data.resample_ohlcv` with ``label="last"``), so they appear
+together with the base bar that completes them.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+
+import backtrader as bt
+
+from backtrader_engine.data import parse_timeframe, timeframe_to_backtrader
+from backtrader_engine.paper.broker import ms_to_num
+from backtrader_engine.paper.context import BarContext
+
+STOP = object()  # put on an inbox to end the feed (and with it the cerebro run)
+_WEEK_MS = 7 * 86_400_000
+_MONDAY_OFFSET_MS = 4 * 86_400_000  # the epoch was a Thursday
+
+
+def _ms(timeframe: str) -> int:
+    return int(parse_timeframe(timeframe).value // 1_000_000)
+
+
+def period_start(start_ms: int, period_ms: int) -> int:
+    """UTC-epoch aligned start of the period holding *start_ms* (weeks start on Monday)."""
+    if period_ms == _WEEK_MS:
+        return (start_ms - _MONDAY_OFFSET_MS) // _WEEK_MS * _WEEK_MS + _MONDAY_OFFSET_MS
+    return start_ms // period_ms * period_ms
+
+
+class LiveFeed(bt.feeds.DataBase):
+    """Bars from an inbox of :class:`BarContext`, after a list of warm-up contexts.
+
+    Parameters
+    ----------
+    inbox : queue.Queue
+        Live contexts, status strings (``"LIVE"``, ``"DELAYED"``, ``"DISCONNECTED"``) and
+        :data:`STOP`.
+    warmup : iterable of BarContext
+        History served first, without waiting.
+    qcheck : float
+        Longest wait for a live bar before handing control back to cerebro, which then
+        runs the broker and delivers notifications.
+    idle_check : callable, optional
+        Returns True while the broker holds notifications the strategy has not seen yet;
+        the feed then hands control back at once, so the strategy reacts to its fills
+        (e.g. places a protective stop) on the bar it acted on, never on the next one.
+
+    Attributes
+    ----------
+    ready : threading.Event
+        Set whenever the feed waits for a live bar with nothing left to do for the previous
+        one; the session waits for it to deliver bars to accounts one at a time.
+    """
+
+    params = (("inbox", None), ("warmup", ()), ("qcheck", 0.5), ("idle_check", None))
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._warm: deque[BarContext] = deque(self.p.warmup)
+        self.context: BarContext | None = None
+        self.delivered = 0
+        self.ready = threading.Event()
+        self.confirm_feeds: list[ConfirmFeed] = []
+
+    def islive(self) -> bool:
+        return True
+
+    def haslivedata(self) -> bool:
+        return bool(self._warm) or not self.p.inbox.empty()
+
+    def _load(self) -> bool | None:
+        if self._warm:
+            return self._deliver(self._warm.popleft())
+        idle = self.p.idle_check
+        if idle is not None and idle():
+            return None  # let cerebro deliver the broker's notifications first
+        inbox = self.p.inbox
+        if inbox.empty():
+            self.ready.set()
+        try:
+            item = inbox.get(timeout=self.p.qcheck)
+        except queue.Empty:
+            return None
+        if item is STOP:
+            for confirm in self.confirm_feeds:
+                confirm.finished = True
+            return False
+        if isinstance(item, str):
+            self.put_notification(getattr(self, item, self.UNKNOWN))
+            return None
+        return self._deliver(item)
+
+    def _deliver(self, ctx: BarContext) -> bool:
+        self.context = ctx
+        self.delivered += 1
+        lines = self.lines
+        lines.datetime[0] = ms_to_num(ctx.start)
+        lines.open[0], lines.high[0], lines.low[0] = ctx.open, ctx.high, ctx.low
+        lines.close[0], lines.volume[0], lines.openinterest[0] = ctx.close, ctx.volume, 0.0
+        for confirm in self.confirm_feeds:
+            confirm.push(ctx)
+        return True
+
+
+class ConfirmFeed(bt.feeds.DataBase):
+    """Higher-timeframe bars aggregated from a base feed's contexts.
+
+    Parameters
+    ----------
+    base_timeframe, timeframe : str
+        The base feed's bar size and this feed's (a multiple of it).
+    """
+
+    params = (("base_timeframe", "1m"), ("timeframe_name", "1h"))
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._base_ms = _ms(self.p.base_timeframe)
+        self._period_ms = _ms(self.p.timeframe_name)
+        self._bucket: list[BarContext] = []
+        self._ready: deque[tuple[int, list[BarContext]]] = deque()
+        self.context: BarContext | None = None
+        self.finished = False  # set by the base feed when the session stops
+
+    def islive(self) -> bool:
+        return True
+
+    def haslivedata(self) -> bool:
+        return bool(self._ready)
+
+    def push(self, ctx: BarContext) -> None:
+        """Account one base bar (called by the base feed as it delivers)."""
+        start = period_start(ctx.start, self._period_ms)
+        if self._bucket and period_start(self._bucket[0].start, self._period_ms) != start:
+            self._close_bucket()  # the previous period ended without its last bar (a gap)
+        self._bucket.append(ctx)
+        if ctx.start == start + self._period_ms - self._base_ms:
+            self._close_bucket()
+
+    def _close_bucket(self) -> None:
+        bars, self._bucket = self._bucket, []
+        start = period_start(bars[0].start, self._period_ms)
+        self._ready.append((start + self._period_ms - self._base_ms, bars))
+
+    def _load(self) -> bool | None:
+        if not self._ready:
+            return False if self.finished else None
+        label, bars = self._ready.popleft()
+        self.context = bars[-1]
+        lines = self.lines
+        lines.datetime[0] = ms_to_num(label)
+        lines.open[0] = bars[0].open
+        lines.high[0] = max(b.high for b in bars)
+        lines.low[0] = min(b.low for b in bars)
+        lines.close[0] = bars[-1].close
+        lines.volume[0] = sum(b.volume for b in bars)
+        lines.openinterest[0] = 0.0
+        return True
+
+
+def make_live_feeds(symbol: str, timeframe: str, confirm_timeframes: Iterable[str],
+                    inbox: queue.Queue[Any], warmup: Iterable[BarContext], *,
+                    qcheck: float = 0.5) -> list[bt.feeds.DataBase]:
+    """The base live feed of *symbol* plus one confirmation feed per higher timeframe."""
+    tf, comp = timeframe_to_backtrader(timeframe)
+    base = LiveFeed(inbox=inbox, warmup=list(warmup), qcheck=qcheck, name=symbol,
+                    timeframe=tf, compression=comp)
+    feeds: list[bt.feeds.DataBase] = [base]
+    for higher in confirm_timeframes:
+        if parse_timeframe(higher) == parse_timeframe(timeframe):
+            continue
+        htf, hcomp = timeframe_to_backtrader(higher)
+        confirm = ConfirmFeed(base_timeframe=timeframe, timeframe_name=higher,
+                              name=f"{symbol}-{higher}", timeframe=htf, compression=hcomp)
+        base.confirm_feeds.append(confirm)
+        feeds.append(confirm)
+    return feeds

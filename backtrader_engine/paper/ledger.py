@@ -1,0 +1,264 @@
+"""The crash-safe paper ledger: one SQLite file (WAL) under the session's state folder.
+
+Two kinds of rows:
+
+* **inputs** — every bar context (:class:`~.context.BarContext`), written *before* any
+  strategy sees it, and injected signals. They are the session's event log.
+* **outputs** — orders, fills, funding payments, signals and account states. Each is keyed
+  by ids a deterministic run reproduces (an account's n-th order, that order's k-th fill),
+  and written with an idempotent upsert.
+
+On restart the session feeds the logged inputs through the same strategies and brokers
+again (:mod:`.session`), which re-derives every output: rows already stored are verified,
+rows lost in the crash are written. So no fill is lost (it is re-derived from committed
+inputs) and none is applied twice (its key exists). Every write is one transaction; WAL
+with ``synchronous=NORMAL`` makes a committed transaction survive the process being killed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from backtrader_engine.errors import UserError
+from backtrader_engine.paper.context import BarContext
+
+log = logging.getLogger(__name__)
+SCHEMA_VERSION = 1
+FILENAME = "ledger.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS bars (
+    symbol TEXT NOT NULL, interval TEXT NOT NULL, seq INTEGER NOT NULL,
+    start INTEGER NOT NULL, end_ms INTEGER NOT NULL, open REAL NOT NULL, high REAL NOT NULL,
+    low REAL NOT NULL, close REAL NOT NULL, volume REAL NOT NULL, source TEXT NOT NULL,
+    bids TEXT NOT NULL, asks TEXT NOT NULL, mark_price REAL, funding_rate REAL,
+    next_funding_time INTEGER, logged_at REAL NOT NULL,
+    PRIMARY KEY (symbol, interval, seq), UNIQUE (symbol, interval, start));
+CREATE TABLE IF NOT EXISTS accounts (
+    account TEXT PRIMARY KEY, strategy TEXT NOT NULL, symbol TEXT NOT NULL,
+    params TEXT NOT NULL, initial_cash REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS orders (
+    account TEXT NOT NULL, seq INTEGER NOT NULL, bar_seq INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL, side TEXT NOT NULL, type TEXT NOT NULL, size REAL NOT NULL,
+    price REAL, price_limit REAL, parent_seq INTEGER, status TEXT NOT NULL, reason TEXT,
+    confidence REAL, info TEXT NOT NULL, updated_ms INTEGER NOT NULL,
+    PRIMARY KEY (account, seq));
+CREATE TABLE IF NOT EXISTS fills (
+    account TEXT NOT NULL, order_seq INTEGER NOT NULL, fill_seq INTEGER NOT NULL,
+    bar_seq INTEGER NOT NULL, ts_ms INTEGER NOT NULL, symbol TEXT NOT NULL,
+    side TEXT NOT NULL, size REAL NOT NULL, price REAL NOT NULL, fee REAL NOT NULL,
+    liquidity TEXT NOT NULL, pnl REAL NOT NULL, position_after REAL NOT NULL,
+    liquidation INTEGER NOT NULL, PRIMARY KEY (account, order_seq, fill_seq));
+CREATE TABLE IF NOT EXISTS funding (
+    account TEXT NOT NULL, funding_time INTEGER NOT NULL, symbol TEXT NOT NULL,
+    rate REAL NOT NULL, mark_price REAL NOT NULL, position REAL NOT NULL,
+    payment REAL NOT NULL, PRIMARY KEY (account, funding_time));
+CREATE TABLE IF NOT EXISTS signals (
+    account TEXT NOT NULL, order_seq INTEGER NOT NULL, ts_ms INTEGER NOT NULL,
+    strategy TEXT NOT NULL, symbol TEXT NOT NULL, side TEXT NOT NULL, size REAL NOT NULL,
+    price REAL, confidence REAL, outcome TEXT NOT NULL, reason TEXT,
+    PRIMARY KEY (account, order_seq));
+CREATE TABLE IF NOT EXISTS account_state (
+    account TEXT PRIMARY KEY, bar_seq INTEGER NOT NULL, ts_ms INTEGER NOT NULL,
+    cash REAL NOT NULL, value REAL NOT NULL, position REAL NOT NULL,
+    position_price REAL NOT NULL, fees REAL NOT NULL, funding REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, wall_time REAL NOT NULL, account TEXT,
+    kind TEXT NOT NULL, detail TEXT NOT NULL);
+"""
+
+
+class LedgerDivergence(RuntimeError):
+    """A re-derived output differs from the stored one (the inputs or code changed)."""
+
+
+class Ledger:
+    """The SQLite ledger of one paper session; safe to share between threads.
+
+    Parameters
+    ----------
+    state_dir : path
+        The session's state folder (created if missing); the file is ``ledger.sqlite``.
+    """
+
+    def __init__(self, state_dir: Path | str) -> None:
+        self.state_dir = Path(state_dir)
+        try:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"--state {self.state_dir}: cannot create the folder ({exc})"
+                            ) from None
+        self.path = self.state_dir / FILENAME
+        self._lock = threading.RLock()
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None,
+                                       check_same_thread=False, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise UserError(f"{self.path}: not a usable ledger ({exc}); move it away or "
+                            "choose another --state folder") from None
+        version = self.get_meta("schema_version")
+        if version is None:
+            self.set_meta("schema_version", SCHEMA_VERSION)
+        elif int(version) != SCHEMA_VERSION:
+            raise UserError(f"{self.path}: ledger schema {version}, this version reads "
+                            f"{SCHEMA_VERSION}; use a new --state folder")
+        self.divergences = 0
+
+    def close(self) -> None:
+        """Close the database (a checkpoint folds the WAL into the main file)."""
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write: everything inside commits together or not at all."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        """Rows of a read query, as mappings."""
+        with self._lock:
+            cursor = self._db.execute(sql, args)
+            names = [c[0] for c in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    # --- meta -------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> Any:
+        """A JSON value stored under *key*, or ``None``."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def set_meta(self, key: str, value: Any) -> None:
+        """Store a JSON-serialisable *value* under *key*."""
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
+
+    # --- inputs -----------------------------------------------------------------------------
+    def append_bar(self, ctx: BarContext) -> int:
+        """Log a bar context; its sequence number. A bar already logged keeps its row."""
+        bids, asks = ctx.levels_json()
+        with self.transaction() as db:
+            row = db.execute("SELECT seq FROM bars WHERE symbol=? AND interval=? AND start=?",
+                             (ctx.symbol, ctx.interval, ctx.start)).fetchone()
+            if row is not None:
+                return int(row[0])
+            last = db.execute("SELECT MAX(seq), MAX(start) FROM bars WHERE symbol=? AND "
+                              "interval=?", (ctx.symbol, ctx.interval)).fetchone()
+            if last[1] is not None and ctx.start < last[1]:
+                raise LedgerDivergence(f"{ctx.symbol} bar {ctx.start} arrived after "
+                                       f"{last[1]}; bars must be logged in order")
+            seq = 0 if last[0] is None else int(last[0]) + 1
+            db.execute("INSERT INTO bars VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
+                ctx.symbol, ctx.interval, seq, ctx.start, ctx.end, ctx.open, ctx.high,
+                ctx.low, ctx.close, ctx.volume, ctx.source, bids, asks, ctx.mark_price,
+                ctx.funding_rate, ctx.next_funding_time, time.time()))
+        return seq
+
+    def bars(self, symbol: str, interval: str) -> list[BarContext]:
+        """Every logged context of *symbol*/*interval*, in order."""
+        rows = self.query("SELECT * FROM bars WHERE symbol=? AND interval=? ORDER BY seq",
+                          (symbol, interval))
+        return [BarContext(r["symbol"], r["interval"], r["start"], r["end_ms"], r["open"],
+                           r["high"], r["low"], r["close"], r["volume"], r["source"],
+                           BarContext.parse_levels(r["bids"]),
+                           BarContext.parse_levels(r["asks"]), r["mark_price"],
+                           r["funding_rate"], r["next_funding_time"]) for r in rows]
+
+    # --- outputs ----------------------------------------------------------------------------
+    def register_account(self, account: str, strategy: str, symbol: str,
+                         params: dict[str, Any], initial_cash: float) -> None:
+        """Record a sub-account; a restart must bring the same strategy, params and cash."""
+        stored = self.query("SELECT * FROM accounts WHERE account=?", (account,))
+        text = json.dumps(params, sort_keys=True, default=str)
+        if stored:
+            old = stored[0]
+            if (old["strategy"], old["params"], old["initial_cash"]) != (strategy, text,
+                                                                          initial_cash):
+                raise UserError(
+                    f"{self.path}: account {account} was started with strategy "
+                    f"{old['strategy']}, params {old['params']}, cash {old['initial_cash']:g};"
+                    " restarting with different ones would not resume the same session — use "
+                    "a new --state folder")
+            return
+        with self.transaction() as db:
+            db.execute("INSERT INTO accounts VALUES (?,?,?,?,?)",
+                       (account, strategy, symbol, text, initial_cash))
+
+    def upsert_order(self, row: dict[str, Any]) -> None:
+        """Insert or update one order (keyed by account and its per-account seq)."""
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        with self.transaction() as db:
+            db.execute(f"INSERT OR REPLACE INTO orders ({columns}) VALUES ({marks})",
+                       tuple(row.values()))
+
+    def record_fill(self, row: dict[str, Any]) -> bool:
+        """Store a fill; ``False`` if it was already stored (then it must match)."""
+        key = (row["account"], row["order_seq"], row["fill_seq"])
+        with self.transaction() as db:
+            old = db.execute("SELECT price, size, fee FROM fills WHERE account=? AND "
+                             "order_seq=? AND fill_seq=?", key).fetchone()
+            if old is None:
+                columns = ", ".join(row)
+                marks = ", ".join("?" for _ in row)
+                db.execute(f"INSERT INTO fills ({columns}) VALUES ({marks})",
+                           tuple(row.values()))
+                return True
+        if not _same(old, (row["price"], row["size"], row["fee"])):
+            self.divergences += 1
+            log.error("ledger divergence: fill %s stored as price/size/fee %s, re-derived as "
+                      "%s", key, old, (row["price"], row["size"], row["fee"]))
+        return False
+
+    def record_funding(self, row: dict[str, Any]) -> None:
+        """Store a funding payment (idempotent per account and funding time)."""
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        with self.transaction() as db:
+            db.execute(f"INSERT OR IGNORE INTO funding ({columns}) VALUES ({marks})",
+                       tuple(row.values()))
+
+    def record_signal(self, row: dict[str, Any]) -> None:
+        """Insert or update the outcome of one signal."""
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        with self.transaction() as db:
+            db.execute(f"INSERT OR REPLACE INTO signals ({columns}) VALUES ({marks})",
+                       tuple(row.values()))
+
+    def record_account(self, row: dict[str, Any]) -> None:
+        """Replace an account's latest state (cash, value, position)."""
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        with self.transaction() as db:
+            db.execute(f"INSERT OR REPLACE INTO account_state ({columns}) VALUES ({marks})",
+                       tuple(row.values()))
+
+    def record_event(self, kind: str, detail: str, account: str | None = None) -> None:
+        """Append an operational event (start, stop, connection state, error)."""
+        with self.transaction() as db:
+            db.execute("INSERT INTO events (wall_time, account, kind, detail) VALUES "
+                       "(?,?,?,?)", (time.time(), account, kind, detail))
+
+
+def _same(old: tuple[float, ...], new: tuple[float, ...]) -> bool:
+    return all(abs(a - b) <= 1e-9 * max(1.0, abs(a)) for a, b in zip(old, new, strict=True))

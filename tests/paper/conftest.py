@@ -1,0 +1,44 @@
+"""Shared factories for the paper tests: bar contexts from real candles."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from backtrader_engine.data import load_ohlcv
+from backtrader_engine.paper.context import BarContext
+
+
+@pytest.fixture(scope="session")
+def btc_1m() -> pd.DataFrame:
+    """One real day of BTCUSDT perpetual 1m candles."""
+    return load_ohlcv(Path(__file__).resolve().parents[1] / "testdata"
+                      / "BTCUSDT-1m-2022-09-05.zip")
+
+
+@pytest.fixture
+def to_contexts() -> Callable[..., list[BarContext]]:
+    """``to_contexts(frame, source="stream", spread=None, depth=1.0, funding=None)``.
+
+    With *spread* (a price) every context carries a 5-level book around its close.
+    """
+    def build(frame: pd.DataFrame, source: str = "stream", spread: float | None = None,
+              depth: float = 1.0, funding: float | None = None,
+              symbol: str = "BTCUSDT") -> list[BarContext]:
+        out = []
+        for stamp, row in frame.iterrows():
+            start = int(stamp.value // 1_000_000)
+            bids: tuple = ()
+            asks: tuple = ()
+            if spread is not None:
+                bids = tuple((row.close - spread / 2 - k * spread, depth) for k in range(5))
+                asks = tuple((row.close + spread / 2 + k * spread, depth) for k in range(5))
+            next_funding = (start // 28_800_000 + 1) * 28_800_000
+            out.append(BarContext(symbol, "1", start, start + 59_999, row.open, row.high,
+                                  row.low, row.close, row.volume, source, bids, asks,
+                                  row.close, funding, next_funding))
+        return out
+    return build
