@@ -62,9 +62,10 @@ class LiveFeed(bt.feeds.DataBase):
 
     Attributes
     ----------
-    ready : threading.Event
-        Set whenever the feed waits for a live bar with nothing left to do for the previous
-        one; the session waits for it to deliver bars to accounts one at a time.
+    idle : threading.Condition
+        Notified whenever the feed waits for a live bar with nothing left to do for the
+        previous one; ``settled`` then counts the inbox items fully processed. The session
+        waits on it to deliver bars to accounts one at a time.
     """
 
     params = (("inbox", None), ("warmup", ()), ("qcheck", 0.5), ("idle_check", None))
@@ -74,7 +75,10 @@ class LiveFeed(bt.feeds.DataBase):
         self._warm: deque[BarContext] = deque(self.p.warmup)
         self.context: BarContext | None = None
         self.delivered = 0
-        self.ready = threading.Event()
+        self.idle = threading.Condition()
+        self.taken = 0  # inbox items taken
+        self.settled = 0  # inbox items taken and fully processed
+        self.finished_run = False
         self.confirm_feeds: list[ConfirmFeed] = []
 
     def islive(self) -> bool:
@@ -90,12 +94,15 @@ class LiveFeed(bt.feeds.DataBase):
         if idle is not None and idle():
             return None  # let cerebro deliver the broker's notifications first
         inbox = self.p.inbox
-        if inbox.empty():
-            self.ready.set()
+        if self.settled != self.taken:
+            with self.idle:
+                self.settled = self.taken
+                self.idle.notify_all()
         try:
             item = inbox.get(timeout=self.p.qcheck)
         except queue.Empty:
             return None
+        self.taken += 1
         if item is STOP:
             for confirm in self.confirm_feeds:
                 confirm.finished = True

@@ -65,8 +65,8 @@ CREATE TABLE IF NOT EXISTS funding (
 CREATE TABLE IF NOT EXISTS signals (
     account TEXT NOT NULL, order_seq INTEGER NOT NULL, ts_ms INTEGER NOT NULL,
     strategy TEXT NOT NULL, symbol TEXT NOT NULL, side TEXT NOT NULL, size REAL NOT NULL,
-    price REAL, confidence REAL, outcome TEXT NOT NULL, reason TEXT,
-    PRIMARY KEY (account, order_seq));
+    price REAL, confidence REAL, outcome TEXT NOT NULL, reason TEXT, message TEXT,
+    stage TEXT NOT NULL, PRIMARY KEY (account, order_seq));
 CREATE TABLE IF NOT EXISTS account_state (
     account TEXT PRIMARY KEY, bar_seq INTEGER NOT NULL, ts_ms INTEGER NOT NULL,
     cash REAL NOT NULL, value REAL NOT NULL, position REAL NOT NULL,

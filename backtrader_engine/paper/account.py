@@ -1,0 +1,147 @@
+"""One sub-account: a strategy on one symbol, with its own cerebro, broker and thread.
+
+backtrader gives every strategy of a cerebro the same ``self.datas``, so a strategy sees its
+own symbol as ``self.data`` — exactly as in its backtest — only in a cerebro of its own.
+Each sub-account therefore runs its own cerebro in live mode on its own thread; the session
+hands it bars one at a time (:meth:`Account.deliver`) and waits until the strategy, the
+broker and the notifications of that bar are done, so accounts never run concurrently.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import backtrader as bt
+
+from backtrader_engine.engine.builder import build_cerebro
+from backtrader_engine.engine.costs import CostModel
+from backtrader_engine.paper.broker import PaperBroker
+from backtrader_engine.paper.context import BarContext
+from backtrader_engine.paper.feed import STOP, LiveFeed, make_live_feeds
+from backtrader_engine.paper.ledger import Ledger
+from backtrader_engine.paper.recorder import AccountRecorder
+from backtrader_engine.risk import BrokerRiskHook, RiskGate
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AccountSpec:
+    """What one sub-account trades."""
+
+    strategy_spec: str
+    strategy: type[bt.Strategy]
+    params: Mapping[str, Any]
+    symbol: str
+    timeframe: str
+    interval: str
+    confirm_timeframes: Sequence[str] = ()
+    cash: float = 10_000.0
+
+    @property
+    def name(self) -> str:
+        """``Strategy:SYMBOL``, the sub-account's key in the ledger and in metrics."""
+        return f"{self.strategy.__name__}:{self.symbol}"
+
+
+@dataclass
+class Account:
+    """A running sub-account (see the module docstring)."""
+
+    spec: AccountSpec
+    ledger: Ledger
+    costs: CostModel
+    warmup: Sequence[BarContext]
+    fill_model: str = "book"
+    gate: RiskGate | None = None
+    funding_interval_ms: int = 8 * 3_600_000
+    inbox: queue.Queue[Any] = field(default_factory=queue.Queue)
+    error: BaseException | None = None
+
+    def __post_init__(self) -> None:
+        spec = self.spec
+        self.recorder = AccountRecorder(self.ledger, spec.name, spec.symbol,
+                                        spec.strategy.__name__)
+        self.feeds = make_live_feeds(spec.symbol, spec.timeframe, spec.confirm_timeframes,
+                                     self.inbox, self.warmup)
+        self.broker = PaperBroker(fill_model=self.fill_model, recorder=self.recorder,
+                                  funding_interval_ms=self.funding_interval_ms)
+        self.recorder.broker = self.broker
+        self.broker.setcash(spec.cash)
+        self.broker.addcommissioninfo(self.costs.commission_info())
+        self.hook: BrokerRiskHook | None = None
+        if self.gate is not None:
+            self.hook = BrokerRiskHook(self.gate)
+            self.hook.journal.subscribe(self.recorder)
+            self.broker.attach_risk_hook(self.hook)
+        self.feed.p.idle_check = lambda: bool(self.broker.notifs)
+        self.cerebro = build_cerebro(spec.strategy, spec.params, self.feeds, self.broker,
+                                     live=True)
+        self._sent = 0
+        self.thread = threading.Thread(target=self._run, name=f"account-{spec.name}",
+                                       daemon=True)
+
+    @property
+    def feed(self) -> LiveFeed:
+        """The base feed (``self.data`` of the strategy)."""
+        return self.feeds[0]  # type: ignore[return-value]
+
+    @property
+    def alive(self) -> bool:
+        """Whether the account's thread still runs its strategy."""
+        return self.thread.is_alive()
+
+    def start(self) -> None:
+        """Start the cerebro thread; it first replays the warm-up history."""
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.cerebro.run()
+        except BaseException as exc:  # a broken strategy stops its account, not the session
+            self.error = exc
+            log.exception("account %s stopped: %s", self.spec.name, exc)
+            self.ledger.record_event("account_error", f"{type(exc).__name__}: {exc}",
+                                     self.spec.name)
+        finally:
+            feed = self.feed
+            with feed.idle:
+                feed.finished_run = True
+                feed.idle.notify_all()
+
+    def deliver(self, item: BarContext | str, *, timeout: float | None = None) -> bool:
+        """Hand *item* to the strategy and wait until it has been fully processed.
+
+        Returns ``False`` when the account's thread is no longer running.
+        """
+        if not self.alive:
+            return False
+        self._sent += 1
+        target = self._sent
+        feed = self.feed
+        self.inbox.put(item)
+        waited = 0.0
+        with feed.idle:
+            while feed.settled < target and not feed.finished_run:
+                feed.idle.wait(0.5)
+                waited += 0.5
+                if timeout is not None and waited >= timeout:
+                    log.warning("account %s is slow: bar not processed after %.0f s",
+                                self.spec.name, waited)
+                    return True
+        return not feed.finished_run
+
+    def notify_status(self, state: str) -> None:
+        """Forward a connection state to the strategy's ``notify_data``."""
+        self.deliver(state, timeout=5.0)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """End the cerebro run (the strategy's ``stop()`` runs) and join the thread."""
+        if self.thread.is_alive():
+            self.inbox.put(STOP)
+            self.thread.join(timeout)

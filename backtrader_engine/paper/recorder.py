@@ -1,0 +1,105 @@
+"""Turns one sub-account's broker and risk-gate events into ledger rows."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import backtrader as bt
+
+from backtrader_engine.paper.ledger import Ledger
+from backtrader_engine.risk.journal import SignalRecord
+
+if TYPE_CHECKING:
+    from backtrader_engine.paper.broker import PaperBroker
+
+_EPOCH = datetime(1970, 1, 1)  # the journal keeps naive UTC times
+_REASONS = {bt.Order.Margin: "broker:margin", bt.Order.Rejected: "broker:rejected"}
+
+
+def order_type(order: bt.Order) -> str:
+    """``Market``, ``Limit``, ``Stop``, ``StopLimit``, ``Close``..."""
+    return bt.Order.ExecTypes[order.exectype] if order.exectype is not None else "Market"
+
+
+class AccountRecorder:
+    """The :class:`~.broker.BrokerRecorder` and signal observer of one sub-account.
+
+    Parameters
+    ----------
+    ledger : Ledger
+        Where rows go.
+    account, symbol, strategy : str
+        The sub-account's name, instrument and strategy class name.
+    """
+
+    def __init__(self, ledger: Ledger, account: str, symbol: str, strategy: str) -> None:
+        self.ledger = ledger
+        self.account = account
+        self.symbol = symbol
+        self.strategy = strategy
+        self.broker: PaperBroker | None = None
+        self._created: dict[int, tuple[int, int]] = {}  # order seq -> (bar, ts) of creation
+        self.new_fills = 0  # fills written by this process (not re-derived ones)
+
+    def on_order(self, order: bt.Order, seq: int, bar: int, ts: int) -> None:
+        created = self._created.setdefault(seq, (bar, ts))
+        info = order.info
+        reason = info.get("reject_reason") or _REASONS.get(order.status)
+        parent = None
+        if order.parent is not None and self.broker is not None:
+            parent = self.broker.order_seq.get(order.parent.ref)
+        extra = {k: v for k, v in info.items() if isinstance(v, str | int | float | bool)}
+        self.ledger.upsert_order({
+            "account": self.account, "seq": seq, "bar_seq": created[0],
+            "created_ms": created[1], "side": "buy" if order.isbuy() else "sell",
+            "type": order_type(order), "size": float(order.created.size),
+            "price": _float(order.created.price), "price_limit": _float(order.created.pricelimit),
+            "parent_seq": parent, "status": order.getstatusname(), "reason": reason,
+            "confidence": _float(info.get("confidence")),
+            "info": json.dumps(extra, sort_keys=True, default=str), "updated_ms": ts})
+
+    def on_fill(self, order: bt.Order, seq: int, fill_seq: int, bar: int, ts: int, bit: Any,
+                maker: bool) -> None:
+        written = self.ledger.record_fill({
+            "account": self.account, "order_seq": seq, "fill_seq": fill_seq, "bar_seq": bar,
+            "ts_ms": ts, "symbol": self.symbol, "side": "buy" if bit.size > 0 else "sell",
+            "size": float(bit.size), "price": float(bit.price),
+            "fee": float(bit.closedcomm + bit.openedcomm),
+            "liquidity": "maker" if maker else "taker", "pnl": float(bit.pnl),
+            "position_after": float(bit.psize),
+            "liquidation": int(bool(order.info.get("liquidation", False)))})
+        self.new_fills += written
+
+    def on_funding(self, funding_time: int, rate: float, mark: float, position: float,
+                   payment: float) -> None:
+        self.ledger.record_funding({
+            "account": self.account, "funding_time": funding_time, "symbol": self.symbol,
+            "rate": rate, "mark_price": mark, "position": position, "payment": payment})
+
+    def on_bar(self, broker: PaperBroker, bar: int, ts: int) -> None:
+        position = broker.getposition(broker.cerebro.datas[0])
+        self.ledger.record_account({
+            "account": self.account, "bar_seq": bar, "ts_ms": ts, "cash": broker.getcash(),
+            "value": broker.getvalue(), "position": float(position.size),
+            "position_price": float(position.price), "fees": broker.fees_paid,
+            "funding": broker.funding_paid})
+
+    def on_signal(self, record: SignalRecord) -> None:
+        """Risk-gate journal observer: the latest outcome of each signal."""
+        seq = self.broker.order_seq.get(record.signal_id) if self.broker else None
+        if seq is None:
+            return
+        self.ledger.record_signal({
+            "account": self.account, "order_seq": seq,
+            "ts_ms": int((record.time - _EPOCH).total_seconds() * 1000),
+            "strategy": record.strategy or self.strategy, "symbol": record.symbol,
+            "side": record.side, "size": float(record.size), "price": _float(record.price),
+            "confidence": _float(record.confidence), "outcome": record.outcome,
+            "reason": record.reason, "message": record.message, "stage": record.stage})
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+

@@ -1,0 +1,256 @@
+"""A paper-trading session: sub-accounts, the market hub, the stream, and the ledger.
+
+Start-up, in order:
+
+1. open the ledger under ``--state``; a ledger from an earlier run must describe the same
+   sub-accounts (strategy, params, cash), which makes the start a **resume**;
+2. warm-up history per stream: from the ledger when resuming, otherwise fetched over REST
+   (the bars before the exchange's clock) and logged;
+3. start one cerebro thread per sub-account; each first replays the warm-up (orders on it
+   are rejected, indicators get primed);
+4. **catch up**: feed every live bar the ledger holds through the accounts again, in the
+   logged order. The strategies rebuild their state and the brokers re-derive every order
+   and fill; the ledger verifies what it has and stores what the crash lost;
+5. subscribe to the stream with ``resume`` set to the last logged bar of each stream, so
+   bars that closed while the session was down come back over REST, then trade live.
+
+Each live bar is logged before any strategy sees it, and accounts get it one at a time in a
+fixed order (:mod:`.hub`), so a resumed session makes the same decisions an uninterrupted
+one would have made.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backtrader_engine.engine.costs import CostModel
+from backtrader_engine.exchanges.bybit.history import make_session
+from backtrader_engine.exchanges.bybit.retry import Backoff
+from backtrader_engine.exchanges.bybit.stream import (
+    BybitStream,
+    EventQueue,
+    KlineBackfill,
+    StreamSettings,
+    public_stream_url,
+    stream_topics,
+)
+from backtrader_engine.exchanges.bybit.stream.klines import bar_end
+from backtrader_engine.exchanges.bybit.venue import parse_instrument
+from backtrader_engine.paper.account import Account, AccountSpec
+from backtrader_engine.paper.context import WARMUP, BarContext
+from backtrader_engine.paper.hub import MarketHub, StreamKey
+from backtrader_engine.paper.ledger import Ledger
+from backtrader_engine.risk import RiskGate
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PaperSettings:
+    """Everything a session needs; see ``python -m backtrader_engine paper --help``."""
+
+    accounts: Sequence[AccountSpec]
+    state_dir: Path
+    base_url: str | None = None
+    testnet: bool = False
+    fill_model: str = "book"
+    costs: CostModel = field(default_factory=CostModel)
+    risk: Any = None  # RiskConfig, or None for no gate
+    warmup_bars: int = 300
+    book_depth: int = 50
+    stream_settings: StreamSettings | None = None
+    release_wait_s: float = 10.0
+
+
+def _ordered_streams(accounts: Sequence[AccountSpec]) -> list[StreamKey]:
+    streams: list[StreamKey] = []
+    for spec in accounts:
+        key = (spec.symbol, spec.interval)
+        if key not in streams:
+            streams.append(key)
+    return streams
+
+
+class PaperSession:
+    """Runs :class:`PaperSettings` until :meth:`stop` (see the module docstring)."""
+
+    def __init__(self, settings: PaperSettings) -> None:
+        self.settings = settings
+        self.streams = _ordered_streams(settings.accounts)
+        self.ledger: Ledger | None = None
+        self.accounts: list[Account] = []
+        self.hub: MarketHub | None = None
+        self.stream: BybitStream | None = None
+        self.queue = EventQueue(50_000)
+        self.gate: RiskGate | None = None
+        self.resumed = False
+        self.caught_up = 0
+        self.live_bars = 0
+        self._stop = threading.Event()
+        self._pump: threading.Thread | None = None
+        self.http = make_session(testnet=settings.testnet, base_url=settings.base_url)
+
+    # --- start-up ----------------------------------------------------------------------------
+    def start(self) -> PaperSession:
+        """Open the ledger, warm up, catch up and start streaming (see module docstring)."""
+        s = self.settings
+        ledger = self.ledger = Ledger(s.state_dir)
+        self.resumed = bool(ledger.query("SELECT 1 FROM accounts LIMIT 1"))
+        for spec in s.accounts:
+            ledger.register_account(spec.name, spec.strategy_spec, spec.symbol,
+                                    dict(spec.params), spec.cash)
+        ledger.set_meta("fill_model", s.fill_model)
+        history = {key: self._history(key) for key in self.streams}
+        self.gate = RiskGate(s.risk) if s.risk is not None else None
+        funding = {symbol: self._funding_interval_ms(symbol) for symbol, _ in self.streams}
+        for spec in s.accounts:
+            key = (spec.symbol, spec.interval)
+            warm = [ctx for ctx in history[key] if ctx.source == WARMUP]
+            self.accounts.append(Account(spec, ledger, s.costs, warm, s.fill_model, self.gate,
+                                         funding[spec.symbol]))
+        for account in self.accounts:
+            account.start()
+        self.hub = MarketHub(self.streams, self._release, on_status=self._status,
+                             wait_s=s.release_wait_s)
+        self._catch_up(history)
+        ledger.record_event("start", "resumed" if self.resumed else "new session")
+        self._start_stream(history)
+        return self
+
+    def _history(self, key: StreamKey) -> list[BarContext]:
+        """The logged bars of *key*; on a new session, warm-up fetched over REST and logged."""
+        ledger = self.ledger
+        assert ledger is not None
+        logged = ledger.bars(*key)
+        if logged:
+            return logged
+        symbol, interval = key
+        now = int(self.http.get_server_time()["result"]["timeNano"]) // 1_000_000
+        duration = bar_end(0, interval) + 1
+        stop = now // duration * duration  # the bar still open at the server's clock
+        start = stop - self.settings.warmup_bars * duration
+        bars = KlineBackfill(self.http, backoff=Backoff(retries=4)).fetch(symbol, interval,
+                                                                           start, stop)
+        contexts = [BarContext(b.symbol, b.interval, b.start, b.end, b.open, b.high, b.low,
+                               b.close, b.volume, WARMUP) for b in bars]
+        for ctx in contexts:
+            ledger.append_bar(ctx)
+        log.info("%s %s: %d warm-up bars", symbol, interval, len(contexts))
+        return contexts
+
+    def _funding_interval_ms(self, symbol: str) -> int:
+        try:
+            reply = self.http.get_instruments_info(category="linear", symbol=symbol)
+            item = (reply.get("result") or {}).get("list") or []
+            return parse_instrument(item[0]).funding_interval_minutes * 60_000
+        except Exception as exc:  # venue facts are a nicety here; Bybit's default is 8 h
+            log.warning("%s: funding interval unknown (%s); assuming 8 h", symbol, exc)
+            return 8 * 3_600_000
+
+    def _catch_up(self, history: dict[StreamKey, list[BarContext]]) -> None:
+        """Re-deliver logged live bars in release order, without logging them again."""
+        assert self.hub is not None
+        logged = [ctx for key in self.streams for ctx in history[key] if ctx.source != WARMUP]
+        rank = {key: i for i, key in enumerate(self.streams)}
+        logged.sort(key=lambda c: (c.close_time, rank[(c.symbol, c.interval)]))
+        for ctx in logged:
+            self._deliver(ctx)
+        self.caught_up = len(logged)
+        for key in self.streams:
+            if history[key]:
+                self.hub.order.resume(key, history[key][-1].close_time)
+        if logged:
+            log.info("caught up on %d logged bars", len(logged))
+
+    def _start_stream(self, history: dict[StreamKey, list[BarContext]]) -> None:
+        s = self.settings
+        symbols = list(dict.fromkeys(symbol for symbol, _ in self.streams))
+        topics = [f"kline.{interval}.{symbol}" for symbol, interval in self.streams]
+        topics += stream_topics(symbols, intervals=(), book_depth=s.book_depth)
+        resume = {key: history[key][-1].start for key in self.streams if history[key]}
+        self.stream = BybitStream(
+            topics, url=public_stream_url(s.base_url, testnet=s.testnet), queue=self.queue,
+            backfill=KlineBackfill(self.http), resume=resume, settings=s.stream_settings)
+        self.stream.start()
+        self._pump = threading.Thread(target=self._run_pump, name="paper-hub", daemon=True)
+        self._pump.start()
+
+    # --- running -----------------------------------------------------------------------------
+    def _run_pump(self) -> None:
+        assert self.hub is not None
+        while not self._stop.is_set():
+            event = self.queue.get(timeout=0.2)
+            if event is not None:
+                self.hub.on_event(event)
+            self.hub.flush()
+
+    def _release(self, ctx: BarContext) -> None:
+        assert self.ledger is not None
+        self.ledger.append_bar(ctx)  # logged before any strategy sees it
+        self.live_bars += 1
+        self._deliver(ctx)
+
+    def _deliver(self, ctx: BarContext) -> None:
+        for account in self.accounts:
+            spec = account.spec
+            if spec.symbol == ctx.symbol and spec.interval == ctx.interval:
+                account.deliver(ctx)
+
+    def _status(self, state: str, reason: str) -> None:
+        if self.ledger is not None:
+            self.ledger.record_event("stream", f"{state}: {reason}")
+        for account in self.accounts:
+            account.notify_status(state)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until :meth:`stop` is requested; ``True`` if it was."""
+        return self._stop.wait(timeout)
+
+    def request_stop(self) -> None:
+        """Ask the session to stop (safe from signal handlers and other threads)."""
+        self._stop.set()
+
+    def stop(self) -> dict[str, Any]:
+        """Stop streaming and every account, write the final state; the summary."""
+        self._stop.set()
+        if self._pump is not None:
+            self._pump.join(5)
+        if self.stream is not None:
+            self.stream.close()
+        for account in self.accounts:
+            account.stop()
+        summary = self.summary()
+        if self.ledger is not None:
+            self.ledger.record_event("stop", f"{self.live_bars} live bars this run")
+            self.ledger.close()
+        return summary
+
+    # --- reporting -----------------------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        """Per sub-account figures and stream counters."""
+        accounts = {}
+        for account in self.accounts:
+            broker = account.broker
+            position = broker.getposition(account.feed)
+            trades = broker.trades_frame()
+            accounts[account.spec.name] = {
+                "cash": broker.getcash(), "value": broker.getvalue(),
+                "initial_cash": account.spec.cash, "position": float(position.size),
+                "position_price": float(position.price),
+                "open_orders": sum(1 for o in broker.pending if o is not None and o.alive()),
+                "round_trips": int((trades["status"] == "closed").sum()) if len(trades) else 0,
+                "fees": broker.fees_paid, "funding": broker.funding_paid,
+                "error": repr(account.error) if account.error else None,
+            }
+        return {"accounts": accounts, "resumed": self.resumed, "caught_up_bars": self.caught_up,
+                "live_bars": self.live_bars,
+                "stream": self.stream.stats() if self.stream is not None else {},
+                "ledger": str(self.ledger.path) if self.ledger else None,
+                "ledger_divergences": self.ledger.divergences if self.ledger else 0,
+                "time": time.time()}
