@@ -199,6 +199,51 @@ def build_parser() -> argparse.ArgumentParser:
                    help="hold the clock while no stream client is subscribed")
     p.set_defaults(handler=commands.start_replay)
 
+    p = sub.add_parser("paper", help="paper-trade strategies on live Bybit data (or a replay)")
+    _add_config_dir(p)
+    g = p.add_argument_group("what to trade (default: the enabled entries of "
+                             "strategies_config.json)")
+    g.add_argument("--strategy", metavar="SPEC[,SPEC]",
+                   help="built-in names or path/to/file.py:ClassName, comma-separated")
+    g.add_argument("--symbols", metavar="S,S",
+                   help="e.g. BTCUSDT,ETHUSDT (default: bybit_config.json's symbols)")
+    g.add_argument("--timeframe", metavar="TF", help="bar size with --strategy (default 1m)")
+    g.add_argument("--params-file", type=Path, metavar="F",
+                   help="JSON params, e.g. an optimiser's best_params.json")
+    m = p.add_argument_group("market data")
+    m.add_argument("--source", default="bybit", metavar="bybit|replay|URL",
+                   help="Bybit, an in-process replay of the bundled candles, or a running "
+                        "replay server's http://HOST:PORT (default bybit)")
+    m.add_argument("--testnet", action="store_true", help="Bybit testnet")
+    m.add_argument("--replay-speed", type=float, default=3600.0, metavar="X",
+                   help="with --source replay: market time per wall time (default 3600: an "
+                        "hour of candles per second); 0 = as fast as possible")
+    m.add_argument("--replay-data", type=Path, metavar="PATH",
+                   help="with --source replay: an OHLCV file instead of the bundled candles")
+    m.add_argument("--replay-store", type=Path, metavar="DIR",
+                   help="with --source replay: a DataStore folder (several symbols)")
+    m.add_argument("--warmup-bars", type=int, default=300, metavar="N",
+                   help="history bars that prime indicators before the first live bar "
+                        "(default 300)")
+    b = p.add_argument_group("paper account")
+    b.add_argument("--state", type=Path, default=Path("state/paper"), metavar="DIR",
+                   help="ledger folder; the same folder resumes the session (default "
+                        "state/paper)")
+    b.add_argument("--fill-model", choices=("book", "bar"), default="book",
+                   help="book: market orders fill against the live order book (default); "
+                        "bar: at the next bar's open, as in a backtest")
+    b.add_argument("--cash-per-account", type=float, metavar="USDT",
+                   help="cash of each strategy x symbol sub-account (default: "
+                        "risk_config.json's initial_cash split evenly)")
+    b.add_argument("--risk-gate", action=argparse.BooleanOptionalAction, default=True,
+                   help="screen entries through risk_config.json's limits (default on)")
+    r = p.add_argument_group("run")
+    r.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    r.add_argument("--max-bars", type=int, metavar="N", help="stop after N live bars")
+    r.add_argument("--status-every", type=float, default=30.0, metavar="S",
+                   help="print a status line every S seconds (0: never; default 30)")
+    p.set_defaults(handler=commands.start_paper)
+
     p = sub.add_parser("stream", help="watch Bybit's public stream: closed bars, gaps, "
                                       "connection state")
     p.add_argument("--symbols", required=True, metavar="S,S", help="e.g. BTCUSDT,ETHUSDT")

@@ -5,6 +5,7 @@ from .config import start_config_check, start_config_show
 from .data import start_data_check
 from .download import start_download
 from .optimize import start_optimize
+from .paper import start_paper
 from .replay import start_replay
 from .strategies import start_strategies
 from .stream import start_stream
@@ -17,6 +18,7 @@ __all__ = [
     "start_demo",
     "start_download",
     "start_optimize",
+    "start_paper",
     "start_replay",
     "start_strategies",
     "start_stream",

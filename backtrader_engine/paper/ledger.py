@@ -262,3 +262,18 @@ class Ledger:
 
 def _same(old: tuple[float, ...], new: tuple[float, ...]) -> bool:
     return all(abs(a - b) <= 1e-9 * max(1.0, abs(a)) for a, b in zip(old, new, strict=True))
+
+
+def logged_until(state_dir: Path | str) -> int | None:
+    """Close time (ms) of the newest bar logged under *state_dir*, or ``None``."""
+    path = Path(state_dir) / FILENAME
+    if not path.is_file():
+        return None
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        row = db.execute("SELECT MAX(end_ms) FROM bars").fetchone()
+    except sqlite3.DatabaseError:
+        return None
+    finally:
+        db.close()
+    return None if row is None or row[0] is None else int(row[0]) + 1

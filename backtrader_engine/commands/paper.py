@@ -1,0 +1,139 @@
+"""``paper``: trade strategies on live (or replayed) Bybit data with the paper broker."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import time
+from typing import Any
+
+from ..config import load_config
+from ..engine.costs import CostModel
+from ..paper.ledger import logged_until
+from ..paper.plan import build_accounts, wanted_from_args, wanted_from_config
+from ..paper.session import PaperSession, PaperSettings
+from ..paper.sources import (
+    check_replay_symbols,
+    replay_market,
+    resolve_source,
+    start_replay,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _fit_to_replay(wanted: list, market: Any, explicit_symbols: bool) -> list:
+    """Without --symbols, trade what the replay has, at a timeframe its candles allow."""
+    from ..data import parse_timeframe
+    from ..paper.ledger import logged_until
+from ..paper.plan import Wanted
+
+    out = []
+    for w in wanted:
+        symbols = w.symbols
+        if not explicit_symbols:
+            symbols = tuple(s for s in w.symbols if s in market.symbols) or tuple(
+                market.symbols)
+        timeframe = w.timeframe
+        base = max((market.base_timeframe(s) for s in symbols), key=parse_timeframe)
+        if parse_timeframe(timeframe) < parse_timeframe(base):
+            print(f"note: {w.spec} runs on {base} (the replay's candles), not {timeframe}",
+                  file=sys.stderr)
+            timeframe = base
+        confirm = tuple(tf for tf in w.confirm if parse_timeframe(tf) > parse_timeframe(
+            timeframe))
+        out.append(Wanted(w.spec, symbols, timeframe, confirm, w.params))
+    return out
+
+
+def _summary_lines(summary: dict[str, Any]) -> list[str]:
+    lines = [f"{'sub-account':<44} {'value':>11} {'cash':>11} {'position':>10} "
+             f"{'trades':>6} {'orders':>6}"]
+    total = start = 0.0
+    for name, row in summary["accounts"].items():
+        total += row["value"]
+        start += row["initial_cash"]
+        lines.append(f"{name:<44} {row['value']:>11.2f} {row['cash']:>11.2f} "
+                     f"{row['position']:>10.4g} {row['round_trips']:>6} "
+                     f"{row['open_orders']:>6}" + (f"  ERROR {row['error']}" if row["error"]
+                                                    else ""))
+    lines.append(f"{'total':<44} {total:>11.2f}   ({total - start:+.2f} since start)")
+    stream = summary.get("stream") or {}
+    lines.append(f"live bars {summary['live_bars']}  caught up {summary['caught_up_bars']}  "
+                 f"reconnects {stream.get('reconnects', 0)}  malformed "
+                 f"{stream.get('malformed', 0)}  backfilled {stream.get('backfilled_bars', 0)}"
+                 f"  ledger {summary['ledger']}")
+    return lines
+
+
+def start_paper(args: argparse.Namespace) -> int:
+    config = load_config(args.config_dir)
+    source = resolve_source(args.source, args.testnet)
+    market = None
+    if source is None:
+        symbol = (args.symbols or "BTCUSDT").split(",")[0].strip().upper()
+        market = replay_market(args.replay_data, args.replay_store, symbol)
+    if args.strategy:
+        wanted = wanted_from_args(args.strategy, args.symbols, args.timeframe,
+                                  args.params_file, config)
+    else:
+        wanted = wanted_from_config(config)
+    if market is not None:
+        wanted = _fit_to_replay(wanted, market, explicit_symbols=bool(args.symbols))
+        for w in wanted:
+            check_replay_symbols(market, list(w.symbols), w.timeframe)
+    accounts = build_accounts(wanted, config.risk.initial_cash, args.cash_per_account)
+    if market is not None:
+        from ..data import parse_timeframe
+
+        coarsest = max((a.timeframe for a in accounts), key=parse_timeframe)
+        source = start_replay(market, speed=args.replay_speed, warmup_bars=args.warmup_bars,
+                              timeframe=coarsest, resume_ms=logged_until(args.state))
+    assert source is not None
+    bybit = config.bybit
+    costs = CostModel(taker_fee=bybit.fees.taker, maker_fee=bybit.fees.maker,
+                      leverage=bybit.default_leverage,
+                      maintenance_margin_rate=bybit.maintenance_margin_rate, funding=0.0)
+    settings = PaperSettings(accounts, args.state, base_url=source.base_url,
+                             testnet=source.testnet, fill_model=args.fill_model, costs=costs,
+                             risk=config.risk if args.risk_gate else None,
+                             warmup_bars=args.warmup_bars)
+    session = PaperSession(settings)
+    try:
+        _run(session, args, source.base_url or ("Bybit testnet" if source.testnet else
+                                                "Bybit mainnet"))
+    finally:
+        source.close()
+    return 0
+
+
+def _run(session: PaperSession, args: argparse.Namespace, where: str) -> None:
+    stop_signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, lambda *_: session.request_stop())
+                for sig in stop_signals}
+    try:
+        session.start()
+        print(f"paper trading {len(session.accounts)} sub-account(s) on {where}; state "
+              f"{args.state} ({'resumed' if session.resumed else 'new session'}, "
+              f"{session.caught_up} bars caught up); Ctrl-C or SIGTERM stops", flush=True)
+        for account in session.accounts:
+            spec = account.spec
+            print(f"  {spec.name:<44} {spec.timeframe:>4}  cash {spec.cash:.2f}", flush=True)
+        started = time.monotonic()
+        last_status = started
+        while not session.wait(0.2):
+            now = time.monotonic()
+            if args.duration and now - started >= args.duration:
+                break
+            if args.max_bars and session.live_bars >= args.max_bars:
+                break
+            if args.status_every and now - last_status >= args.status_every:
+                last_status = now
+                print(_summary_lines(session.summary())[-1], flush=True)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        summary = session.stop()
+    print("\n".join(_summary_lines(summary)), flush=True)
