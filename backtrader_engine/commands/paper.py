@@ -10,9 +10,10 @@ import time
 from typing import Any
 
 from ..config import load_config
+from ..data import parse_timeframe
 from ..engine.costs import CostModel
 from ..paper.ledger import logged_until
-from ..paper.plan import build_accounts, wanted_from_args, wanted_from_config
+from ..paper.plan import Wanted, build_accounts, wanted_from_args, wanted_from_config
 from ..paper.session import PaperSession, PaperSettings
 from ..paper.sources import (
     check_replay_symbols,
@@ -24,12 +25,9 @@ from ..paper.sources import (
 log = logging.getLogger(__name__)
 
 
-def _fit_to_replay(wanted: list, market: Any, explicit_symbols: bool) -> list:
+def _fit_to_replay(wanted: list[Wanted], market: Any,
+                   explicit_symbols: bool) -> list[Wanted]:
     """Without --symbols, trade what the replay has, at a timeframe its candles allow."""
-    from ..data import parse_timeframe
-    from ..paper.ledger import logged_until
-from ..paper.plan import Wanted
-
     out = []
     for w in wanted:
         symbols = w.symbols
@@ -86,8 +84,6 @@ def start_paper(args: argparse.Namespace) -> int:
             check_replay_symbols(market, list(w.symbols), w.timeframe)
     accounts = build_accounts(wanted, config.risk.initial_cash, args.cash_per_account)
     if market is not None:
-        from ..data import parse_timeframe
-
         coarsest = max((a.timeframe for a in accounts), key=parse_timeframe)
         source = start_replay(market, speed=args.replay_speed, warmup_bars=args.warmup_bars,
                               timeframe=coarsest, resume_ms=logged_until(args.state))
