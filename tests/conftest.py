@@ -1,16 +1,19 @@
-"""Shared factories: real test data paths, synthetic candles, CLI runner."""
+"""Shared factories: real test data paths, synthetic candles, CLI runner, replay server."""
 
 from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+
+from backtrader_engine.data import DataStore, load_ohlcv
+from backtrader_engine.exchanges.bybit.replay import ReplayMarket, ReplayServer
 
 TESTDATA = Path(__file__).resolve().parent / "testdata"
 
@@ -78,3 +81,46 @@ def one_clear_line(result: CliResult) -> str:
 @pytest.fixture(name="one_clear_line")
 def one_clear_line_fixture() -> Callable[[CliResult], str]:
     return one_clear_line
+
+
+@pytest.fixture(scope="session")
+def source_candles() -> dict[str, pd.DataFrame]:
+    """One real day of BTCUSDT 1m candles, and a scaled copy standing in for ETHUSDT."""
+    path = TESTDATA / "BTCUSDT-1m-2022-09-05.zip"
+    btc = load_ohlcv(path)
+    eth = btc.copy()
+    eth[["open", "high", "low", "close"]] = (eth[["open", "high", "low", "close"]] / 13).round(2)
+    return {"BTCUSDT": btc, "ETHUSDT": eth}
+
+
+@pytest.fixture
+def source_store(tmp_path: Path, source_candles: dict[str, pd.DataFrame]) -> Path:
+    """A DataStore folder holding the source candles under exchange 'bybit'."""
+    root = tmp_path / "source"
+    store = DataStore(root)
+    for symbol, frame in source_candles.items():
+        store.write("bybit", symbol, "1m", frame)
+    return root
+
+
+@pytest.fixture
+def replay_server(source_store: Path) -> Iterator[Callable[..., ReplayServer]]:
+    """Factory: ``replay_server(rate_limit=None, stream={...}, **market_kwargs)`` on a free port.
+
+    *stream* holds the stream keywords of :class:`ReplayServer` (speed, hold_when_idle,
+    faults, start_ms).
+    """
+    started: list[ReplayServer] = []
+
+    def factory(*, rate_limit: int | None = None, rate_limit_mode: str = "retcode",
+                stream: dict[str, object] | None = None,
+                **market_kwargs: object) -> ReplayServer:
+        market = ReplayMarket.from_store(source_store, **market_kwargs)
+        server = ReplayServer(market, rate_limit=rate_limit, rate_limit_mode=rate_limit_mode,
+                              **(stream or {}))  # type: ignore[arg-type]
+        started.append(server.start())
+        return server
+
+    yield factory
+    for server in started:
+        server.stop()

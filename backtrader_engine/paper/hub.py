@@ -61,13 +61,13 @@ class ReleaseOrder:
         next_close = bar_end(last, key[1]) + 1  # the close after the bar that closed at last
         return last >= close or next_close > close
 
-    def ready(self) -> list[BarContext]:
-        """Contexts that may go now, in release order."""
+    def ready(self, *, everything: bool = False) -> list[BarContext]:
+        """Contexts that may go now (all held ones with *everything*), in release order."""
         out = []
         now = time.monotonic()
         while self._held:
             close, _, ctx, since = self._held[0]
-            if not all(self._passed(key, close) for key in self.streams):
+            if not everything and not all(self._passed(key, close) for key in self.streams):
                 if now - since < self.wait_s:
                     break
                 log.warning("released %s %s without the other streams' bars closing at the "
@@ -132,7 +132,7 @@ class MarketHub:
             ticker.mark_price if ticker else None, ticker.funding_rate if ticker else None,
             ticker.next_funding_time if ticker else None)
 
-    def flush(self) -> None:
+    def flush(self, *, everything: bool = False) -> None:
         """Release what may go (also called periodically, for the wait limit)."""
-        for ctx in self.order.ready():
+        for ctx in self.order.ready(everything=everything):
             self.release(ctx)

@@ -87,7 +87,7 @@ class PaperSession:
         self.accounts: list[Account] = []
         self.hub: MarketHub | None = None
         self.stream: BybitStream | None = None
-        self.queue = EventQueue(50_000)
+        self.queue = EventQueue(2_000)
         self.gate: RiskGate | None = None
         self.resumed = False
         self.caught_up = 0
@@ -217,12 +217,20 @@ class PaperSession:
         self._stop.set()
 
     def stop(self) -> dict[str, Any]:
-        """Stop streaming and every account, write the final state; the summary."""
+        """Stop streaming and every account, write the final state; the summary.
+
+        The stream is drained first (unsubscribe, then every frame sent before the
+        acknowledgement is processed), so a stopped session has lost nothing it was sent.
+        """
+        if self.stream is not None:
+            self.stream.close(drain=True)
         self._stop.set()
         if self._pump is not None:
             self._pump.join(5)
-        if self.stream is not None:
-            self.stream.close()
+        if self.hub is not None:
+            for event in self.queue.drain():
+                self.hub.on_event(event)
+            self.hub.flush(everything=True)
         for account in self.accounts:
             account.stop()
         summary = self.summary()

@@ -71,6 +71,7 @@ class StreamSettings:
     backoff_max: float = 30.0
     subscribe_batch: int = 10
     book_levels: int = 10
+    max_pause: float = 30.0
 
 
 class BybitStream:
@@ -116,6 +117,7 @@ class BybitStream:
         self._req_ids = itertools.count(1)
         self._pending: dict[str, list[str]] = {}
         self._busy = False  # a REST backfill is running: silence is not a dead connection
+        self._drain = False
         self._stop: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -156,8 +158,13 @@ class BybitStream:
         ceiling = min(self.settings.backoff_max, self.settings.backoff_initial * 2**failures)
         return ceiling / 2 + self.rng.random() * ceiling / 2
 
-    def stop(self) -> None:
-        """Ask :meth:`run` to close the connection and return (from any thread)."""
+    def stop(self, *, drain: bool = False) -> None:
+        """Ask :meth:`run` to close the connection and return (from any thread).
+
+        With *drain*, unsubscribe first and deliver every frame sent before the
+        acknowledgement (see :meth:`_unsubscribe_and_drain`).
+        """
+        self._drain = drain
         if self._loop is not None and self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
 
@@ -178,9 +185,9 @@ class BybitStream:
         started.wait(5)
         return self
 
-    def close(self, timeout: float = 5.0) -> None:
+    def close(self, timeout: float = 5.0, *, drain: bool = False) -> None:
         """Stop the thread started by :meth:`start` and wait for it."""
-        self.stop()
+        self.stop(drain=drain)
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -198,6 +205,8 @@ class BybitStream:
         stopper = asyncio.ensure_future(self._stop.wait())
         try:
             await asyncio.wait({reader, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if self._drain and not reader.done():
+                await self._unsubscribe_and_drain(ws, reader)
         finally:
             for task in (*helpers, stopper):
                 task.cancel()
@@ -210,10 +219,26 @@ class BybitStream:
                 raise error  # type: ignore[misc]
         return self.state in (LIVE, DELAYED)
 
+    async def _unsubscribe_and_drain(self, ws: ClientConnection,
+                                     reader: asyncio.Future[None]) -> None:
+        """Unsubscribe everything and read on until the acks arrive.
+
+        The exchange answers after the frames it already sent, so once the acks are in,
+        nothing that was on its way is lost: a consumer that stops this way can resume
+        without recovering a single bar.
+        """
+        ids = await self._subscribe(ws, "unsubscribe", sorted(self.topics))
+        deadline = time.monotonic() + self.settings.connect_timeout
+        while (any(i in self._pending for i in ids) and not reader.done()
+               and time.monotonic() < deadline):
+            await asyncio.sleep(0.01)
+
     async def _read(self, ws: ClientConnection) -> None:
         async for raw in ws:
             self.last_frame = time.monotonic()
             self.counts["messages"] += 1
+            if len(self.queue) >= self.queue.maxsize:
+                await self._wait_for_room()
             for item in self.parser.parse(raw):
                 if isinstance(item, MarketEvent):
                     if self.state != LIVE:
@@ -229,6 +254,23 @@ class BybitStream:
                     log.info("order book %s skipped an update; resubscribing", item.topic)
                     await self._subscribe(ws, "unsubscribe", [item.topic])
                     await self._subscribe(ws, "subscribe", [item.topic])
+
+    async def _wait_for_room(self) -> None:
+        """Stop reading while the consumer is behind (up to ``max_pause`` seconds).
+
+        Unread frames stay in the socket, so TCP pushes back on the sender instead of the
+        queue growing or dropping; a consumer stuck for longer gets the queue's overflow
+        policy (oldest market-state events dropped, closed bars kept).
+        """
+        self._busy = True
+        self.counts["pauses"] += 1
+        deadline = time.monotonic() + self.settings.max_pause
+        try:
+            while len(self.queue) >= self.queue.maxsize and time.monotonic() < deadline:
+                await asyncio.sleep(0.002)
+        finally:
+            self._busy = False
+            self.last_frame = time.monotonic()
 
     async def _heartbeat(self, ws: ClientConnection) -> None:
         while True:
@@ -249,13 +291,16 @@ class BybitStream:
             if silent > self.settings.delayed_after and self.state == LIVE:
                 self._set_state(DELAYED, f"no data for {silent:.0f} s")
 
-    async def _subscribe(self, ws: ClientConnection, op: str, topics: list[str]) -> None:
+    async def _subscribe(self, ws: ClientConnection, op: str, topics: list[str]) -> list[str]:
         batch = self.settings.subscribe_batch
+        ids = []
         for i in range(0, len(topics), batch):
             req_id = f"{op[:5]}-{next(self._req_ids)}"
+            ids.append(req_id)
             self._pending[req_id] = topics[i:i + batch]
             args = '","'.join(topics[i:i + batch])
             await ws.send(f'{{"req_id":"{req_id}","op":"{op}","args":["{args}"]}}')
+        return ids
 
     def _ack(self, ack: Ack) -> None:
         topics = self._pending.pop(ack.req_id, [])
@@ -314,7 +359,7 @@ class BybitStream:
         return {"state": self.state, "last_message_age_s": age,
                 **{k: self.counts[k] for k in (
                     "messages", "events", "connections", "connect_failures", "reconnects",
-                    "resyncs", "pongs", "subscribe_failures", "backfill_errors")},
+                    "resyncs", "pongs", "subscribe_failures", "backfill_errors", "pauses")},
                 "backfilled_bars": self.sequencer.stats["backfilled"],
                 "unrecovered_bars": self.sequencer.stats["unrecovered"],
                 "duplicate_bars": self.sequencer.stats["duplicates"],
