@@ -197,6 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "snapshot_every=100")
     p.add_argument("--hold-when-idle", action="store_true",
                    help="hold the clock while no stream client is subscribed")
+    p.add_argument("--start", metavar="TIME",
+                   help="start the clock at this candle time (e.g. 2022-09-05T05:00), so "
+                        "REST serves the history before it; default: the first candle")
     p.set_defaults(handler=commands.start_replay)
 
     p = sub.add_parser("paper", help="paper-trade strategies on live Bybit data (or a replay)")

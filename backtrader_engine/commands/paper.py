@@ -25,9 +25,9 @@ from ..paper.sources import (
 log = logging.getLogger(__name__)
 
 
-def _fit_to_replay(wanted: list[Wanted], market: Any,
-                   explicit_symbols: bool) -> list[Wanted]:
-    """Without --symbols, trade what the replay has, at a timeframe its candles allow."""
+def _fit_to_replay(wanted: list[Wanted], market: Any, explicit_symbols: bool,
+                   explicit_timeframe: bool) -> list[Wanted]:
+    """Without --symbols/--timeframe, trade what the replay has at a timeframe it allows."""
     out = []
     for w in wanted:
         symbols = w.symbols
@@ -36,7 +36,7 @@ def _fit_to_replay(wanted: list[Wanted], market: Any,
                 market.symbols)
         timeframe = w.timeframe
         base = max((market.base_timeframe(s) for s in symbols), key=parse_timeframe)
-        if parse_timeframe(timeframe) < parse_timeframe(base):
+        if not explicit_timeframe and parse_timeframe(timeframe) < parse_timeframe(base):
             print(f"note: {w.spec} runs on {base} (the replay's candles), not {timeframe}",
                   file=sys.stderr)
             timeframe = base
@@ -79,7 +79,11 @@ def start_paper(args: argparse.Namespace) -> int:
     else:
         wanted = wanted_from_config(config)
     if market is not None:
-        wanted = _fit_to_replay(wanted, market, explicit_symbols=bool(args.symbols))
+        if args.symbols:
+            check_replay_symbols(market, [s.strip().upper() for s in args.symbols.split(",")
+                                          if s.strip()], None)
+        wanted = _fit_to_replay(wanted, market, explicit_symbols=bool(args.symbols),
+                                explicit_timeframe=bool(args.timeframe))
         for w in wanted:
             check_replay_symbols(market, list(w.symbols), w.timeframe)
     accounts = build_accounts(wanted, config.risk.initial_cash, args.cash_per_account)

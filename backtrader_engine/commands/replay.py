@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import threading
 
+import pandas as pd
+
 from ..errors import UserError
 from ..exchanges.bybit.replay import ReplayMarket, ReplayServer
 
@@ -20,12 +22,25 @@ def _market(args: argparse.Namespace) -> ReplayMarket:
     return market
 
 
+def _start_ms(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        stamp = pd.Timestamp(text)
+    except ValueError:
+        raise UserError(f"--start {text!r}: not a time, e.g. 2022-09-05T05:00") from None
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return int(stamp.value // 1_000_000)
+
+
 def start_replay(args: argparse.Namespace) -> int:
     """Run the replay server in the foreground until interrupted."""
     if (args.data is None) == (args.store is None):
         raise UserError("give exactly one of --data PATH or --store DIR")
     server = ReplayServer(_market(args), host=args.host, port=args.port, speed=args.speed,
-                          hold_when_idle=args.hold_when_idle, faults=args.faults)
+                          hold_when_idle=args.hold_when_idle, faults=args.faults,
+                          start_ms=_start_ms(args.start))
     with server:
         server.start_clock()
         print(f"REST    {server.base_url}", flush=True)

@@ -36,12 +36,18 @@ class Source:
 
 
 def replay_market(data: Path | None, store: Path | None, symbol: str) -> ReplayMarket:
-    """The market an in-process replay serves."""
+    """The market an in-process replay serves.
+
+    ``--replay-data`` is served as *symbol* (the first of ``--symbols``); the bundled
+    candles always as BTCUSDT, since that is what they are.
+    """
     if data is not None and store is not None:
         raise UserError("give at most one of --replay-data and --replay-store")
     if store is not None:
         return ReplayMarket.from_store(store)
-    return ReplayMarket.from_files({symbol: data if data is not None else default_dataset()})
+    if data is None:
+        return ReplayMarket.from_files({BUNDLED_SYMBOL: default_dataset()})
+    return ReplayMarket.from_files({symbol: data})
 
 
 def start_replay(market: ReplayMarket, *, speed: float, warmup_bars: int,
@@ -62,14 +68,15 @@ def start_replay(market: ReplayMarket, *, speed: float, warmup_bars: int,
     return Source(server.base_url, server=server)
 
 
-def check_replay_symbols(market: ReplayMarket, symbols: list[str], timeframe: str) -> None:
+def check_replay_symbols(market: ReplayMarket, symbols: list[str],
+                         timeframe: str | None) -> None:
     """One clear line when the replay cannot serve what the session wants."""
     missing = [s for s in symbols if s not in market.symbols]
     if missing:
         raise UserError(f"the replay has no candles for {', '.join(missing)}; it has "
                         f"{', '.join(market.symbols)} (choose with --symbols, or replay "
                         "other data with --replay-store)")
-    for symbol in symbols:
+    for symbol in symbols if timeframe is not None else ():
         base = market.base_timeframe(symbol)
         if parse_timeframe(timeframe) < parse_timeframe(base):
             raise UserError(f"the replay's {symbol} candles are {base}; a {timeframe} "

@@ -88,9 +88,14 @@ def live_bars_logged(state: Path) -> int:
     """Live (non-warm-up) bars in a session's ledger, over all streams."""
     import sqlite3
 
-    db = sqlite3.connect(state / "ledger.sqlite")
+    path = state / "ledger.sqlite"
+    if not path.exists():
+        return 0
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         return db.execute("SELECT COUNT(*) FROM bars WHERE source != 'warmup'").fetchone()[0]
+    except sqlite3.OperationalError:  # created but the schema not yet written
+        return 0
     finally:
         db.close()
 
