@@ -150,7 +150,8 @@ class Ledger:
     def set_meta(self, key: str, value: Any) -> None:
         """Store a JSON-serialisable *value* under *key*."""
         with self.transaction() as db:
-            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                       (key, json.dumps(value, default=str)))
 
     # --- inputs -----------------------------------------------------------------------------
     def append_bar(self, ctx: BarContext) -> int:

@@ -106,6 +106,14 @@ class PaperSession:
             ledger.register_account(spec.name, spec.strategy_spec, spec.symbol,
                                     dict(spec.params), spec.cash)
         ledger.set_meta("fill_model", s.fill_model)
+        # What a parity check needs to rebuild each sub-account's backtest.
+        ledger.set_meta("costs", s.costs.describe())
+        ledger.set_meta("risk", s.risk.model_dump(mode="json") if s.risk is not None else None)
+        ledger.set_meta("accounts", [
+            {"name": a.name, "strategy": a.strategy_spec, "class": a.strategy.__name__,
+             "symbol": a.symbol, "timeframe": a.timeframe, "interval": a.interval,
+             "confirm_timeframes": list(a.confirm_timeframes), "cash": a.cash,
+             "params": {k: v for k, v in dict(a.params).items()}} for a in s.accounts])
         history = {key: self._history(key) for key in self.streams}
         self.gate = RiskGate(s.risk) if s.risk is not None else None
         funding = {symbol: self._funding_interval_ms(symbol) for symbol, _ in self.streams}
