@@ -240,12 +240,28 @@ def build_parser() -> argparse.ArgumentParser:
                         "risk_config.json's initial_cash split evenly)")
     b.add_argument("--risk-gate", action=argparse.BooleanOptionalAction, default=True,
                    help="screen entries through risk_config.json's limits (default on)")
+    b.add_argument("--manual", action=argparse.BooleanOptionalAction, default=True,
+                   help="a Manual sub-account per symbol for signals sent with 'inject' "
+                        "(default on)")
     r = p.add_argument_group("run")
     r.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
     r.add_argument("--max-bars", type=int, metavar="N", help="stop after N live bars")
     r.add_argument("--status-every", type=float, default=30.0, metavar="S",
                    help="print a status line every S seconds (0: never; default 30)")
     p.set_defaults(handler=commands.start_paper)
+
+    p = sub.add_parser("inject", help="send a manual (QA) signal into a running paper session")
+    p.add_argument("--symbol", required=True, metavar="S", help="e.g. ETHUSDT")
+    p.add_argument("--side", required=True, choices=("buy", "sell"))
+    p.add_argument("--qty", type=float, metavar="Q",
+                   help="quantity (default: 10%% of the manual sub-account's equity; a sell "
+                        "while long closes the long)")
+    p.add_argument("--confidence", type=float, default=1.0, metavar="C",
+                   help="0 to 1, checked by the risk gate (default 1.0)")
+    p.add_argument("--state", type=Path, default=Path("state/paper"), metavar="DIR",
+                   help="the running session's state folder (default state/paper)")
+    p.add_argument("--json", action="store_true", help="print the reply as JSON")
+    p.set_defaults(handler=commands.start_inject)
 
     p = sub.add_parser("stream", help="watch Bybit's public stream: closed bars, gaps, "
                                       "connection state")

@@ -4,6 +4,7 @@ from .backtest import start_backtest, start_demo
 from .config import start_config_check, start_config_show
 from .data import start_data_check
 from .download import start_download
+from .inject import start_inject
 from .optimize import start_optimize
 from .paper import start_paper
 from .replay import start_replay
@@ -17,6 +18,7 @@ __all__ = [
     "start_data_check",
     "start_demo",
     "start_download",
+    "start_inject",
     "start_optimize",
     "start_paper",
     "start_replay",

@@ -86,7 +86,13 @@ def start_paper(args: argparse.Namespace) -> int:
                                 explicit_timeframe=bool(args.timeframe))
         for w in wanted:
             check_replay_symbols(market, list(w.symbols), w.timeframe)
-    accounts = build_accounts(wanted, config.risk.initial_cash, args.cash_per_account)
+    cash = args.cash_per_account
+    if cash is None:
+        # The session's cash is split evenly over every sub-account, manual ones included.
+        pairs = sum(len(w.symbols) for w in wanted)
+        symbols = len({s for w in wanted for s in w.symbols})
+        cash = config.risk.initial_cash / (pairs + (symbols if args.manual else 0))
+    accounts = build_accounts(wanted, config.risk.initial_cash, cash)
     if market is not None:
         coarsest = max((a.timeframe for a in accounts), key=parse_timeframe)
         source = start_replay(market, speed=args.replay_speed, warmup_bars=args.warmup_bars,
@@ -99,7 +105,8 @@ def start_paper(args: argparse.Namespace) -> int:
     settings = PaperSettings(accounts, args.state, base_url=source.base_url,
                              testnet=source.testnet, fill_model=args.fill_model, costs=costs,
                              risk=config.risk if args.risk_gate else None,
-                             warmup_bars=args.warmup_bars)
+                             warmup_bars=args.warmup_bars, manual=args.manual,
+                             manual_cash=cash)
     session = PaperSession(settings)
     try:
         _run(session, args, source.base_url or ("Bybit testnet" if source.testnet else

@@ -25,6 +25,7 @@ import backtrader as bt
 from backtrader_engine.data import parse_timeframe, timeframe_to_backtrader
 from backtrader_engine.paper.broker import ms_to_num
 from backtrader_engine.paper.context import BarContext
+from backtrader_engine.paper.manual import INJECTED, InjectedSignal
 
 STOP = object()  # put on an inbox to end the feed (and with it the cerebro run)
 _WEEK_MS = 7 * 86_400_000
@@ -109,6 +110,11 @@ class LiveFeed(bt.feeds.DataBase):
             return False
         if isinstance(item, str):
             self.put_notification(getattr(self, item, self.UNKNOWN))
+            return None
+        if isinstance(item, InjectedSignal):
+            # Through notify_data, which cerebro calls once the lines are settled; appended
+            # directly because put_notification drops a repeat of the previous status.
+            self.notifs.append((INJECTED, (item,), {}))
             return None
         return self._deliver(item)
 

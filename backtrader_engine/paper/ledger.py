@@ -71,6 +71,9 @@ CREATE TABLE IF NOT EXISTS account_state (
     account TEXT PRIMARY KEY, bar_seq INTEGER NOT NULL, ts_ms INTEGER NOT NULL,
     cash REAL NOT NULL, value REAL NOT NULL, position REAL NOT NULL,
     position_price REAL NOT NULL, fees REAL NOT NULL, funding REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS injections (
+    signal_id INTEGER PRIMARY KEY, symbol TEXT NOT NULL, side TEXT NOT NULL, qty REAL,
+    confidence REAL NOT NULL, after_release INTEGER NOT NULL, received_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT, wall_time REAL NOT NULL, account TEXT,
     kind TEXT NOT NULL, detail TEXT NOT NULL);
@@ -183,6 +186,20 @@ class Ledger:
                            BarContext.parse_levels(r["bids"]),
                            BarContext.parse_levels(r["asks"]), r["mark_price"],
                            r["funding_rate"], r["next_funding_time"]) for r in rows]
+
+    def append_injection(self, symbol: str, side: str, qty: float | None, confidence: float,
+                         after_release: int) -> int:
+        """Log a manual signal applied after the *after_release*-th released bar; its id."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO injections (symbol, side, qty, confidence, after_release, "
+                "received_at) VALUES (?,?,?,?,?,?)",
+                (symbol, side, qty, confidence, after_release, time.time()))
+        return int(cursor.lastrowid or 0)
+
+    def injections(self) -> list[dict[str, Any]]:
+        """Every logged manual signal, in the order they were applied."""
+        return self.query("SELECT * FROM injections ORDER BY signal_id")
 
     # --- outputs ----------------------------------------------------------------------------
     def register_account(self, account: str, strategy: str, symbol: str,

@@ -22,14 +22,17 @@ one would have made.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from backtrader_engine.engine.costs import CostModel
+from backtrader_engine.errors import UserError
 from backtrader_engine.exchanges.bybit.history import make_session
 from backtrader_engine.exchanges.bybit.retry import Backoff
 from backtrader_engine.exchanges.bybit.stream import (
@@ -44,8 +47,10 @@ from backtrader_engine.exchanges.bybit.stream.klines import bar_end
 from backtrader_engine.exchanges.bybit.venue import parse_instrument
 from backtrader_engine.paper.account import Account, AccountSpec
 from backtrader_engine.paper.context import WARMUP, BarContext
+from backtrader_engine.paper.control import ControlServer
 from backtrader_engine.paper.hub import MarketHub, StreamKey
 from backtrader_engine.paper.ledger import Ledger
+from backtrader_engine.paper.manual import SIDES, InjectedSignal, ManualSignalStrategy
 from backtrader_engine.risk import RiskGate
 
 log = logging.getLogger(__name__)
@@ -66,6 +71,20 @@ class PaperSettings:
     book_depth: int = 50
     stream_settings: StreamSettings | None = None
     release_wait_s: float = 10.0
+    manual: bool = True  # a Manual sub-account per symbol for injected signals
+    manual_cash: float | None = None  # default: the first sub-account's cash
+    control: bool = True  # listen for inject requests (control.json in the state folder)
+
+
+def manual_specs(accounts: Sequence[AccountSpec], cash: float | None) -> list[AccountSpec]:
+    """One ``ManualSignalStrategy`` sub-account per traded symbol."""
+    specs: dict[str, AccountSpec] = {}
+    for spec in accounts:
+        if spec.symbol not in specs:
+            specs[spec.symbol] = AccountSpec("manual", ManualSignalStrategy, {}, spec.symbol,
+                                             spec.timeframe, spec.interval, (),
+                                             cash if cash is not None else spec.cash)
+    return list(specs.values())
 
 
 def _ordered_streams(accounts: Sequence[AccountSpec]) -> list[StreamKey]:
@@ -82,7 +101,10 @@ class PaperSession:
 
     def __init__(self, settings: PaperSettings) -> None:
         self.settings = settings
-        self.streams = _ordered_streams(settings.accounts)
+        self.specs = list(settings.accounts)
+        if settings.manual:
+            self.specs += manual_specs(settings.accounts, settings.manual_cash)
+        self.streams = _ordered_streams(self.specs)
         self.ledger: Ledger | None = None
         self.accounts: list[Account] = []
         self.hub: MarketHub | None = None
@@ -92,6 +114,10 @@ class PaperSession:
         self.resumed = False
         self.caught_up = 0
         self.live_bars = 0
+        self.released = 0  # bars delivered, catch-up included: the session's input position
+        self.control: ControlServer | None = None
+        self._requests: queue.Queue[tuple[dict[str, Any], Future[dict[str, Any]]]] = (
+            queue.Queue())
         self._stop = threading.Event()
         self._pump: threading.Thread | None = None
         self.http = make_session(testnet=settings.testnet, base_url=settings.base_url)
@@ -102,7 +128,7 @@ class PaperSession:
         s = self.settings
         ledger = self.ledger = Ledger(s.state_dir)
         self.resumed = bool(ledger.query("SELECT 1 FROM accounts LIMIT 1"))
-        for spec in s.accounts:
+        for spec in self.specs:
             ledger.register_account(spec.name, spec.strategy_spec, spec.symbol,
                                     dict(spec.params), spec.cash)
         ledger.set_meta("fill_model", s.fill_model)
@@ -113,11 +139,11 @@ class PaperSession:
             {"name": a.name, "strategy": a.strategy_spec, "class": a.strategy.__name__,
              "symbol": a.symbol, "timeframe": a.timeframe, "interval": a.interval,
              "confirm_timeframes": list(a.confirm_timeframes), "cash": a.cash,
-             "params": {k: v for k, v in dict(a.params).items()}} for a in s.accounts])
+             "params": {k: v for k, v in dict(a.params).items()}} for a in self.specs])
         history = {key: self._history(key) for key in self.streams}
         self.gate = RiskGate(s.risk) if s.risk is not None else None
         funding = {symbol: self._funding_interval_ms(symbol) for symbol, _ in self.streams}
-        for spec in s.accounts:
+        for spec in self.specs:
             key = (spec.symbol, spec.interval)
             warm = [ctx for ctx in history[key] if ctx.source == WARMUP]
             self.accounts.append(Account(spec, ledger, s.costs, warm, s.fill_model, self.gate,
@@ -129,6 +155,8 @@ class PaperSession:
         self._catch_up(history)
         ledger.record_event("start", "resumed" if self.resumed else "new session")
         self._start_stream(history)
+        if s.control:
+            self.control = ControlServer(s.state_dir, self.submit_request).start()
         return self
 
     def _history(self, key: StreamKey) -> list[BarContext]:
@@ -167,8 +195,15 @@ class PaperSession:
         logged = [ctx for key in self.streams for ctx in history[key] if ctx.source != WARMUP]
         rank = {key: i for i, key in enumerate(self.streams)}
         logged.sort(key=lambda c: (c.close_time, rank[(c.symbol, c.interval)]))
+        injections: dict[int, list[dict[str, Any]]] = {}
+        for row in self.ledger.injections() if self.ledger else []:
+            injections.setdefault(row["after_release"], []).append(row)
+        for row in injections.get(0, []):
+            self._inject_logged(row)
         for ctx in logged:
             self._deliver(ctx)
+            for row in injections.get(self.released, []):
+                self._inject_logged(row)
         self.caught_up = len(logged)
         for key in self.streams:
             if history[key]:
@@ -193,10 +228,16 @@ class PaperSession:
     def _run_pump(self) -> None:
         assert self.hub is not None
         while not self._stop.is_set():
-            event = self.queue.get(timeout=0.2)
+            event = self.queue.get(timeout=0.05)
             if event is not None:
                 self.hub.on_event(event)
             self.hub.flush()
+            while not self._requests.empty():
+                request, future = self._requests.get_nowait()
+                try:
+                    future.set_result(self._handle(request))
+                except Exception as exc:  # a bad request must not stop the session
+                    future.set_result({"ok": False, "error": str(exc)})
 
     def _release(self, ctx: BarContext) -> None:
         assert self.ledger is not None
@@ -205,10 +246,75 @@ class PaperSession:
         self._deliver(ctx)
 
     def _deliver(self, ctx: BarContext) -> None:
+        self.released += 1
         for account in self.accounts:
             spec = account.spec
             if spec.symbol == ctx.symbol and spec.interval == ctx.interval:
                 account.deliver(ctx)
+
+    # --- control channel ------------------------------------------------------------------
+    def submit_request(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Run a control request on the session's own thread (called by the control server)."""
+        future: Future[dict[str, Any]] = Future()
+        self._requests.put((request, future))
+        return future.result(timeout=60)
+
+    def _handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        op = request.get("op")
+        if op == "inject":
+            return self._inject(request)
+        if op == "status":
+            return {"ok": True, **self.summary()}
+        raise UserError(f"unknown op {op!r}; expected inject or status")
+
+    def _manual_account(self, symbol: str) -> Account:
+        for account in self.accounts:
+            if account.spec.strategy is ManualSignalStrategy and account.spec.symbol == symbol:
+                return account
+        traded = sorted({a.spec.symbol for a in self.accounts})
+        raise UserError(f"this session does not trade {symbol}; it trades "
+                        f"{', '.join(traded)}" + ("" if self.settings.manual else
+                                                  " and has no manual sub-accounts"))
+
+    def _inject(self, request: dict[str, Any]) -> dict[str, Any]:
+        symbol = str(request.get("symbol", "")).upper()
+        side = str(request.get("side", "")).lower()
+        if side not in SIDES:
+            raise UserError(f"side {side!r}; expected buy or sell")
+        qty = request.get("qty")
+        if qty is not None and not float(qty) > 0:
+            raise UserError(f"qty {qty}; expected a positive quantity")
+        confidence = float(request.get("confidence", 1.0))
+        if not 0.0 <= confidence <= 1.0:
+            raise UserError(f"confidence {confidence}; expected 0 to 1")
+        account = self._manual_account(symbol)
+        assert self.ledger is not None
+        signal_id = self.ledger.append_injection(symbol, side, None if qty is None else
+                                                 float(qty), confidence, self.released)
+        signal = InjectedSignal(signal_id, symbol, side, None if qty is None else float(qty),
+                                confidence)
+        account.deliver(signal, timeout=30)
+        return {"ok": True, "account": account.spec.name, **self._outcome(account, signal)}
+
+    def _inject_logged(self, row: dict[str, Any]) -> None:
+        account = self._manual_account(row["symbol"])
+        account.deliver(InjectedSignal(row["signal_id"], row["symbol"], row["side"],
+                                       row["qty"], row["confidence"]), timeout=30)
+
+    @staticmethod
+    def _outcome(account: Account, signal: InjectedSignal) -> dict[str, Any]:
+        strategy = account.cerebro.runningstrats[0]
+        order = strategy.orders.get(signal.signal_id)
+        if order is None:
+            return {"signal_id": signal.signal_id, "status": "NotPlaced",
+                    "reason": "no price yet", "message": "no bar has been seen yet"}
+        info = order.info
+        return {"signal_id": signal.signal_id, "status": order.getstatusname(),
+                "reason": info.get("reject_reason") or None,
+                "message": info.get("reject_message") or "",
+                "side": signal.side, "size": float(order.executed.size),
+                "price": float(order.executed.price) if order.executed.size else None,
+                "fee": float(order.executed.comm)}
 
     def _status(self, state: str, reason: str) -> None:
         if self.ledger is not None:
@@ -230,6 +336,8 @@ class PaperSession:
         The stream is drained first (unsubscribe, then every frame sent before the
         acknowledgement is processed), so a stopped session has lost nothing it was sent.
         """
+        if self.control is not None:
+            self.control.close()
         if self.stream is not None:
             self.stream.close(drain=True)
         self._stop.set()

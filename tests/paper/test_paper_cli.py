@@ -115,7 +115,7 @@ def test_offline_demo_runs_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
-    assert "paper trading 6 sub-account(s)" in out
+    assert "paper trading 7 sub-account(s)" in out  # 6 strategies + the manual one
     assert "TrendFollowingADXEMAStrategy:BTCUSDT" in out
     lines = out.splitlines()
     assert lines[-2].startswith("total") and lines[-1].startswith("live bars")

@@ -1,0 +1,133 @@
+"""Manual signals injected into a running session: the QA flow of six signals."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import backtrader as bt
+import pandas as pd
+import pytest
+
+from backtrader_engine.config import RiskConfig
+from backtrader_engine.data import DataStore
+from backtrader_engine.engine.costs import CostModel
+from backtrader_engine.exchanges.bybit.replay import ReplayMarket, ReplayServer
+from backtrader_engine.exchanges.bybit.stream import StreamSettings
+from backtrader_engine.paper.account import AccountSpec
+from backtrader_engine.paper.session import PaperSession, PaperSettings
+
+from .conftest import wait_for_bars
+
+SYMBOLS = ("ETHUSDT", "BTCUSDT", "SOLUSDT")
+
+
+class Idle(bt.Strategy):
+    """Trades nothing, so only the injected signals reach the broker and the gate."""
+
+
+@pytest.fixture
+def three_symbol_replay(tmp_path: Path, source_candles: dict[str, pd.DataFrame]
+                        ) -> ReplayServer:
+    root = tmp_path / "store"
+    btc = source_candles["BTCUSDT"]
+    sol = btc.copy()
+    sol[["open", "high", "low", "close"]] = (sol[["open", "high", "low", "close"]] / 1000
+                                             ).round(3)
+    store = DataStore(root)
+    store.write("bybit", "BTCUSDT", "1m", btc)
+    store.write("bybit", "ETHUSDT", "1m", source_candles["ETHUSDT"])
+    store.write("bybit", "SOLUSDT", "1m", sol)
+    start = int(btc.index[300].value // 1_000_000)
+    server = ReplayServer(ReplayMarket.from_store(root), speed=120, hold_when_idle=True,
+                          start_ms=start).start()
+    server.start_clock()
+    yield server
+    server.stop()
+
+
+def start(state: Path, server: ReplayServer) -> PaperSession:
+    specs = [AccountSpec("idle", Idle, {}, symbol, "1m", "1", (), 3000.0) for symbol in SYMBOLS]
+    settings = PaperSettings(specs, state, base_url=server.base_url,
+                             costs=CostModel(funding=0.0), risk=RiskConfig(),
+                             warmup_bars=300,
+                             stream_settings=StreamSettings(backoff_initial=0.05))
+    return PaperSession(settings).start()
+
+
+def rows(state: Path, sql: str) -> list[tuple]:
+    db = sqlite3.connect(f"file:{state / 'ledger.sqlite'}?mode=ro", uri=True)
+    try:
+        return db.execute(sql).fetchall()
+    finally:
+        db.close()
+
+
+def test_the_six_signal_qa_sequence(tmp_path: Path, three_symbol_replay: ReplayServer,
+                                    cli: Callable[..., object]) -> None:
+    state = tmp_path / "state"
+    session = start(state, three_symbol_replay)
+    try:
+        wait_for_bars(state, 3)
+        replies = []
+        for side in ("buy", "sell"):
+            for symbol in SYMBOLS:
+                result = cli("inject", "--state", str(state), "--symbol", symbol,
+                             "--side", side)
+                assert result.code == 0, result.err  # type: ignore[attr-defined]
+                replies.append(result.out)  # type: ignore[attr-defined]
+    finally:
+        session.stop()
+    for reply, (side, symbol) in zip(replies, [(s, y) for s in ("buy", "sell")
+                                               for y in SYMBOLS], strict=True):
+        assert f"{side} on ManualSignalStrategy:{symbol}: executed" in reply, reply
+    orders = rows(state, "SELECT account, side, status, reason FROM orders WHERE account "
+                         "LIKE 'Manual%' ORDER BY account, seq")
+    assert len(orders) == 6 and {o[2] for o in orders} == {"Completed"}
+    positions = dict(rows(state, "SELECT account, position FROM account_state"))
+    for symbol in SYMBOLS:
+        fills = rows(state, "SELECT side, size FROM fills WHERE account = "
+                            f"'ManualSignalStrategy:{symbol}' ORDER BY order_seq")
+        assert [f[0] for f in fills] == ["buy", "sell"]
+        assert fills[0][1] == pytest.approx(-fills[1][1])  # the sell closed the long
+        assert positions[f"ManualSignalStrategy:{symbol}"] == 0
+    assert len(rows(state, "SELECT * FROM injections")) == 6
+    outcomes = rows(state, "SELECT symbol, side, outcome FROM signals ORDER BY ts_ms")
+    assert [o[2] for o in outcomes] == ["executed"] * 3  # the buys; exits are not signals
+
+
+def test_a_refused_signal_says_why_and_a_restart_replays_injections(
+        tmp_path: Path, three_symbol_replay: ReplayServer,
+        cli: Callable[..., object]) -> None:
+    state = tmp_path / "state"
+    session = start(state, three_symbol_replay)
+    try:
+        wait_for_bars(state, 3)
+        low = cli("inject", "--state", str(state), "--symbol", "ETHUSDT", "--side", "buy",
+                  "--confidence", "0.3")
+        ok = cli("inject", "--state", str(state), "--symbol", "BTCUSDT", "--side", "buy",
+                 "--qty", "0.01")
+        bad = cli("inject", "--state", str(state), "--symbol", "DOGEUSDT", "--side", "buy")
+    finally:
+        session.stop()
+    assert "rejected (low_confidence)" in low.out  # type: ignore[attr-defined]
+    assert "executed 0.01 @" in ok.out  # type: ignore[attr-defined]
+    assert bad.code == 2 and "does not trade DOGEUSDT" in bad.err  # type: ignore[attr-defined]
+    before = rows(state, "SELECT * FROM fills ORDER BY account, order_seq")
+    resumed = start(state, three_symbol_replay)
+    try:
+        assert resumed.resumed
+        account = next(a for a in resumed.accounts
+                       if a.spec.name == "ManualSignalStrategy:BTCUSDT")
+        assert account.broker.getposition(account.feed).size == pytest.approx(0.01)
+    finally:
+        resumed.stop()
+    assert rows(state, "SELECT * FROM fills ORDER BY account, order_seq") == before
+
+
+def test_inject_without_a_session_is_one_clear_line(tmp_path: Path,
+                                                    cli: Callable[..., object]) -> None:
+    result = cli("inject", "--state", str(tmp_path), "--symbol", "ETHUSDT", "--side", "buy")
+    assert result.code == 2  # type: ignore[attr-defined]
+    assert "no paper session is running" in result.err  # type: ignore[attr-defined]
