@@ -87,6 +87,7 @@ WARMUP, P99_TARGET_MS = 300, 2.0
 Key = tuple[str, int]  # (symbol, bar start ms)
 SENT: list[tuple[int, str]] = []  # (perf_counter_ns, frame) of every confirmed kline sent
 FILLS: dict[Key, int] = {}  # perf_counter_ns of the fill of the order placed on each bar
+PROFILES: list[cProfile.Profile] = []  # one per thread the profiled session started
 
 
 # --- replay with send stamps -----------------------------------------------------------------
@@ -188,7 +189,8 @@ def session(server: ReplayServer, state: Path, specs: list[AccountSpec]) -> Pape
     settings = PaperSettings(specs, state, base_url=server.base_url, fill_model="book",
                              risk=None, costs=CostModel(funding=0.0), warmup_bars=WARMUP,
                              stream_settings=StreamSettings(backoff_initial=0.05,
-                                                            backoff_max=0.2))
+                                                            backoff_max=0.2),
+                             manual=False, control=False)
     return PaperSession(settings).start()
 
 
@@ -200,15 +202,20 @@ def wait_until(done: Callable[[], bool], limit_s: float, what: str) -> None:
         time.sleep(0.02)
 
 
+def profile_thread(*_: object) -> None:
+    """``threading.setprofile`` hook: each new thread runs under a cProfile of its own."""
+    PROFILES.append(cProfile.Profile())
+    PROFILES[-1].enable()
+
+
 def paper_latency(store: Path, start_ms: int, speed: float, count: int,
-                  profile: cProfile.Profile | None) -> dict[Key, float]:
+                  profile: bool) -> dict[Key, float]:
     """Send-to-fill latency (ms) of the first *count* live bars of one paper account."""
     FILLS.clear()
     spec = AccountSpec("flip", FlipStrategy, {}, "BTCUSDT", "1m", "1", (), 10_000.0)
     with replay(store, start_ms, speed) as server, \
             tempfile.TemporaryDirectory() as state:
-        if profile is not None:
-            threading.setprofile(lambda *_: profile.enable())  # type: ignore[arg-type]
+        threading.setprofile(profile_thread if profile else None)  # type: ignore[arg-type]
         paper = session(server, Path(state), [spec])
         threading.setprofile(None)  # type: ignore[arg-type]
         try:
@@ -317,17 +324,17 @@ def main() -> int:
           f"--speed {args.speed:g} --throughput-bars {args.throughput_bars}"
           + (" --profile" if args.profile else ""))
     count = args.skip + args.bars
-    start_ms, profile = live_start(), cProfile.Profile() if args.profile else None
+    start_ms = live_start()
     with tempfile.TemporaryDirectory() as tmp:
         one = make_store(Path(tmp) / "one", ["BTCUSDT"])
         three = make_store(Path(tmp) / "three", list(SCALES))
-        paper = window(paper_latency(one, start_ms, args.speed, count, profile),
+        paper = window(paper_latency(one, start_ms, args.speed, count, args.profile),
                        args.skip, args.bars)
         base = window(stream_latency(one, start_ms, args.speed, count), args.skip, args.bars)
         paper_rate = paper_throughput(three, start_ms, args.skip, args.throughput_bars)
         base_rate = stream_throughput(three, start_ms, args.skip, args.throughput_bars)
-    if profile is not None:
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+    if PROFILES:  # the session's threads in the paper latency run, waits included
+        pstats.Stats(*PROFILES).sort_stats("tottime").print_stats(30)
 
     rows = []
     what = f"({len(paper)}/{len(base)} bars @ {args.speed:g}x)"

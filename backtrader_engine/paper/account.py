@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +25,8 @@ from backtrader_engine.paper.context import BarContext
 from backtrader_engine.paper.feed import STOP, LiveFeed, make_live_feeds
 from backtrader_engine.paper.ledger import Ledger
 from backtrader_engine.paper.recorder import AccountRecorder
-from backtrader_engine.risk import BrokerRiskHook, RiskGate
+from backtrader_engine.paper.risk import SubAccountRiskHook
+from backtrader_engine.risk import RiskGate
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class Account:
     fill_model: str = "book"
     gate: RiskGate | None = None
     funding_interval_ms: int = 8 * 3_600_000
+    portfolio_value: Callable[[], float] | None = None
     inbox: queue.Queue[Any] = field(default_factory=queue.Queue)
     error: BaseException | None = None
 
@@ -74,9 +76,10 @@ class Account:
         self.recorder.broker = self.broker
         self.broker.setcash(spec.cash)
         self.broker.addcommissioninfo(self.costs.commission_info())
-        self.hook: BrokerRiskHook | None = None
+        self.hook: SubAccountRiskHook | None = None
         if self.gate is not None:
-            self.hook = BrokerRiskHook(self.gate)
+            value = self.portfolio_value or self.broker.getvalue
+            self.hook = SubAccountRiskHook(self.gate, value)
             self.hook.journal.subscribe(self.recorder)
             self.broker.attach_risk_hook(self.hook)
         self.feed.p.idle_check = lambda: bool(self.broker.notifs)

@@ -163,6 +163,9 @@ class PaperBroker(RiskGateMixin, PerpBroker):
             return
         self._last_bar = bar
         self._settle_live_funding()
+        observe = getattr(self.risk_hook, "observe_context", None)
+        if observe is not None:
+            observe(self.context(self.cerebro.datas[0]))
         super().next()
         recorder = self.p.recorder
         if recorder is not None:

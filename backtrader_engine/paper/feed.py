@@ -28,6 +28,7 @@ from backtrader_engine.paper.context import BarContext
 from backtrader_engine.paper.manual import INJECTED, InjectedSignal
 
 STOP = object()  # put on an inbox to end the feed (and with it the cerebro run)
+SYNC = "SYNC"  # put on an inbox to wait until everything before it has been processed
 _WEEK_MS = 7 * 86_400_000
 _MONDAY_OFFSET_MS = 4 * 86_400_000  # the epoch was a Thursday
 
@@ -108,6 +109,8 @@ class LiveFeed(bt.feeds.DataBase):
             for confirm in self.confirm_feeds:
                 confirm.finished = True
             return False
+        if item == SYNC:
+            return None
         if isinstance(item, str):
             self.put_notification(getattr(self, item, self.UNKNOWN))
             return None

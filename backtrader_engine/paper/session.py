@@ -48,6 +48,7 @@ from backtrader_engine.exchanges.bybit.venue import parse_instrument
 from backtrader_engine.paper.account import Account, AccountSpec
 from backtrader_engine.paper.context import WARMUP, BarContext
 from backtrader_engine.paper.control import ControlServer
+from backtrader_engine.paper.feed import SYNC
 from backtrader_engine.paper.hub import MarketHub, StreamKey
 from backtrader_engine.paper.ledger import Ledger
 from backtrader_engine.paper.manual import SIDES, InjectedSignal, ManualSignalStrategy
@@ -147,9 +148,12 @@ class PaperSession:
             key = (spec.symbol, spec.interval)
             warm = [ctx for ctx in history[key] if ctx.source == WARMUP]
             self.accounts.append(Account(spec, ledger, s.costs, warm, s.fill_model, self.gate,
-                                         funding[spec.symbol]))
+                                         funding[spec.symbol], self.portfolio_value))
         for account in self.accounts:
+            # One at a time: the warm-ups feed the shared risk gate, which must see them in
+            # the same order on every start.
             account.start()
+            account.deliver(SYNC)
         self.hub = MarketHub(self.streams, self._release, on_status=self._status,
                              wait_s=s.release_wait_s)
         self._catch_up(history)
@@ -251,6 +255,10 @@ class PaperSession:
             spec = account.spec
             if spec.symbol == ctx.symbol and spec.interval == ctx.interval:
                 account.deliver(ctx)
+
+    def portfolio_value(self) -> float:
+        """Value of every sub-account together (what the shared risk gate watches)."""
+        return sum(account.broker.getvalue() for account in self.accounts)
 
     # --- control channel ------------------------------------------------------------------
     def submit_request(self, request: dict[str, Any]) -> dict[str, Any]:
