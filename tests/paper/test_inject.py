@@ -131,3 +131,32 @@ def test_inject_without_a_session_is_one_clear_line(tmp_path: Path,
     result = cli("inject", "--state", str(tmp_path), "--symbol", "ETHUSDT", "--side", "buy")
     assert result.code == 2  # type: ignore[attr-defined]
     assert "no paper session is running" in result.err  # type: ignore[attr-defined]
+
+
+class StatusRecorder(bt.Strategy):
+    """Records what notify_data reports, and whether its feed says it is live."""
+
+    def __init__(self) -> None:
+        self.statuses: list[str] = []
+        self.live = self.data.islive()
+
+    def notify_data(self, data: bt.AbstractDataBase, status: int, *args: object,
+                    **kwargs: object) -> None:
+        self.statuses.append(data._getstatusname(status))
+
+
+def test_the_strategy_hears_the_connection_state(tmp_path: Path,
+                                                 three_symbol_replay: ReplayServer) -> None:
+    specs = [AccountSpec("rec", StatusRecorder, {}, "BTCUSDT", "1m", "1", (), 3000.0)]
+    session = PaperSession(PaperSettings(specs, tmp_path / "s",
+                                         base_url=three_symbol_replay.base_url,
+                                         costs=CostModel(funding=0.0), manual=False,
+                                         control=False)).start()
+    try:
+        wait_for_bars(tmp_path / "s", 3)
+        strategy = session.accounts[0].cerebro.runningstrats[0]
+    finally:
+        session.stop()
+    assert strategy.live is True
+    assert strategy.statuses[0] == "LIVE"
+    assert strategy.statuses[-1] == "DISCONNECTED"
