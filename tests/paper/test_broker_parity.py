@@ -78,3 +78,44 @@ def test_orders_on_warmup_history_are_rejected(
     trades = broker.trades_frame()
     assert len(trades) > 0
     assert trades["entry_time"].min() >= btc_1m.index[700]
+
+
+USER_STRATEGY = '''
+import backtrader as bt
+
+
+class SmaCross(bt.Strategy):
+    """A user's plain strategy: no base class, no confidence, a bracket on each entry."""
+
+    params = (("fast", 10), ("slow", 30))
+
+    def __init__(self):
+        self.cross = bt.ind.CrossOver(bt.ind.SMA(period=self.p.fast),
+                                      bt.ind.SMA(period=self.p.slow))
+
+    def next(self):
+        if self.position or any(o.alive() for o in self.broker.get_orders_open()):
+            return
+        price = self.data.close[0]
+        if self.cross > 0:
+            self.buy_bracket(size=0.05, limitprice=price * 1.004, stopprice=price * 0.996,
+                             exectype=bt.Order.Market)
+        elif self.cross < 0:
+            self.sell_bracket(size=0.05, limitprice=price * 0.996, stopprice=price * 1.004,
+                              exectype=bt.Order.Market)
+'''
+
+
+def test_a_users_plain_strategy_file_runs_unchanged_in_both(
+        tmp_path, btc_1m: pd.DataFrame, to_contexts: Callable[..., list[BarContext]]) -> None:
+    path = tmp_path / "user_strategy.py"
+    path.write_text(USER_STRATEGY)
+    spec = f"{path}:SmaCross"
+    costs = CostModel(funding=0.0)
+    expected = run_backtest(BacktestRequest(resolve_strategy(spec), btc_1m, "1m", {},
+                                            cash=10_000.0, costs=costs))
+    broker = run_paper(spec, to_contexts(btc_1m), fill_model="bar")
+    got = broker.trades_frame()
+    assert len(got) == len(expected.trades) > 5
+    pd.testing.assert_frame_equal(got[COLUMNS].reset_index(drop=True),
+                                  expected.trades[COLUMNS].reset_index(drop=True))
