@@ -6,6 +6,7 @@ from .data import start_data_check
 from .download import start_download
 from .optimize import start_optimize
 from .paper import start_paper
+from .parity import start_parity
 from .replay import start_replay
 from .strategies import start_strategies
 from .stream import start_stream
@@ -19,6 +20,7 @@ __all__ = [
     "start_download",
     "start_optimize",
     "start_paper",
+    "start_parity",
     "start_replay",
     "start_strategies",
     "start_stream",
