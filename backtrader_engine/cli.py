@@ -263,6 +263,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the reply as JSON")
     p.set_defaults(handler=commands.start_inject)
 
+    p = sub.add_parser("parity", help="reconcile a paper session trade by trade with the "
+                                      "backtester")
+    p.add_argument("--state", type=Path, required=True, metavar="DIR",
+                   help="the paper session's state folder (its ledger.sqlite is read only; "
+                        "the session may still be running)")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="folder for parity.json (default: the state folder)")
+    p.add_argument("--json", action="store_true",
+                   help="print the JSON report instead of the table")
+    p.set_defaults(handler=commands.start_parity)
+
     p = sub.add_parser("stream", help="watch Bybit's public stream: closed bars, gaps, "
                                       "connection state")
     p.add_argument("--symbols", required=True, metavar="S,S", help="e.g. BTCUSDT,ETHUSDT")

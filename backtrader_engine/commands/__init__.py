@@ -7,6 +7,7 @@ from .download import start_download
 from .inject import start_inject
 from .optimize import start_optimize
 from .paper import start_paper
+from .parity import start_parity
 from .replay import start_replay
 from .strategies import start_strategies
 from .stream import start_stream
@@ -21,6 +22,7 @@ __all__ = [
     "start_inject",
     "start_optimize",
     "start_paper",
+    "start_parity",
     "start_replay",
     "start_strategies",
     "start_stream",

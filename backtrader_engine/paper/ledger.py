@@ -165,8 +165,13 @@ class Ledger:
                              (ctx.symbol, ctx.interval, ctx.start)).fetchone()
             if row is not None:
                 return int(row[0])
-            last = db.execute("SELECT MAX(seq), MAX(start) FROM bars WHERE symbol=? AND "
-                              "interval=?", (ctx.symbol, ctx.interval)).fetchone()
+            # Two single aggregates: each is an index lookup, where one query holding both
+            # would scan the stream's whole history on every bar.
+            key = (ctx.symbol, ctx.interval)
+            last = (db.execute("SELECT MAX(seq) FROM bars WHERE symbol=? AND interval=?",
+                               key).fetchone()[0],
+                    db.execute("SELECT MAX(start) FROM bars WHERE symbol=? AND interval=?",
+                               key).fetchone()[0])
             if last[1] is not None and ctx.start < last[1]:
                 raise LedgerDivergence(f"{ctx.symbol} bar {ctx.start} arrived after "
                                        f"{last[1]}; bars must be logged in order")
