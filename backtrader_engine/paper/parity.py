@@ -163,7 +163,9 @@ def reconcile(state_dir: Path | str) -> ParityReport:
         A missing or unreadable ledger, or one without sub-accounts.
     """
     snapshot = read_snapshot(state_dir)
-    accounts = [reconcile_account(snapshot, a) for a in snapshot.accounts]
+    # Manual sub-accounts trade injected signals, which no backtest can replay.
+    accounts = [reconcile_account(snapshot, a) for a in snapshot.accounts
+                if a.strategy != "manual"]
     return ParityReport(Path(state_dir), snapshot.path, snapshot.fill_model, accounts)
 
 
