@@ -169,12 +169,16 @@ class PerpBroker(bt.brokers.BackBroker):
             price = self._liq_price(data, size, position.price)
             if price is None:
                 continue
-            low_line, high_line = self._range_lines[data]
-            if (size > 0 and low_line[0] <= price) or (size < 0 and high_line[0] >= price):
+            if self._liquidation_reached(data, size, price):
                 self._liquidate(data, size, price)
                 liquidated = True
         if liquidated:
             self._get_value()
+
+    def _liquidation_reached(self, data, size: float, price: float) -> bool:
+        """Whether the bar's range crossed the liquidation *price* (paper uses the mark)."""
+        low_line, high_line = self._range_lines[data]
+        return (size > 0 and low_line[0] <= price) or (size < 0 and high_line[0] >= price)
 
     def _liq_price(self, data, size: float, entry: float) -> float | None:
         # Runs every bar for every open position: cache the price per (size, entry) and the

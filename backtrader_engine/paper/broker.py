@@ -196,22 +196,12 @@ class PaperBroker(RiskGateMixin, PerpBroker):
                     self.p.recorder.on_funding(funding_time, rate, mark, position.size,
                                                payment)
 
-    def _check_liquidations(self) -> None:
-        liquidated = False
-        for data, position in self.positions.items():
-            size = position.size
-            if not size:
-                continue
-            price = self._liq_price(data, size, position.price)
-            ctx = self.context(data)
-            if price is None or ctx is None:
-                continue
-            mark = ctx.mark_price or ctx.close
-            if (size > 0 and mark <= price) or (size < 0 and mark >= price):
-                self._liquidate(data, size, price)
-                liquidated = True
-        if liquidated:
-            self._get_value()
+    def _liquidation_reached(self, data: Any, size: float, price: float) -> bool:
+        ctx = self.context(data)
+        if ctx is None:
+            return False
+        mark = ctx.mark_price or ctx.close
+        return (size > 0 and mark <= price) or (size < 0 and mark >= price)
 
     # --- recording ----------------------------------------------------------------------------
     def _seq_of(self, order: bt.Order) -> int | None:
