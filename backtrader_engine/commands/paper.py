@@ -21,6 +21,7 @@ from ..paper.sources import (
     resolve_source,
     start_replay,
 )
+from ..runtime.logging_setup import setup_logging_from_args
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +110,9 @@ def start_paper(args: argparse.Namespace) -> int:
                              manual_cash=cash)
     session = PaperSession(settings)
     try:
-        _run(session, args, source.base_url or ("Bybit testnet" if source.testnet else
-                                                "Bybit mainnet"))
+        with setup_logging_from_args("paper", args):
+            _run(session, args, source.base_url or ("Bybit testnet" if source.testnet else
+                                                    "Bybit mainnet"))
     finally:
         source.close()
     return 0
@@ -130,9 +132,14 @@ def _run(session: PaperSession, args: argparse.Namespace, where: str) -> None:
             print(f"  {spec.name:<44} {spec.timeframe:>4}  cash {spec.cash:.2f}", flush=True)
         started = time.monotonic()
         last_status = started
+        log.info("paper session started", extra={"state": str(args.state),
+                                                  "accounts": len(session.accounts)})
         while not session.wait(0.2):
             now = time.monotonic()
             if args.duration and now - started >= args.duration:
+                break
+            if args.stop_file is not None and args.stop_file.exists():
+                log.info("stop file %s found: stopping", args.stop_file)
                 break
             if args.max_bars and session.live_bars >= args.max_bars:
                 break
@@ -143,4 +150,5 @@ def _run(session: PaperSession, args: argparse.Namespace, where: str) -> None:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         summary = session.stop()
+        log.info("paper session stopped", extra={"live_bars": summary["live_bars"]})
     print("\n".join(_summary_lines(summary)), flush=True)
