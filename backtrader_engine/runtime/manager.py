@@ -20,6 +20,7 @@ from typing import Any, Literal
 import psutil
 
 import backtrader_engine
+from backtrader_engine.errors import UserError
 from backtrader_engine.runtime.errors import BotAlreadyRunning, BotError, LockBusy
 from backtrader_engine.runtime.logtail import tail_lines
 from backtrader_engine.runtime.paper_args import (
@@ -142,7 +143,11 @@ def start_bot(args: Sequence[str] = (), *, run_dir: Path | str | None = None,
     paths = RunPaths.of(run_dir)
     workdir = Path(cwd if cwd is not None else os.getcwd()).resolve()
     command = paper_command(args, paths, workdir)
-    paths.run_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        paths.run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"run folder {paths.run_dir}: cannot create it ({exc}); pass a "
+                        "writable --run-dir") from None
     with _locked(paths, lock_timeout):
         recovered = _clear_stale_pid_file(paths)
         check_state_free(command.state_dir)

@@ -204,7 +204,11 @@ class PidLock:
         self._fd: int | None = None
 
     def acquire(self) -> PidLock:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise UserError(f"{self.path}: cannot open the lock file ({exc}); check that the "
+                            "run folder exists and is writable") from None
         deadline = time.monotonic() + self.timeout
         while True:
             try:

@@ -25,6 +25,7 @@ from typing import Literal
 
 import psutil
 
+from backtrader_engine.runtime.errors import BotError
 from backtrader_engine.runtime.pidfile import PidRecord, process_state
 
 StopMethod = Literal["signal", "file"]
@@ -84,7 +85,11 @@ def request_stop(process: psutil.Process, record: PidRecord, method: StopMethod)
     else:
         # psutil re-checks the create time before signalling, so a PID reused since the
         # check is never signalled.
-        process.send_signal(signal.SIGTERM)
+        try:
+            process.send_signal(signal.SIGTERM)
+        except psutil.AccessDenied:
+            raise BotError(f"not allowed to signal the bot (PID {record.pid}); it belongs to "
+                           "another user: stop it as that user") from None
 
 
 def wait_exit(process: psutil.Process, timeout: float) -> tuple[bool, int | None]:
@@ -112,3 +117,6 @@ def kill_tree(process: psutil.Process) -> None:
             proc.kill()
         except psutil.NoSuchProcess:
             pass
+        except psutil.AccessDenied:
+            raise BotError(f"not allowed to kill PID {proc.pid}; it belongs to another user: "
+                           "stop it as that user") from None

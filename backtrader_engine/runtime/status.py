@@ -125,10 +125,10 @@ def bot_status(*, run_dir: Path | str | None = None,
         return BotStatus("stale", f"the bot is not running: {paths.pid_file} names PID "
                                   f"{record.pid}, which {why}; 'bot start' replaces it",
                          **common)
-    usage = _usage(record, cpu_interval)
-    if usage is None:  # ended while we looked
+    try:
+        cpu, rss = _usage(record, cpu_interval)
+    except psutil.NoSuchProcess:  # ended while we looked
         return BotStatus("stale", f"the bot (PID {record.pid}) has just ended", **common)
-    cpu, rss = usage
     return BotStatus("running", f"bot running (PID {record.pid})",
                      uptime_s=max(0.0, time.time() - record.create_time), cpu_percent=cpu,
                      rss_bytes=rss, ready=_ready(record), **common)
@@ -167,14 +167,15 @@ def _figures(state_dir: Path) -> tuple[dict[str, Any] | None, str | None]:
         return None, str(exc)
 
 
-def _usage(record: PidRecord, interval: float) -> tuple[float, int] | None:
+def _usage(record: PidRecord, interval: float) -> tuple[float | None, int | None]:
+    """CPU share and resident memory; ``None`` for what the OS does not let us read."""
+    process = psutil.Process(record.pid)
     try:
-        process = psutil.Process(record.pid)
-        with process.oneshot():
-            rss = int(process.memory_info().rss)
-        return float(process.cpu_percent(interval=interval)), rss
-    except psutil.NoSuchProcess:
-        return None
+        rss: int | None = int(process.memory_info().rss)
+        cpu: float | None = float(process.cpu_percent(interval=interval))
+    except psutil.AccessDenied:  # another user's bot (Windows, hardened kernels)
+        rss = cpu = None
+    return cpu, rss
 
 
 def _ready(record: PidRecord) -> bool:

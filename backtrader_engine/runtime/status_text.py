@@ -11,9 +11,10 @@ def format_status(status: BotStatus) -> str:
     """Several lines: state, process, key figures, endpoints, last log lines."""
     lines = [status.message]
     if status.running:
-        lines.append(f"  uptime {_duration(status.uptime_s or 0.0)}   CPU "
-                     f"{status.cpu_percent or 0.0:.1f} %   memory "
-                     f"{(status.rss_bytes or 0) / 2**20:.1f} MB   "
+        cpu = "?" if status.cpu_percent is None else f"{status.cpu_percent:.1f}"
+        rss = "?" if status.rss_bytes is None else f"{status.rss_bytes / 2**20:.1f}"
+        lines.append(f"  uptime {_duration(status.uptime_s or 0.0)}   CPU {cpu} %   memory "
+                     f"{rss} MB   "
                      f"{'ready' if status.ready else 'starting (warm-up / catch-up)'}")
     if status.command:
         lines.append(f"  command  {' '.join(status.command)}")
