@@ -66,7 +66,9 @@ def test_start_status_restart_and_graceful_stop(tmp_path: Path, run_dir: Path,
         start_bot(paper_args(state), run_dir=tmp_path / "other-run")
     assert [p.pid for p in _bots_on(state)] == [bot.pid]
 
-    wait_until(lambda: key_figures(state)["signals_executed"] > 0, "an executed signal")
+    wait_until(lambda: key_figures(state)["signals_executed"] > 0
+               and "live bars" in (run_dir / "logs" / "bot.log").read_text(),
+               "an executed signal and a status line")
     status = bot_status(run_dir=run_dir, endpoints=[])
     assert (status.state, status.pid, status.ready) == ("running", bot.pid, True)
     assert status.uptime_s > 0 and status.rss_bytes > 10_000_000  # type: ignore[operator]

@@ -30,7 +30,9 @@ def test_start_check_stop_scripts(tmp_path: Path) -> None:
         pid = int(re.search(r"bot started \(PID (\d+)\)", started.stdout).group(1))  # type: ignore[union-attr]
         assert (tmp_path / "run" / "bot.pid").exists()  # the default run folder, ./run
 
-        wait_until(lambda: key_figures(state)["signals_executed"] > 0, "an executed signal")
+        wait_until(lambda: key_figures(state)["signals_executed"] > 0
+               and "live bars" in (tmp_path / "run" / "logs" / "bot.log").read_text(),
+               "an executed signal and a status line")
         status = script("check_bot_status", cwd=tmp_path)
         assert status.returncode == 0, status.stderr
         assert f"bot running (PID {pid})" in status.stdout
