@@ -5,8 +5,13 @@
 running session's control channel) and turns them into the families of
 :mod:`.definitions`. Nothing is kept between scrapes except the error counters, so there is no
 second copy of the state to drift from the ledger. Counters derived from the ledger (trades,
-signals, fees, the latency histogram) are monotonic because the ledger only grows; the stream
-counters come from the live session and restart with it, which Prometheus' ``rate`` handles.
+signals, fees) are monotonic because the ledger only grows; the stream counters come from the
+live session and restart with it, which Prometheus' ``rate`` handles.
+
+The order-to-fill latency histogram is the exception: the snapshot holds the latencies of the
+latest fills only (a bounded window), so the collector accumulates the fills it has not seen
+before (:class:`LatencyHistogram`) and the histogram counts every fill since the exporter
+started, plus the window it found then.
 
 A read that fails does not fail the scrape: what could be read is exported, and the failure
 shows in ``bt_scrape_errors_total{source}`` and ``bt_scrape_error{source}``.
@@ -18,7 +23,8 @@ import bisect
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,15 +59,6 @@ def new_family(metric: d.MetricDef) -> Metric:
     return InfoMetricFamily(metric.name, metric.help, labels=labels)
 
 
-def histogram_buckets(values: Sequence[float], bounds: Sequence[float]
-                      ) -> list[tuple[str, float]]:
-    """Cumulative ``(le, count)`` pairs of *values* over *bounds*, ending with ``+Inf``."""
-    ordered = sorted(values)
-    out = [(_le(bound), float(bisect.bisect_right(ordered, bound))) for bound in bounds]
-    out.append(("+Inf", float(len(ordered))))
-    return out
-
-
 def _le(bound: float) -> str:
     # Prometheus' own clients render bounds as floats ("0.5", "1.0"); keep that spelling.
     return repr(float(bound))
@@ -76,6 +73,38 @@ def process_start_time() -> float:
 
 
 _FALLBACK_START = time.time()
+
+
+class LatencyHistogram:
+    """A cumulative histogram fed with windows of the latest fill latencies.
+
+    Each :meth:`update` gets the latencies of the ledger's latest fills. Values not in the
+    previous window (as a multiset, so equal latencies of different fills still count) are new
+    fills and are added; values that left the window are forgotten without being subtracted,
+    so every bucket only grows.
+    """
+
+    def __init__(self, bounds: Sequence[float]) -> None:
+        self.bounds = tuple(bounds)
+        self.counts = [0] * (len(self.bounds) + 1)  # per bucket, the last one +Inf
+        self.total = 0.0
+        self._window: Counter[float] = Counter()
+
+    def update(self, window: Iterable[float]) -> None:
+        """Add the fills of *window* that were not in the previous one."""
+        current = Counter(float(x) for x in window)
+        for value, count in (current - self._window).items():
+            self.counts[bisect.bisect_left(self.bounds, value)] += count
+            self.total += value * count
+        self._window = current
+
+    def buckets(self) -> list[tuple[str, float]]:
+        """Cumulative ``(le, count)`` pairs, ending with ``+Inf``."""
+        out, running = [], 0
+        for bound, count in zip((*map(_le, self.bounds), "+Inf"), self.counts, strict=True):
+            running += count
+            out.append((bound, float(running)))
+        return out
 
 
 class ErrorLogCounter(logging.Handler):
@@ -127,6 +156,7 @@ class SessionCollector(Collector):
         self.errors = errors
         self.started = process_start_time()
         self.scrape_errors = dict.fromkeys(d.SOURCES, 0)
+        self.latency = LatencyHistogram(d.FILL_LATENCY.buckets)
         self._lock = threading.Lock()
 
     # --- reading ---------------------------------------------------------------------------
@@ -134,14 +164,18 @@ class SessionCollector(Collector):
         try:
             return read(), True
         except Exception as exc:  # any failure of one source must leave the scrape intact
-            with self._lock:
-                self.scrape_errors[source] += 1
+            self.scrape_errors[source] += 1
             log.warning("metrics: reading %s of %s failed: %s: %s", source, self.state_dir,
                         type(exc).__name__, exc)
             return None, False
 
     def collect(self) -> Iterator[Metric]:
         """Read the ledger and the live session once; yield every family."""
+        with self._lock:  # concurrent scrapes must not feed the latency window twice
+            families = self._collect()
+        yield from families
+
+    def _collect(self) -> list[Metric]:
         now = time.time()
         families = {m.name: new_family(m) for m in d.BOT_METRICS}
         base = [self.portfolio, d.ASSET_CLASS]
@@ -151,6 +185,9 @@ class SessionCollector(Collector):
         if snap is not None:
             _add_snapshot(families, snap, base, now)
             fill_model = str(getattr(snap, "fill_model", "") or "")
+            self.latency.update(snap.fill_latencies_s)
+        families[d.FILL_LATENCY.name].add_metric(base, self.latency.buckets(),
+                                                 self.latency.total)
         if live is not None:
             _add_live(families, live, base, fallback_age=now - self.started)
         families[d.SESSION_UP.name].add_metric(base, 1.0 if live is not None else 0.0)
@@ -159,12 +196,11 @@ class SessionCollector(Collector):
                                                     "fill_model": fill_model})
         if self.errors is not None:
             families[d.LOG_ERRORS.name].add_metric(base, float(self.errors.count))
-        with self._lock:
-            counts = dict(self.scrape_errors)
+        counts = self.scrape_errors
         for source, ok in (("ledger", snap_ok), ("live_status", live_ok)):
             families[d.SCRAPE_ERRORS.name].add_metric([*base, source], float(counts[source]))
             families[d.SCRAPE_ERROR.name].add_metric([*base, source], 0.0 if ok else 1.0)
-        yield from families.values()
+        return list(families.values())
 
 
 def _add_snapshot(families: dict[str, Metric], snap: Any, base: list[str],
@@ -191,9 +227,6 @@ def _add_snapshot(families: dict[str, Metric], snap: Any, base: list[str],
             families[d.SIGNALS_REJECTED.name].add_metric([*labels, str(reason)], float(count))
     families[d.EQUITY.name].add_metric(base, float(snap.portfolio_value))
     families[d.PORTFOLIO_DRAWDOWN.name].add_metric(base, float(snap.drawdown_pct))
-    latencies = [float(x) for x in snap.fill_latencies_s]
-    families[d.FILL_LATENCY.name].add_metric(
-        base, histogram_buckets(latencies, d.FILL_LATENCY.buckets), sum(latencies))
     for key, stream in sorted(snap.streams.items()):
         symbol, _, interval = str(key).partition(" ")
         logged_at = stream.get("logged_at")
