@@ -251,6 +251,8 @@ def _add_live(families: dict[str, Metric], live: dict[str, Any], base: list[str]
     for name, breaker in sorted((live.get("breakers") or {}).items()):
         families[d.BREAKER_OPEN.name].add_metric([*base, str(name)],
                                                  1.0 if breaker.get("open") else 0.0)
+        families[d.BREAKER_TRIPS.name].add_metric([*base, str(name)],
+                                                  float(breaker.get("trips", 0)))
     if "entries_paused" in live:
         families[d.ENTRIES_PAUSED.name].add_metric(base, 1.0 if live["entries_paused"]
                                                    else 0.0)

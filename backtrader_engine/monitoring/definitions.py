@@ -139,6 +139,8 @@ WS_MALFORMED = _portfolio(
 BREAKER_OPEN = _portfolio(
     "bt_risk_breaker_open", "gauge",
     "Risk circuit breaker state: 1 open (new entries blocked), 0 closed.", "breaker")
+BREAKER_TRIPS = _portfolio(
+    "bt_risk_breaker_trips", "counter", "Times a risk circuit breaker tripped.", "breaker")
 ENTRIES_PAUSED = _portfolio(
     "bt_entries_paused", "gauge", "1 while new entries are paused by an operator, else 0.")
 UPTIME = _portfolio(
@@ -161,7 +163,8 @@ BOT_METRICS: tuple[MetricDef, ...] = (
     PORTFOLIO_VALUE, DRAWDOWN_PERCENT, WIN_RATE, TRADES_CLOSED, SIGNALS_GENERATED,
     SIGNALS_EXECUTED, SIGNALS_REJECTED, INITIAL_CASH, REALISED_PNL, UNREALISED_PNL,
     POSITION_SIZE, FEES_PAID, FUNDING_PAID, EQUITY, PORTFOLIO_DRAWDOWN, FILL_LATENCY,
-    STALENESS, BAR_AGE, WS_RECONNECTS, WS_MALFORMED, BREAKER_OPEN, ENTRIES_PAUSED, UPTIME,
+    STALENESS, BAR_AGE, WS_RECONNECTS, WS_MALFORMED, BREAKER_OPEN, BREAKER_TRIPS, ENTRIES_PAUSED,
+    UPTIME,
     SESSION_UP, BOT_INFO, LOG_ERRORS, SCRAPE_ERRORS, SCRAPE_ERROR,
 )
 

@@ -23,8 +23,8 @@ from .conftest import Samples, parse_exposition, sample
 LIVE = {"accounts": {}, "live_bars": 12, "entries_paused": False, "time": 0.0,
         "stream": {"state": "live", "reconnects": 2, "malformed": 7,
                    "last_message_age_s": 0.4},
-        "breakers": {"drawdown": {"open": True, "until_ms": 1, "reason": "drawdown 11%"},
-                     "latency": {"open": False, "until_ms": None, "reason": ""}}}
+        "breakers": {"drawdown": {"open": True, "reason": "drawdown 11%", "trips": 2},
+                     "latency": {"open": False, "reason": "", "trips": 0}}}
 
 
 def collect(collector: SessionCollector) -> Samples:
@@ -96,6 +96,7 @@ def test_snapshot_and_live_status_become_labelled_samples(
     assert sample(s, "bt_websocket_malformed_messages_total") == 7
     assert sample(s, "bt_risk_breaker_open", breaker="drawdown") == 1
     assert sample(s, "bt_risk_breaker_open", breaker="latency") == 0
+    assert sample(s, "bt_risk_breaker_trips_total", breaker="drawdown") == 2
     assert sample(s, "bt_entries_paused") == 0
     assert sample(s, "bt_session_up") == 1
     assert sample(s, "bt_process_uptime_seconds") > 0
