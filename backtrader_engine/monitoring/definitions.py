@@ -102,7 +102,7 @@ SIGNALS_REJECTED = _account(
 INITIAL_CASH = _account(
     "bt_initial_cash", "gauge", "Cash the sub-account started with, USDT.")
 REALISED_PNL = _account(
-    "bt_realised_pnl", "gauge", "Realised PnL of closed trades, after fees, USDT.")
+    "bt_realised_pnl", "gauge", "Realised PnL, net of fees and funding paid, USDT.")
 UNREALISED_PNL = _account(
     "bt_unrealised_pnl", "gauge", "Unrealised PnL of the open position at the last mark, USDT.")
 POSITION_SIZE = _account(

@@ -86,3 +86,11 @@ def test_no_secret_reaches_a_label_or_value(
     assert parse_exposition(text)  # something was exported
     for value in secrets.values():
         assert value not in text
+
+
+def test_every_metric_is_documented() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "monitoring.md").read_text()
+    for m in d.BOT_METRICS + d.STUDY_METRICS:
+        assert f"`{m.series_names[0]}`" in docs, m.name
+        for label in m.labels:
+            assert label in docs, (m.name, label)
