@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,19 +12,18 @@ import pytest
 
 from backtrader_engine.config import load_config
 from backtrader_engine.monitoring import definitions as d
+from backtrader_engine.monitoring import start_exporter
 
-from .conftest import CONFIGS, MONITORING
+from .conftest import CONFIGS, MONITORING, scrape
 from .promql import dashboard_expressions, metric_names, rule_expressions, rules_file
 
 #: Series Prometheus itself adds for every target.
 SCRAPE_SERIES = {"up"}
 
 
-def test_promtool_check_config(promtool: Callable[..., Any], tmp_path: Path) -> None:
-    # promtool resolves rule_files next to the config: check a copy with its rules.
-    for name in ("prometheus.yml", "alert_rules.yml"):
-        shutil.copy(MONITORING / name, tmp_path / name)
-    result = promtool("check", "config", str(tmp_path / "prometheus.yml"))
+def test_promtool_check_config(promtool: Callable[..., Any]) -> None:
+    # promtool resolves rule_files next to the config, so this checks the rules too.
+    result = promtool("check", "config", str(MONITORING / "prometheus.yml"))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS: 1 rule files found" in result.stdout + result.stderr
 
@@ -118,3 +117,15 @@ def test_prometheus_scrapes_both_exporters(job: str) -> None:
     expected = prometheus.port if job == "backtrader-bot" else 9101
     assert target == f"host.docker.internal:{expected}"
     assert config["rule_files"] == ["alert_rules.yml"]
+
+
+def test_the_exposition_passes_promtool_lint(promtool: Callable[..., Any], tmp_path: Path,
+                                             make_snapshot: Callable[..., Any]) -> None:
+    live = {"stream": {"reconnects": 0, "malformed": 0, "last_message_age_s": 0.2},
+            "breakers": {"drawdown": {"open": False, "trips": 0}}, "entries_paused": False}
+    with start_exporter(tmp_path, port=0, read_snapshot=lambda _: make_snapshot(
+            fill_latencies_s=[0.01]), live_status=lambda _: live) as server:
+        text = scrape(server.url)
+    result = subprocess.run(["promtool", "check", "metrics"], input=text,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
