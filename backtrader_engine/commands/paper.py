@@ -9,7 +9,7 @@ import sys
 import time
 from typing import Any
 
-from ..config import load_config
+from ..config import AppConfig, load_config
 from ..data import parse_timeframe
 from ..engine.costs import CostModel
 from ..paper.ledger import logged_until
@@ -22,6 +22,7 @@ from ..paper.sources import (
     start_replay,
 )
 from ..runtime.logging_setup import setup_logging_from_args
+from .metrics import paper_metrics
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,16 @@ def _summary_lines(summary: dict[str, Any]) -> list[str]:
 
 def start_paper(args: argparse.Namespace) -> int:
     config = load_config(args.config_dir)
+    # Bound before anything starts, so a taken port fails at once; closed after the stop.
+    metrics = paper_metrics(args, config.alerts.prometheus)
+    try:
+        return _start_paper(args, config)
+    finally:
+        if metrics is not None:
+            metrics.close()
+
+
+def _start_paper(args: argparse.Namespace, config: AppConfig) -> int:
     source = resolve_source(args.source, args.testnet)
     market = None
     if source is None:
