@@ -26,7 +26,7 @@ from backtrader_engine.paper.feed import STOP, LiveFeed, make_live_feeds
 from backtrader_engine.paper.ledger import Ledger
 from backtrader_engine.paper.operator import ForceExit
 from backtrader_engine.paper.recorder import AccountRecorder
-from backtrader_engine.paper.risk import SubAccountRiskHook
+from backtrader_engine.paper.risk import StreamHealth, SubAccountRiskHook
 from backtrader_engine.risk import RiskGate
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,7 @@ class Account:
     gate: RiskGate | None = None
     funding_interval_ms: int = 8 * 3_600_000
     portfolio_value: Callable[[], float] | None = None
+    health: StreamHealth | None = None  # shared by the session's sub-accounts
     inbox: queue.Queue[Any] = field(default_factory=queue.Queue)
     error: BaseException | None = None
 
@@ -80,7 +81,7 @@ class Account:
         self.hook: SubAccountRiskHook | None = None
         if self.gate is not None:
             value = self.portfolio_value or self.broker.getvalue
-            self.hook = SubAccountRiskHook(self.gate, value)
+            self.hook = SubAccountRiskHook(self.gate, value, self.health)
             self.hook.journal.subscribe(self.recorder)
             self.broker.attach_risk_hook(self.hook)
         self.feed.p.idle_check = lambda: bool(self.broker.notifs)

@@ -63,6 +63,11 @@ class BrokerRecorder(Protocol):
     def on_bar(self, broker: PaperBroker, bar: int, ts: int) -> None: ...
 
 
+#: What BackBroker._get_value caches; saved and restored by PaperBroker.value_now.
+_VALUE_CACHE = ("_value", "_fundval", "_valuemkt", "_valuelever", "_valuemktlever",
+                "_leverage", "_unrealized")
+
+
 class PaperBroker(RiskGateMixin, PerpBroker):
     """PerpBroker driven by live bar contexts, optionally behind the risk gate.
 
@@ -103,6 +108,9 @@ class PaperBroker(RiskGateMixin, PerpBroker):
         #: Set by the session when the operator pauses new entries. With a risk gate the
         #: gate refuses them (and counts the signals); without one the broker does.
         self.entries_paused = False
+        #: Value after the fills of the step in progress (refreshed whenever the broker is
+        #: stepped with settled lines); what the ledger and the portfolio figures report.
+        self.current_value = float(self.p.cash)
         #: Operator actions for the cerebro thread, run once the lines are settled.
         self.deferred: list[Callable[[], None]] = []
 
@@ -177,6 +185,7 @@ class PaperBroker(RiskGateMixin, PerpBroker):
             # Called again within a bar (a live loop idling): only activate bracket children.
             while self._toactivate:
                 self._toactivate.popleft().activate()
+            self.current_value = self.value_now()
             return
         self._last_bar = bar
         self._settle_live_funding()
@@ -184,9 +193,26 @@ class PaperBroker(RiskGateMixin, PerpBroker):
         if observe is not None:
             observe(self.context(self.cerebro.datas[0]))
         super().next()
+        self.current_value = self._value
         recorder = self.p.recorder
         if recorder is not None:
             recorder.on_bar(self, bar, self._ts(self.cerebro.datas[0]))
+
+    def setcash(self, cash: float) -> None:
+        super().setcash(cash)
+        self.current_value = float(cash)
+
+    def value_now(self) -> float:
+        """Value at the latest close with this bar's fills, leaving backtrader's per-bar
+        value untouched, so ``getvalue()`` answers a strategy as it would in a backtest."""
+        if self._cash_addition:
+            return self._value
+        saved = [getattr(self, name) for name in _VALUE_CACHE]
+        try:
+            return self._get_value()
+        finally:
+            for name, value in zip(_VALUE_CACHE, saved, strict=True):
+                setattr(self, name, value)
 
     def _settle_live_funding(self) -> None:
         data = self.cerebro.datas[0]

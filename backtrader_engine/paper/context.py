@@ -25,6 +25,12 @@ class BarContext:
     at *next_funding_time* (ms), both ``None`` when no ticker was seen yet. *source* is
     ``warmup`` (history before the session, never traded on), ``stream`` or ``rest`` (a bar
     recovered after a disconnect).
+
+    *latency_ms* is the longest ping round trip to the exchange measured since the previous
+    bar of the session (``None`` if none was), *errors* the stream errors seen since then
+    (malformed messages, reconnects, failed subscriptions and backfills). They feed the risk
+    gate's latency and error-rate breakers; being part of the logged context, they make a
+    restarted session trip the breakers exactly where the first run did.
     """
 
     symbol: str
@@ -42,6 +48,8 @@ class BarContext:
     mark_price: float | None = None
     funding_rate: float | None = None
     next_funding_time: int | None = None
+    latency_ms: float | None = None
+    errors: int = 0
 
     @property
     def tradable(self) -> bool:

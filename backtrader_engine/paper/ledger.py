@@ -48,7 +48,7 @@ CREATE TABLE IF NOT EXISTS bars (
     start INTEGER NOT NULL, end_ms INTEGER NOT NULL, open REAL NOT NULL, high REAL NOT NULL,
     low REAL NOT NULL, close REAL NOT NULL, volume REAL NOT NULL, source TEXT NOT NULL,
     bids TEXT NOT NULL, asks TEXT NOT NULL, mark_price REAL, funding_rate REAL,
-    next_funding_time INTEGER, logged_at REAL NOT NULL,
+    next_funding_time INTEGER, logged_at REAL NOT NULL, latency_ms REAL, errors INTEGER,
     PRIMARY KEY (symbol, interval, seq), UNIQUE (symbol, interval, start));
 CREATE TABLE IF NOT EXISTS accounts (
     account TEXT PRIMARY KEY, strategy TEXT NOT NULL, symbol TEXT NOT NULL,
@@ -142,6 +142,7 @@ class Ledger:
             raise UserError(f"{self.path}: ledger schema {version}, this version reads "
                             f"{SCHEMA_VERSION}; use a new --state folder")
         self.divergences = 0
+        self._last_bar: dict[tuple[str, str], tuple[int | None, int | None]] = {}
 
     def close(self) -> None:
         """Close the database (a checkpoint folds the WAL into the main file)."""
@@ -184,26 +185,32 @@ class Ledger:
     def append_bar(self, ctx: BarContext) -> int:
         """Log a bar context; its sequence number. A bar already logged keeps its row."""
         bids, asks = ctx.levels_json()
+        key = (ctx.symbol, ctx.interval)
         with self.transaction() as db:
-            row = db.execute("SELECT seq FROM bars WHERE symbol=? AND interval=? AND start=?",
-                             (ctx.symbol, ctx.interval, ctx.start)).fetchone()
-            if row is not None:
-                return int(row[0])
-            # Two single aggregates: each is an index lookup, where one query holding both
-            # would scan the stream's whole history on every bar.
-            key = (ctx.symbol, ctx.interval)
-            last = (db.execute("SELECT MAX(seq) FROM bars WHERE symbol=? AND interval=?",
-                               key).fetchone()[0],
-                    db.execute("SELECT MAX(start) FROM bars WHERE symbol=? AND interval=?",
-                               key).fetchone()[0])
-            if last[1] is not None and ctx.start < last[1]:
+            last = self._last_bar.get(key)
+            if last is None:
+                # Two single aggregates: each is an index lookup, where one query holding
+                # both would scan the stream's whole history. Later bars use the cache.
+                last = (db.execute("SELECT MAX(seq) FROM bars WHERE symbol=? AND interval=?",
+                                   key).fetchone()[0],
+                        db.execute("SELECT MAX(start) FROM bars WHERE symbol=? AND interval=?",
+                                   key).fetchone()[0])
+            if last[1] is not None and ctx.start <= last[1]:
+                row = db.execute("SELECT seq FROM bars WHERE symbol=? AND interval=? AND "
+                                 "start=?", (*key, ctx.start)).fetchone()
+                if row is not None:
+                    return int(row[0])
                 raise LedgerDivergence(f"{ctx.symbol} bar {ctx.start} arrived after "
                                        f"{last[1]}; bars must be logged in order")
             seq = 0 if last[0] is None else int(last[0]) + 1
-            db.execute("INSERT INTO bars VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
+            db.execute(_INSERT_BAR, (
                 ctx.symbol, ctx.interval, seq, ctx.start, ctx.end, ctx.open, ctx.high,
                 ctx.low, ctx.close, ctx.volume, ctx.source, bids, asks, ctx.mark_price,
-                ctx.funding_rate, ctx.next_funding_time, time.time()))
+                ctx.funding_rate, ctx.next_funding_time, time.time(), ctx.latency_ms,
+                ctx.errors))
+        # Only this connection appends bars, so the cache cannot go stale; it is set after
+        # the commit, so a failed write leaves it as it was.
+        self._last_bar[key] = (seq, ctx.start)
         return seq
 
     def bars(self, symbol: str, interval: str) -> list[BarContext]:
@@ -214,7 +221,8 @@ class Ledger:
                            r["high"], r["low"], r["close"], r["volume"], r["source"],
                            BarContext.parse_levels(r["bids"]),
                            BarContext.parse_levels(r["asks"]), r["mark_price"],
-                           r["funding_rate"], r["next_funding_time"]) for r in rows]
+                           r["funding_rate"], r["next_funding_time"], r["latency_ms"],
+                           r["errors"] or 0) for r in rows]
 
     def append_injection(self, symbol: str, side: str, qty: float | None, confidence: float,
                          after_release: int) -> int:
@@ -311,11 +319,16 @@ class Ledger:
                        "(?,?,?,?)", (time.time(), account, kind, detail))
 
 
+_INSERT_BAR = ("INSERT INTO bars (symbol, interval, seq, start, end_ms, open, high, low, "
+               "close, volume, source, bids, asks, mark_price, funding_rate, "
+               "next_funding_time, logged_at, latency_ms, errors) VALUES "
+               "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
 _OUTPUT_TABLES = frozenset({"orders", "signals", "account_state", "equity", "funding",
                             "portfolio"})
 
 
-_ADDED_COLUMNS = {"fills": (("recorded_at", "REAL"),),
+_ADDED_COLUMNS = {"bars": (("latency_ms", "REAL"), ("errors", "INTEGER")),
+                  "fills": (("recorded_at", "REAL"),),
                   "account_state": (("peak", "REAL"), ("trades_won", "INTEGER"),
                                     ("trades_lost", "INTEGER"))}
 

@@ -111,7 +111,9 @@ class AccountRecorder:
         bar, ts = self._bar
         data = broker.cerebro.datas[0]
         position = broker.getposition(data)
-        value = broker.getvalue()
+        # Not getvalue(): backtrader caches it at the start of each bar, so a close at market
+        # during the step would leave the stored value one step behind the cash.
+        value = broker.current_value
         self._peak = value if self._peak is None else max(self._peak, value)
         self._rows.append(("account_state", {
             "account": self.account, "bar_seq": bar, "ts_ms": ts, "cash": broker.getcash(),

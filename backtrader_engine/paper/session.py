@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,7 @@ from backtrader_engine.paper.feed import SYNC
 from backtrader_engine.paper.hub import MarketHub, StreamKey
 from backtrader_engine.paper.ledger import Ledger
 from backtrader_engine.paper.manual import ManualSignalStrategy
+from backtrader_engine.paper.risk import StreamHealth
 from backtrader_engine.paper.session_control import SessionControl
 from backtrader_engine.risk import RiskGate
 
@@ -146,11 +147,12 @@ class PaperSession(SessionControl):
         history = {key: self._history(key) for key in self.streams}
         self.gate = RiskGate(s.risk) if s.risk is not None else None
         funding = {symbol: self._funding_interval_ms(symbol) for symbol, _ in self.streams}
+        health = StreamHealth()
         for spec in self.specs:
             key = (spec.symbol, spec.interval)
             warm = [ctx for ctx in history[key] if ctx.source == WARMUP]
             self.accounts.append(Account(spec, ledger, s.costs, warm, s.fill_model, self.gate,
-                                         funding[spec.symbol], self.portfolio_value))
+                                         funding[spec.symbol], self.portfolio_value, health))
         for account in self.accounts:
             # One at a time: the warm-ups feed the shared risk gate, which must see them in
             # the same order on every start.
@@ -245,6 +247,11 @@ class PaperSession(SessionControl):
 
     def _release(self, ctx: BarContext) -> None:
         assert self.ledger is not None
+        if self.stream is not None:
+            # The connection's health since the previous bar travels with the bar, so the
+            # latency and error-rate breakers see it in the log too (a restart agrees).
+            rtt, errors = self.stream.take_health()
+            ctx = replace(ctx, latency_ms=rtt, errors=errors)
         self.ledger.append_bar(ctx)  # logged before any strategy sees it
         self.live_bars += 1
         self._deliver(ctx)
@@ -258,7 +265,7 @@ class PaperSession(SessionControl):
         if ctx.tradable and self.ledger is not None:
             # The portfolio's value and running peak after each bar, so status readers get
             # the equity curve and drawdown without summing sub-accounts over all history.
-            value = self.portfolio_value()
+            value = sum(account.broker.current_value for account in self.accounts)
             self._peak = max(self._peak, value)
             self.ledger.record_portfolio(self.released, ctx.close_time, value, self._peak)
 
@@ -314,7 +321,7 @@ class PaperSession(SessionControl):
             position = broker.getposition(account.feed)
             trades = broker.trades_frame()
             accounts[account.spec.name] = {
-                "cash": broker.getcash(), "value": broker.getvalue(),
+                "cash": broker.getcash(), "value": broker.current_value,
                 "initial_cash": account.spec.cash, "position": float(position.size),
                 "position_price": float(position.price),
                 "open_orders": sum(1 for o in broker.pending if o is not None and o.alive()),

@@ -116,6 +116,10 @@ class BybitStream:
         self.last_frame = 0.0  # time.monotonic() of the latest frame
         self._req_ids = itertools.count(1)
         self._pending: dict[str, list[str]] = {}
+        self._pings: dict[str, float] = {}  # req_id -> time.monotonic() it was sent
+        self.last_rtt_ms: float | None = None
+        self._rtt_max_ms: float | None = None  # since the last take_health()
+        self._errors_taken = 0
         self._busy = False  # a REST backfill is running: silence is not a dead connection
         self._drain = False
         self._stop: asyncio.Event | None = None
@@ -275,7 +279,9 @@ class BybitStream:
     async def _heartbeat(self, ws: ClientConnection) -> None:
         while True:
             await asyncio.sleep(self.settings.ping_interval)
-            await ws.send(f'{{"req_id":"ping-{next(self._req_ids)}","op":"ping"}}')
+            req_id = f"ping-{next(self._req_ids)}"
+            self._pings = {req_id: time.monotonic()}  # an unanswered older ping is moot
+            await ws.send(f'{{"req_id":"{req_id}","op":"ping"}}')
 
     async def _watchdog(self, ws: ClientConnection) -> None:
         step = min(1.0, self.settings.delayed_after / 4)
@@ -306,6 +312,12 @@ class BybitStream:
         topics = self._pending.pop(ack.req_id, [])
         if ack.op == "ping":
             self.counts["pongs"] += 1
+            sent = self._pings.pop(ack.req_id, None)
+            if sent is not None:
+                rtt = (time.monotonic() - sent) * 1000.0
+                self.last_rtt_ms = rtt
+                self._rtt_max_ms = rtt if self._rtt_max_ms is None else max(self._rtt_max_ms,
+                                                                             rtt)
         elif not ack.success:
             self.counts["subscribe_failures"] += 1
             fresh = set(topics) - self.failed_topics
@@ -353,10 +365,24 @@ class BybitStream:
         self.queue.put(StreamStatus("", int(time.time() * 1000), state, reason))
 
     # --- reporting -----------------------------------------------------------------------------
+    def error_count(self) -> int:
+        """Stream errors so far: malformed messages, reconnects, failed subscriptions and
+        backfills."""
+        c = self.counts
+        return (self.malformed.total + c["reconnects"] + c["subscribe_failures"]
+                + c["backfill_errors"])
+
+    def take_health(self) -> tuple[float | None, int]:
+        """(longest ping round trip in ms, errors) since the previous call."""
+        rtt, self._rtt_max_ms = self._rtt_max_ms, None
+        total = self.error_count()
+        errors, self._errors_taken = total - self._errors_taken, total
+        return rtt, errors
+
     def stats(self) -> dict[str, Any]:
         """Counters for logs and metrics; safe to call from any thread."""
         age = time.monotonic() - self.last_frame if self.last_frame else None
-        return {"state": self.state, "last_message_age_s": age,
+        return {"state": self.state, "last_message_age_s": age, "rtt_ms": self.last_rtt_ms,
                 **{k: self.counts[k] for k in (
                     "messages", "events", "connections", "connect_failures", "reconnects",
                     "resyncs", "pongs", "subscribe_failures", "backfill_errors", "pauses")},

@@ -201,3 +201,23 @@ def test_backoff_grows_to_its_cap_with_jitter() -> None:
         ceiling = min(8, 2**n)
         assert ceiling / 2 <= delay <= ceiling
     assert len({round(d, 6) for d in delays}) == 6  # jittered, not a fixed ladder
+
+
+def test_ping_round_trips_and_errors_are_reported_since_the_last_look(
+        replay_server: Callable[..., ReplayServer]) -> None:
+    server = replay_server(stream={"speed": 60, "faults": "malformed_every=20"})
+    settings = StreamSettings(backoff_initial=0.05, backoff_max=0.2, ping_interval=0.05)
+    stream = make_stream(server, settings).start()
+    try:
+        deadline = time.monotonic() + 30
+        while stream.counts["pongs"] < 3 or stream.malformed.total < 1:
+            assert time.monotonic() < deadline, stream.stats()
+            stream.queue.get(timeout=0.2)
+        rtt, errors = stream.take_health()
+        assert rtt is not None and 0.0 <= rtt < 5_000
+        assert errors >= 1 and stream.stats()["rtt_ms"] is not None
+        taken = stream.error_count()
+        _, again = stream.take_health()
+        assert again == stream.error_count() - taken  # only what came since
+    finally:
+        stream.close()
