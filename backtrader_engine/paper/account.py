@@ -83,6 +83,7 @@ class Account:
             self.hook.journal.subscribe(self.recorder)
             self.broker.attach_risk_hook(self.hook)
         self.feed.p.idle_check = lambda: bool(self.broker.notifs)
+        self.feed.p.on_settle = self.recorder.flush
         self.cerebro = build_cerebro(spec.strategy, spec.params, self.feeds, self.broker,
                                      live=True)
         self._sent = 0
@@ -112,6 +113,10 @@ class Account:
             self.ledger.record_event("account_error", f"{type(exc).__name__}: {exc}",
                                      self.spec.name)
         finally:
+            try:
+                self.recorder.flush()  # what the steps before a failure produced
+            except Exception:
+                log.exception("account %s: final ledger write failed", self.spec.name)
             feed = self.feed
             with feed.idle:
                 feed.finished_run = True

@@ -61,6 +61,9 @@ class LiveFeed(bt.feeds.DataBase):
         Returns True while the broker holds notifications the strategy has not seen yet;
         the feed then hands control back at once, so the strategy reacts to its fills
         (e.g. places a protective stop) on the bar it acted on, never on the next one.
+    on_settle : callable, optional
+        Called on the cerebro thread when an inbox item has been fully processed, before it
+        counts as settled (the sub-account writes that step's ledger rows here).
 
     Attributes
     ----------
@@ -70,7 +73,8 @@ class LiveFeed(bt.feeds.DataBase):
         waits on it to deliver bars to accounts one at a time.
     """
 
-    params = (("inbox", None), ("warmup", ()), ("qcheck", 0.5), ("idle_check", None))
+    params = (("inbox", None), ("warmup", ()), ("qcheck", 0.5), ("idle_check", None),
+              ("on_settle", None))
 
     def __init__(self) -> None:
         super().__init__()
@@ -97,6 +101,8 @@ class LiveFeed(bt.feeds.DataBase):
             return None  # let cerebro deliver the broker's notifications first
         inbox = self.p.inbox
         if self.settled != self.taken:
+            if self.p.on_settle is not None:
+                self.p.on_settle()  # the step's outputs are stored before it counts as done
             with self.idle:
                 self.settled = self.taken
                 self.idle.notify_all()
@@ -106,6 +112,8 @@ class LiveFeed(bt.feeds.DataBase):
             return None
         self.taken += 1
         if item is STOP:
+            if self.p.on_settle is not None:
+                self.p.on_settle()
             for confirm in self.confirm_feeds:
                 confirm.finished = True
             return False

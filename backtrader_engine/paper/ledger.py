@@ -4,15 +4,21 @@ Two kinds of rows:
 
 * **inputs** — every bar context (:class:`~.context.BarContext`), written *before* any
   strategy sees it, and injected signals. They are the session's event log.
-* **outputs** — orders, fills, funding payments, signals and account states. Each is keyed
-  by ids a deterministic run reproduces (an account's n-th order, that order's k-th fill),
-  and written with an idempotent upsert.
+* **outputs** — orders, fills, funding payments, signals, account states and the equity
+  curve. Each is keyed by ids a deterministic run reproduces (an account's n-th order, that
+  order's k-th fill), and written with an idempotent upsert. A sub-account's outputs of one
+  bar step are written together, in one transaction, once the step is done
+  (:meth:`Ledger.write_outputs`): its state moves from one bar to the next atomically, and
+  the strategy's reaction to a bar never waits on the disk.
 
 On restart the session feeds the logged inputs through the same strategies and brokers
 again (:mod:`.session`), which re-derives every output: rows already stored are verified,
 rows lost in the crash are written. So no fill is lost (it is re-derived from committed
 inputs) and none is applied twice (its key exists). Every write is one transaction; WAL
 with ``synchronous=NORMAL`` makes a committed transaction survive the process being killed.
+
+Readers (the status snapshot, metrics, alerts) open the file read-only while the session
+writes; WAL lets them read a consistent state without blocking it.
 """
 
 from __future__ import annotations
@@ -57,7 +63,8 @@ CREATE TABLE IF NOT EXISTS fills (
     bar_seq INTEGER NOT NULL, ts_ms INTEGER NOT NULL, symbol TEXT NOT NULL,
     side TEXT NOT NULL, size REAL NOT NULL, price REAL NOT NULL, fee REAL NOT NULL,
     liquidity TEXT NOT NULL, pnl REAL NOT NULL, position_after REAL NOT NULL,
-    liquidation INTEGER NOT NULL, PRIMARY KEY (account, order_seq, fill_seq));
+    liquidation INTEGER NOT NULL, recorded_at REAL,
+    PRIMARY KEY (account, order_seq, fill_seq));
 CREATE TABLE IF NOT EXISTS funding (
     account TEXT NOT NULL, funding_time INTEGER NOT NULL, symbol TEXT NOT NULL,
     rate REAL NOT NULL, mark_price REAL NOT NULL, position REAL NOT NULL,
@@ -71,6 +78,9 @@ CREATE TABLE IF NOT EXISTS account_state (
     account TEXT PRIMARY KEY, bar_seq INTEGER NOT NULL, ts_ms INTEGER NOT NULL,
     cash REAL NOT NULL, value REAL NOT NULL, position REAL NOT NULL,
     position_price REAL NOT NULL, fees REAL NOT NULL, funding REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS equity (
+    account TEXT NOT NULL, bar_seq INTEGER NOT NULL, ts_ms INTEGER NOT NULL,
+    value REAL NOT NULL, PRIMARY KEY (account, bar_seq));
 CREATE TABLE IF NOT EXISTS injections (
     signal_id INTEGER PRIMARY KEY, symbol TEXT NOT NULL, side TEXT NOT NULL, qty REAL,
     confidence REAL NOT NULL, after_release INTEGER NOT NULL, received_at REAL NOT NULL);
@@ -108,6 +118,7 @@ class Ledger:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            _migrate(self._db)
         except sqlite3.DatabaseError as exc:
             raise UserError(f"{self.path}: not a usable ledger ({exc}); move it away or "
                             "choose another --state folder") from None
@@ -226,61 +237,57 @@ class Ledger:
             db.execute("INSERT INTO accounts VALUES (?,?,?,?,?)",
                        (account, strategy, symbol, text, initial_cash))
 
-    def upsert_order(self, row: dict[str, Any]) -> None:
-        """Insert or update one order (keyed by account and its per-account seq)."""
-        columns = ", ".join(row)
-        marks = ", ".join("?" for _ in row)
-        with self.transaction() as db:
-            db.execute(f"INSERT OR REPLACE INTO orders ({columns}) VALUES ({marks})",
-                       tuple(row.values()))
+    def write_outputs(self, rows: list[tuple[str, dict[str, Any]]]) -> int:
+        """Write one bar step's outputs in one transaction; the number of new fills.
 
-    def record_fill(self, row: dict[str, Any]) -> bool:
-        """Store a fill; ``False`` if it was already stored (then it must match)."""
-        key = (row["account"], row["order_seq"], row["fill_seq"])
+        *rows* are ``(table, row)`` pairs: ``orders``, ``signals``, ``account_state`` and
+        ``equity`` rows replace the stored one; ``funding`` rows are kept if stored; a
+        ``fills`` row already stored must match (a re-derived fill after a restart),
+        otherwise it counts as a divergence and is logged.
+        """
+        new_fills = 0
+        mismatched: list[tuple[tuple[Any, ...], tuple[float, ...], dict[str, Any]]] = []
         with self.transaction() as db:
-            old = db.execute("SELECT price, size, fee FROM fills WHERE account=? AND "
-                             "order_seq=? AND fill_seq=?", key).fetchone()
-            if old is None:
+            for table, row in rows:
                 columns = ", ".join(row)
                 marks = ", ".join("?" for _ in row)
-                db.execute(f"INSERT INTO fills ({columns}) VALUES ({marks})",
+                if table == "fills":
+                    key = (row["account"], row["order_seq"], row["fill_seq"])
+                    old = db.execute("SELECT price, size, fee FROM fills WHERE account=? "
+                                     "AND order_seq=? AND fill_seq=?", key).fetchone()
+                    if old is None:
+                        db.execute(f"INSERT INTO fills ({columns}) VALUES ({marks})",
+                                   tuple(row.values()))
+                        new_fills += 1
+                    elif not _same(old, (row["price"], row["size"], row["fee"])):
+                        mismatched.append((key, old, row))
+                    continue
+                verb = "INSERT OR IGNORE" if table == "funding" else "INSERT OR REPLACE"
+                if table not in _OUTPUT_TABLES:
+                    raise ValueError(f"not an output table: {table}")
+                db.execute(f"{verb} INTO {table} ({columns}) VALUES ({marks})",
                            tuple(row.values()))
-                return True
-        if not _same(old, (row["price"], row["size"], row["fee"])):
+        for key, old, row in mismatched:
             self.divergences += 1
             log.error("ledger divergence: fill %s stored as price/size/fee %s, re-derived as "
                       "%s", key, old, (row["price"], row["size"], row["fee"]))
-        return False
-
-    def record_funding(self, row: dict[str, Any]) -> None:
-        """Store a funding payment (idempotent per account and funding time)."""
-        columns = ", ".join(row)
-        marks = ", ".join("?" for _ in row)
-        with self.transaction() as db:
-            db.execute(f"INSERT OR IGNORE INTO funding ({columns}) VALUES ({marks})",
-                       tuple(row.values()))
-
-    def record_signal(self, row: dict[str, Any]) -> None:
-        """Insert or update the outcome of one signal."""
-        columns = ", ".join(row)
-        marks = ", ".join("?" for _ in row)
-        with self.transaction() as db:
-            db.execute(f"INSERT OR REPLACE INTO signals ({columns}) VALUES ({marks})",
-                       tuple(row.values()))
-
-    def record_account(self, row: dict[str, Any]) -> None:
-        """Replace an account's latest state (cash, value, position)."""
-        columns = ", ".join(row)
-        marks = ", ".join("?" for _ in row)
-        with self.transaction() as db:
-            db.execute(f"INSERT OR REPLACE INTO account_state ({columns}) VALUES ({marks})",
-                       tuple(row.values()))
+        return new_fills
 
     def record_event(self, kind: str, detail: str, account: str | None = None) -> None:
         """Append an operational event (start, stop, connection state, error)."""
         with self.transaction() as db:
             db.execute("INSERT INTO events (wall_time, account, kind, detail) VALUES "
                        "(?,?,?,?)", (time.time(), account, kind, detail))
+
+
+_OUTPUT_TABLES = frozenset({"orders", "signals", "account_state", "equity", "funding"})
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring a ledger written by an earlier release up to this schema (additions only)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(fills)")}
+    if "recorded_at" not in columns:
+        db.execute("ALTER TABLE fills ADD COLUMN recorded_at REAL")
 
 
 def _same(old: tuple[float, ...], new: tuple[float, ...]) -> bool:

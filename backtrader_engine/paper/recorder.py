@@ -1,8 +1,16 @@
-"""Turns one sub-account's broker and risk-gate events into ledger rows."""
+"""Turns one sub-account's broker and risk-gate events into ledger rows.
+
+Rows are collected while the sub-account works on a bar and written together by
+:meth:`AccountRecorder.flush`, which the live feed calls once the bar step is done, before
+the session may hand the account its next input. The fill therefore never waits for the
+disk, and a crash loses at most the outputs of the step in progress, which the restart
+re-derives from the logged inputs anyway.
+"""
 
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +50,15 @@ class AccountRecorder:
         self.broker: PaperBroker | None = None
         self._created: dict[int, tuple[int, int]] = {}  # order seq -> (bar, ts) of creation
         self.new_fills = 0  # fills written by this process (not re-derived ones)
+        self._rows: list[tuple[str, dict[str, Any]]] = []
+        self._bar: tuple[int, int] | None = None  # (seq, ts) of the bar last stepped
+
+    def flush(self) -> None:
+        """Write the step's rows and the account's state after it, in one transaction."""
+        self._state_rows()
+        if self._rows:
+            rows, self._rows = self._rows, []
+            self.new_fills += self.ledger.write_outputs(rows)
 
     def on_order(self, order: bt.Order, seq: int, bar: int, ts: int) -> None:
         created = self._created.setdefault(seq, (bar, ts))
@@ -51,53 +68,67 @@ class AccountRecorder:
         if order.parent is not None and self.broker is not None:
             parent = self.broker.order_seq.get(order.parent.ref)
         extra = {k: v for k, v in info.items() if isinstance(v, str | int | float | bool)}
-        self.ledger.upsert_order({
+        self._rows.append(("orders", {
             "account": self.account, "seq": seq, "bar_seq": created[0],
             "created_ms": created[1], "side": "buy" if order.isbuy() else "sell",
             "type": order_type(order), "size": float(order.created.size),
             "price": _float(order.created.price), "price_limit": _float(order.created.pricelimit),
             "parent_seq": parent, "status": order.getstatusname(), "reason": reason,
             "confidence": _float(info.get("confidence")),
-            "info": json.dumps(extra, sort_keys=True, default=str), "updated_ms": ts})
+            "info": json.dumps(extra, sort_keys=True, default=str), "updated_ms": ts}))
 
     def on_fill(self, order: bt.Order, seq: int, fill_seq: int, bar: int, ts: int, bit: Any,
                 maker: bool) -> None:
-        written = self.ledger.record_fill({
+        self._rows.append(("fills", {
             "account": self.account, "order_seq": seq, "fill_seq": fill_seq, "bar_seq": bar,
             "ts_ms": ts, "symbol": self.symbol, "side": "buy" if bit.size > 0 else "sell",
             "size": float(bit.size), "price": float(bit.price),
             "fee": float(bit.closedcomm + bit.openedcomm),
             "liquidity": "maker" if maker else "taker", "pnl": float(bit.pnl),
             "position_after": float(bit.psize),
-            "liquidation": int(bool(order.info.get("liquidation", False)))})
-        self.new_fills += written
+            "liquidation": int(bool(order.info.get("liquidation", False))),
+            "recorded_at": time.time()}))
 
     def on_funding(self, funding_time: int, rate: float, mark: float, position: float,
                    payment: float) -> None:
-        self.ledger.record_funding({
+        self._rows.append(("funding", {
             "account": self.account, "funding_time": funding_time, "symbol": self.symbol,
-            "rate": rate, "mark_price": mark, "position": position, "payment": payment})
+            "rate": rate, "mark_price": mark, "position": position, "payment": payment}))
 
     def on_bar(self, broker: PaperBroker, bar: int, ts: int) -> None:
-        position = broker.getposition(broker.cerebro.datas[0])
-        self.ledger.record_account({
+        """A bar began; the account's state is written when its step is done."""
+        self._bar = (bar, ts)
+
+    def _state_rows(self) -> None:
+        broker = self.broker
+        if broker is None or self._bar is None:
+            return
+        bar, ts = self._bar
+        data = broker.cerebro.datas[0]
+        position = broker.getposition(data)
+        value = broker.getvalue()
+        self._rows.append(("account_state", {
             "account": self.account, "bar_seq": bar, "ts_ms": ts, "cash": broker.getcash(),
-            "value": broker.getvalue(), "position": float(position.size),
+            "value": value, "position": float(position.size),
             "position_price": float(position.price), "fees": broker.fees_paid,
-            "funding": broker.funding_paid})
+            "funding": broker.funding_paid}))
+        ctx = broker.context(data)
+        if ctx is not None and ctx.tradable:  # the equity curve starts with live trading
+            self._rows.append(("equity", {"account": self.account, "bar_seq": bar,
+                                          "ts_ms": ts, "value": value}))
 
     def on_signal(self, record: SignalRecord) -> None:
         """Risk-gate journal observer: the latest outcome of each signal."""
         seq = self.broker.order_seq.get(record.signal_id) if self.broker else None
         if seq is None:
             return
-        self.ledger.record_signal({
+        self._rows.append(("signals", {
             "account": self.account, "order_seq": seq,
             "ts_ms": int((record.time - _EPOCH).total_seconds() * 1000),
             "strategy": record.strategy or self.strategy, "symbol": record.symbol,
             "side": record.side, "size": float(record.size), "price": _float(record.price),
             "confidence": _float(record.confidence), "outcome": record.outcome,
-            "reason": record.reason, "message": record.message, "stage": record.stage})
+            "reason": record.reason, "message": record.message, "stage": record.stage}))
 
 
 def _float(value: Any) -> float | None:
