@@ -252,3 +252,70 @@ def telegram_env(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
 @pytest.fixture
 def state_dir(tmp_path: Path) -> Path:
     return tmp_path / "state"
+
+
+class LedgerScript:
+    """Writes ledger rows the way a paper session does, for watcher tests."""
+
+    def __init__(self, state: Path, accounts: tuple[str, ...] = ("RSI:BTCUSDT",),
+                 cash: float = 1000.0) -> None:
+        from backtrader_engine.paper.ledger import Ledger
+
+        self.ledger = Ledger(state)
+        for account in accounts:
+            strategy, symbol = account.split(":")
+            self.ledger.register_account(account, strategy, symbol, {}, cash)
+        self.position: dict[str, float] = dict.fromkeys(accounts, 0.0)
+
+    def event(self, kind: str, detail: str = "", account: str | None = None) -> None:
+        self.ledger.record_event(kind, detail, account)
+
+    def signal(self, account: str, seq: int, outcome: str, *, ts: int = 1_000,
+               side: str = "buy", size: float = 0.5, price: float = 100.0,
+               reason: str | None = None, message: str = "") -> None:
+        strategy, symbol = account.split(":")
+        self.ledger.write_outputs([("signals", {
+            "account": account, "order_seq": seq, "ts_ms": ts, "strategy": strategy,
+            "symbol": symbol, "side": side, "size": size, "price": price,
+            "confidence": 0.9, "outcome": outcome, "reason": reason, "message": message,
+            "stage": "gate" if reason and not reason.startswith("broker") else "broker"})])
+
+    def fill(self, account: str, seq: int, size: float, price: float, *, ts: int = 1_000,
+             pnl: float = 0.0, fee: float = 0.05, fill_seq: int = 0) -> None:
+        self.position[account] += size
+        self.ledger.write_outputs([("fills", {
+            "account": account, "order_seq": seq, "fill_seq": fill_seq, "bar_seq": 1,
+            "ts_ms": ts, "symbol": account.split(":")[1], "side": "buy" if size > 0 else "sell",
+            "size": size, "price": price, "fee": fee, "liquidity": "taker", "pnl": pnl,
+            "position_after": self.position[account], "liquidation": 0,
+            "recorded_at": time.time()})])
+
+    def state(self, account: str, value: float, ts: int) -> None:
+        self.ledger.write_outputs([("account_state", {
+            "account": account, "bar_seq": 1, "ts_ms": ts, "cash": value, "value": value,
+            "position": self.position[account], "position_price": 0.0, "fees": 0.0,
+            "funding": 0.0})])
+
+    def funding(self, account: str, payment: float, ts: int) -> None:
+        self.ledger.write_outputs([("funding", {
+            "account": account, "funding_time": ts, "symbol": account.split(":")[1],
+            "rate": 0.0001, "mark_price": 100.0, "position": self.position[account],
+            "payment": payment})])
+
+    def close(self) -> None:
+        self.ledger.close()
+
+
+@pytest.fixture
+def ledger_script(tmp_path: Path) -> Iterator[Callable[..., LedgerScript]]:
+    """Factory: ``ledger_script(state, accounts=(...), cash=1000.0)``."""
+    made: list[LedgerScript] = []
+
+    def make(state: Path, **kwargs: Any) -> LedgerScript:
+        script = LedgerScript(state, **kwargs)
+        made.append(script)
+        return script
+
+    yield make
+    for script in made:
+        script.close()
