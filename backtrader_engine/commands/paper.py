@@ -9,6 +9,7 @@ import sys
 import time
 from typing import Any
 
+from ..alerts.service import TelegramService, telegram_for_session
 from ..config import load_config
 from ..data import parse_timeframe
 from ..engine.costs import CostModel
@@ -68,6 +69,7 @@ def _summary_lines(summary: dict[str, Any]) -> list[str]:
 
 def start_paper(args: argparse.Namespace) -> int:
     config = load_config(args.config_dir)
+    telegram = telegram_for_session(config, args.state)  # None when off (docs/telegram.md)
     source = resolve_source(args.source, args.testnet)
     market = None
     if source is None:
@@ -110,18 +112,21 @@ def start_paper(args: argparse.Namespace) -> int:
     session = PaperSession(settings)
     try:
         _run(session, args, source.base_url or ("Bybit testnet" if source.testnet else
-                                                "Bybit mainnet"))
+                                                "Bybit mainnet"), telegram)
     finally:
         source.close()
     return 0
 
 
-def _run(session: PaperSession, args: argparse.Namespace, where: str) -> None:
+def _run(session: PaperSession, args: argparse.Namespace, where: str,
+         telegram: TelegramService | None = None) -> None:
     stop_signals = (signal.SIGINT, signal.SIGTERM)
     previous = {sig: signal.signal(sig, lambda *_: session.request_stop())
                 for sig in stop_signals}
     try:
         session.start()
+        if telegram is not None:  # alerts read the ledger on their own threads
+            telegram.start()
         print(f"paper trading {len(session.accounts)} sub-account(s) on {where}; state "
               f"{args.state} ({'resumed' if session.resumed else 'new session'}, "
               f"{session.caught_up} bars caught up); Ctrl-C or SIGTERM stops", flush=True)
@@ -143,4 +148,6 @@ def _run(session: PaperSession, args: argparse.Namespace, where: str) -> None:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         summary = session.stop()
+        if telegram is not None:  # "Bot stopped" goes out; the wait is bounded
+            telegram.stop()
     print("\n".join(_summary_lines(summary)), flush=True)

@@ -222,6 +222,15 @@ class FakeBotApi:
             pass
 
 
+@pytest.fixture(autouse=True)
+def clean_secret_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No credentials of the developer's shell reach these tests."""
+    from backtrader_engine.config import SECRET_ENV_VARS
+
+    for name in (*SECRET_ENV_VARS, "MY_BOT_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def fake_telegram() -> Iterator[Callable[..., FakeBotApi]]:
     """Factory: ``fake_telegram(token=TOKEN)`` → a started :class:`FakeBotApi`."""
@@ -319,3 +328,23 @@ def ledger_script(tmp_path: Path) -> Iterator[Callable[..., LedgerScript]]:
     yield make
     for script in made:
         script.close()
+
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
+@pytest.fixture
+def alert_configs(tmp_path: Path) -> Callable[..., Path]:
+    """``alert_configs(**telegram_fields)`` → a copy of configs/ with those telegram fields."""
+    import shutil
+
+    def make(**fields: Any) -> Path:
+        target = tmp_path / "configs"
+        if not target.exists():
+            shutil.copytree(CONFIGS, target)
+        path = target / "alert_config.json"
+        data = json.loads(path.read_text())
+        data["telegram"].update(fields)
+        path.write_text(json.dumps(data, indent=2))
+        return target
+    return make
