@@ -124,3 +124,90 @@ def replay_server(source_store: Path) -> Iterator[Callable[..., ReplayServer]]:
     yield factory
     for server in started:
         server.stop()
+
+
+THREE_SYMBOLS = ("ETHUSDT", "BTCUSDT", "SOLUSDT")
+
+
+@pytest.fixture
+def three_symbol_replay(tmp_path: Path, source_candles: dict[str, pd.DataFrame]
+                        ) -> ReplayServer:
+    root = tmp_path / "store"
+    btc = source_candles["BTCUSDT"]
+    sol = btc.copy()
+    sol[["open", "high", "low", "close"]] = (sol[["open", "high", "low", "close"]] / 1000
+                                             ).round(3)
+    store = DataStore(root)
+    store.write("bybit", "BTCUSDT", "1m", btc)
+    store.write("bybit", "ETHUSDT", "1m", source_candles["ETHUSDT"])
+    store.write("bybit", "SOLUSDT", "1m", sol)
+    start = int(btc.index[300].value // 1_000_000)
+    server = ReplayServer(ReplayMarket.from_store(root), speed=120, hold_when_idle=True,
+                          start_ms=start).start()
+    server.start_clock()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def idle_session() -> Callable[..., object]:
+    """``idle_session(state, server)`` → a started session of strategies that never trade
+    on the three symbols (so only injected signals do), behind the default risk gate."""
+    import backtrader as bt
+
+    from backtrader_engine.config import RiskConfig
+    from backtrader_engine.engine.costs import CostModel
+    from backtrader_engine.exchanges.bybit.stream import StreamSettings
+    from backtrader_engine.paper.account import AccountSpec
+    from backtrader_engine.paper.session import PaperSession, PaperSettings
+
+    class Idle(bt.Strategy):
+        """Trades nothing."""
+
+    def start(state: Path, server: ReplayServer, **settings: object) -> PaperSession:
+        specs = [AccountSpec("idle", Idle, {}, symbol, "1m", "1", (), 3000.0)
+                 for symbol in THREE_SYMBOLS]
+        defaults: dict[str, object] = {
+            "base_url": server.base_url, "costs": CostModel(funding=0.0),
+            "risk": RiskConfig(), "warmup_bars": 300,
+            "stream_settings": StreamSettings(backoff_initial=0.05)}
+        defaults.update(settings)
+        return PaperSession(PaperSettings(specs, state, **defaults)).start()
+    return start
+
+
+@pytest.fixture
+def paper_session(replay_server: Callable[..., object],
+                  source_candles: dict[str, pd.DataFrame]) -> Callable[..., object]:
+    """``paper_session(state, **settings)`` → a started PaperSession on a fresh held replay.
+
+    Two strategies x two symbols, 1m, 300 warm-up bars; the replay starts after them, runs
+    as fast as the session reads and holds its clock while nobody is subscribed. Pass
+    ``server=`` to reuse a replay across sessions.
+    """
+    from backtrader_engine.engine.costs import CostModel
+    from backtrader_engine.exchanges.bybit.stream import StreamSettings
+    from backtrader_engine.paper.account import AccountSpec
+    from backtrader_engine.paper.session import PaperSession, PaperSettings
+    from backtrader_engine.strategies import resolve_strategy
+
+    start = int(source_candles["BTCUSDT"].index[300].value // 1_000_000)
+
+    def start_session(state: Path, *, server: object | None = None,
+                      strategies: tuple[str, ...] = ("RSIEMAMomentumStrategy",
+                                                     "BollingerReversionStrategy"),
+                      **settings: object) -> PaperSession:
+        if server is None:
+            server = replay_server(stream={"speed": 0, "hold_when_idle": True,
+                                           "start_ms": start})
+            server.start_clock()  # type: ignore[attr-defined]
+        specs = [AccountSpec(name, resolve_strategy(name), {}, symbol, "1m", "1", (), 5000.0)
+                 for name in strategies for symbol in ("BTCUSDT", "ETHUSDT")]
+        defaults: dict[str, object] = {
+            "base_url": server.base_url, "costs": CostModel(funding=0.0), "warmup_bars": 300,
+            "stream_settings": StreamSettings(backoff_initial=0.05, backoff_max=0.2)}
+        defaults.update(settings)
+        session = PaperSession(PaperSettings(specs, state, **defaults))  # type: ignore[arg-type]
+        session.server = server  # type: ignore[attr-defined]
+        return session.start()
+    return start_session

@@ -24,6 +24,7 @@ from backtrader_engine.paper.broker import PaperBroker
 from backtrader_engine.paper.context import BarContext
 from backtrader_engine.paper.feed import STOP, LiveFeed, make_live_feeds
 from backtrader_engine.paper.ledger import Ledger
+from backtrader_engine.paper.operator import ForceExit
 from backtrader_engine.paper.recorder import AccountRecorder
 from backtrader_engine.paper.risk import SubAccountRiskHook
 from backtrader_engine.risk import RiskGate
@@ -84,6 +85,7 @@ class Account:
             self.broker.attach_risk_hook(self.hook)
         self.feed.p.idle_check = lambda: bool(self.broker.notifs)
         self.feed.p.on_settle = self.recorder.flush
+        self.feed.p.on_force_exit = self._force_exit
         self.cerebro = build_cerebro(spec.strategy, spec.params, self.feeds, self.broker,
                                      live=True)
         self._sent = 0
@@ -143,6 +145,25 @@ class Account:
                                 self.spec.name, waited)
                     return True
         return not feed.finished_run
+
+    def _force_exit(self, item: ForceExit) -> None:
+        # The feed is mid-load when it takes the command; the broker runs it next, once
+        # the lines are settled and orders can be created.
+        self.broker.deferred.append(lambda: self._close_all(item))
+
+    def _close_all(self, item: ForceExit) -> None:
+        """On the cerebro thread: cancel open orders, close the position at market."""
+        broker = self.broker
+        for order in [o for o in broker.pending if o is not None and o.alive()]:
+            broker.cancel(order)
+        position = broker.getposition(self.feed)
+        if position.size:
+            strategy = self.cerebro.runningstrats[0]
+            order = strategy.close(data=self.feed)
+            if order is not None:
+                order.addinfo(force_exit=item.control_id)
+        self.ledger.record_event("force_exit", f"position {position.size:g} closed at market"
+                                 if position.size else "no position", self.spec.name)
 
     def notify_status(self, state: str) -> None:
         """Forward a connection state to the strategy's ``notify_data``."""

@@ -25,6 +25,7 @@ replaying the logged contexts reproduces the same orders and fills (see :mod:`.s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import backtrader as bt
@@ -34,6 +35,8 @@ from backtrader_engine.engine.funding import funding_payment
 from backtrader_engine.paper.context import BarContext
 from backtrader_engine.paper.fills import book_fill_price
 from backtrader_engine.risk import RiskGateMixin
+from backtrader_engine.risk.orders import opens_or_increases
+from backtrader_engine.risk.reasons import ENTRIES_PAUSED
 
 FILL_MODELS = ("book", "bar")
 EIGHT_HOURS_MS = 8 * 3_600_000
@@ -97,6 +100,11 @@ class PaperBroker(RiskGateMixin, PerpBroker):
         self._next_seq = 0
         self._last_bar = 0
         self._prev_context: BarContext | None = None
+        #: Set by the session when the operator pauses new entries. With a risk gate the
+        #: gate refuses them (and counts the signals); without one the broker does.
+        self.entries_paused = False
+        #: Operator actions for the cerebro thread, run once the lines are settled.
+        self.deferred: list[Callable[[], None]] = []
 
     # --- helpers -----------------------------------------------------------------------------
     @staticmethod
@@ -116,6 +124,13 @@ class PaperBroker(RiskGateMixin, PerpBroker):
         if ctx is not None and not ctx.tradable:
             order.addinfo(reject_reason="warmup",
                           reject_message="orders on warm-up history are never executed")
+            order.reject(self)
+            self.notify(order)
+            return order
+        if self.entries_paused and self.risk_hook is None and opens_or_increases(
+                self.getposition(order.data).size, order.size):
+            order.addinfo(reject_reason=ENTRIES_PAUSED,
+                          reject_message="new entries are paused by the operator")
             order.reject(self)
             self.notify(order)
             return order
@@ -154,6 +169,8 @@ class PaperBroker(RiskGateMixin, PerpBroker):
 
     # --- the bar step -----------------------------------------------------------------------
     def next(self) -> None:
+        while self.deferred:
+            self.deferred.pop(0)()
         clock = self._clock_line
         bar = len(clock)
         if bar == self._last_bar:

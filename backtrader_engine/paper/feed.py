@@ -26,6 +26,7 @@ from backtrader_engine.data import parse_timeframe, timeframe_to_backtrader
 from backtrader_engine.paper.broker import ms_to_num
 from backtrader_engine.paper.context import BarContext
 from backtrader_engine.paper.manual import INJECTED, InjectedSignal
+from backtrader_engine.paper.operator import ForceExit
 
 STOP = object()  # put on an inbox to end the feed (and with it the cerebro run)
 SYNC = "SYNC"  # put on an inbox to wait until everything before it has been processed
@@ -64,6 +65,8 @@ class LiveFeed(bt.feeds.DataBase):
     on_settle : callable, optional
         Called on the cerebro thread when an inbox item has been fully processed, before it
         counts as settled (the sub-account writes that step's ledger rows here).
+    on_force_exit : callable, optional
+        Called on the cerebro thread with a :class:`~.operator.ForceExit` from the inbox.
 
     Attributes
     ----------
@@ -74,7 +77,7 @@ class LiveFeed(bt.feeds.DataBase):
     """
 
     params = (("inbox", None), ("warmup", ()), ("qcheck", 0.5), ("idle_check", None),
-              ("on_settle", None))
+              ("on_settle", None), ("on_force_exit", None))
 
     def __init__(self) -> None:
         super().__init__()
@@ -99,35 +102,45 @@ class LiveFeed(bt.feeds.DataBase):
         idle = self.p.idle_check
         if idle is not None and idle():
             return None  # let cerebro deliver the broker's notifications first
-        inbox = self.p.inbox
         if self.settled != self.taken:
-            if self.p.on_settle is not None:
-                self.p.on_settle()  # the step's outputs are stored before it counts as done
-            with self.idle:
-                self.settled = self.taken
-                self.idle.notify_all()
+            self._settle()
         try:
-            item = inbox.get(timeout=self.p.qcheck)
+            item = self.p.inbox.get(timeout=self.p.qcheck)
         except queue.Empty:
             return None
         self.taken += 1
+        if isinstance(item, BarContext):
+            return self._deliver(item)
+        return self._take(item)
+
+    def _settle(self) -> None:
+        if self.p.on_settle is not None:
+            self.p.on_settle()  # the step's outputs are stored before it counts as done
+        with self.idle:
+            self.settled = self.taken
+            self.idle.notify_all()
+
+    def _take(self, item: Any) -> bool | None:
+        """An inbox item other than a bar: stop, sync, a status, a signal or a command."""
         if item is STOP:
             if self.p.on_settle is not None:
                 self.p.on_settle()
             for confirm in self.confirm_feeds:
                 confirm.finished = True
             return False
-        if item == SYNC:
-            return None
         if isinstance(item, str):
-            self.put_notification(getattr(self, item, self.UNKNOWN))
+            if item != SYNC:
+                self.put_notification(getattr(self, item, self.UNKNOWN))
+            return None
+        if isinstance(item, ForceExit):
+            if self.p.on_force_exit is not None:
+                self.p.on_force_exit(item)
             return None
         if isinstance(item, InjectedSignal):
             # Through notify_data, which cerebro calls once the lines are settled; appended
             # directly because put_notification drops a repeat of the previous status.
             self.notifs.append((INJECTED, (item,), {}))
-            return None
-        return self._deliver(item)
+        return None
 
     def _deliver(self, ctx: BarContext) -> bool:
         self.context = ctx

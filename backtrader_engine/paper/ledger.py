@@ -3,7 +3,8 @@
 Two kinds of rows:
 
 * **inputs** — every bar context (:class:`~.context.BarContext`), written *before* any
-  strategy sees it, and injected signals. They are the session's event log.
+  strategy sees it, injected signals and operator commands (pause or resume entries, force
+  exits). They are the session's event log.
 * **outputs** — orders, fills, funding payments, signals, account states and the equity
   curve. Each is keyed by ids a deterministic run reproduces (an account's n-th order, that
   order's k-th fill), and written with an idempotent upsert. A sub-account's outputs of one
@@ -84,6 +85,9 @@ CREATE TABLE IF NOT EXISTS equity (
 CREATE TABLE IF NOT EXISTS injections (
     signal_id INTEGER PRIMARY KEY, symbol TEXT NOT NULL, side TEXT NOT NULL, qty REAL,
     confidence REAL NOT NULL, after_release INTEGER NOT NULL, received_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS controls (
+    control_id INTEGER PRIMARY KEY AUTOINCREMENT, op TEXT NOT NULL, symbol TEXT,
+    after_release INTEGER NOT NULL, received_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT, wall_time REAL NOT NULL, account TEXT,
     kind TEXT NOT NULL, detail TEXT NOT NULL);
@@ -216,6 +220,18 @@ class Ledger:
     def injections(self) -> list[dict[str, Any]]:
         """Every logged manual signal, in the order they were applied."""
         return self.query("SELECT * FROM injections ORDER BY signal_id")
+
+    def append_control(self, op: str, symbol: str | None, after_release: int) -> int:
+        """Log an operator command applied after the *after_release*-th released bar."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO controls (op, symbol, after_release, received_at) VALUES "
+                "(?,?,?,?)", (op, symbol, after_release, time.time()))
+        return int(cursor.lastrowid or 0)
+
+    def controls(self) -> list[dict[str, Any]]:
+        """Every logged operator command, in the order they were applied."""
+        return self.query("SELECT * FROM controls ORDER BY control_id")
 
     # --- outputs ----------------------------------------------------------------------------
     def register_account(self, account: str, strategy: str, symbol: str,

@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 from backtrader_engine.engine.costs import CostModel
-from backtrader_engine.errors import UserError
 from backtrader_engine.exchanges.bybit.history import make_session
 from backtrader_engine.exchanges.bybit.retry import Backoff
 from backtrader_engine.exchanges.bybit.stream import (
@@ -51,7 +50,8 @@ from backtrader_engine.paper.control import ControlServer
 from backtrader_engine.paper.feed import SYNC
 from backtrader_engine.paper.hub import MarketHub, StreamKey
 from backtrader_engine.paper.ledger import Ledger
-from backtrader_engine.paper.manual import SIDES, InjectedSignal, ManualSignalStrategy
+from backtrader_engine.paper.manual import ManualSignalStrategy
+from backtrader_engine.paper.session_control import SessionControl
 from backtrader_engine.risk import RiskGate
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ def _ordered_streams(accounts: Sequence[AccountSpec]) -> list[StreamKey]:
     return streams
 
 
-class PaperSession:
+class PaperSession(SessionControl):
     """Runs :class:`PaperSettings` until :meth:`stop` (see the module docstring)."""
 
     def __init__(self, settings: PaperSettings) -> None:
@@ -117,6 +117,7 @@ class PaperSession:
         self.live_bars = 0
         self.released = 0  # bars delivered, catch-up included: the session's input position
         self.control: ControlServer | None = None
+        self.entries_paused = False
         self._requests: queue.Queue[tuple[dict[str, Any], Future[dict[str, Any]]]] = (
             queue.Queue())
         self._stop = threading.Event()
@@ -199,15 +200,13 @@ class PaperSession:
         logged = [ctx for key in self.streams for ctx in history[key] if ctx.source != WARMUP]
         rank = {key: i for i, key in enumerate(self.streams)}
         logged.sort(key=lambda c: (c.close_time, rank[(c.symbol, c.interval)]))
-        injections: dict[int, list[dict[str, Any]]] = {}
-        for row in self.ledger.injections() if self.ledger else []:
-            injections.setdefault(row["after_release"], []).append(row)
-        for row in injections.get(0, []):
-            self._inject_logged(row)
+        inputs = self._logged_inputs()
+        for row in inputs.get(0, []):
+            self._apply_logged(row)
         for ctx in logged:
             self._deliver(ctx)
-            for row in injections.get(self.released, []):
-                self._inject_logged(row)
+            for row in inputs.get(self.released, []):
+                self._apply_logged(row)
         self.caught_up = len(logged)
         for key in self.streams:
             if history[key]:
@@ -259,70 +258,6 @@ class PaperSession:
     def portfolio_value(self) -> float:
         """Value of every sub-account together (what the shared risk gate watches)."""
         return sum(account.broker.getvalue() for account in self.accounts)
-
-    # --- control channel ------------------------------------------------------------------
-    def submit_request(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Run a control request on the session's own thread (called by the control server)."""
-        future: Future[dict[str, Any]] = Future()
-        self._requests.put((request, future))
-        return future.result(timeout=60)
-
-    def _handle(self, request: dict[str, Any]) -> dict[str, Any]:
-        op = request.get("op")
-        if op == "inject":
-            return self._inject(request)
-        if op == "status":
-            return {"ok": True, **self.summary()}
-        raise UserError(f"unknown op {op!r}; expected inject or status")
-
-    def _manual_account(self, symbol: str) -> Account:
-        for account in self.accounts:
-            if account.spec.strategy is ManualSignalStrategy and account.spec.symbol == symbol:
-                return account
-        traded = sorted({a.spec.symbol for a in self.accounts})
-        raise UserError(f"this session does not trade {symbol}; it trades "
-                        f"{', '.join(traded)}" + ("" if self.settings.manual else
-                                                  " and has no manual sub-accounts"))
-
-    def _inject(self, request: dict[str, Any]) -> dict[str, Any]:
-        symbol = str(request.get("symbol", "")).upper()
-        side = str(request.get("side", "")).lower()
-        if side not in SIDES:
-            raise UserError(f"side {side!r}; expected buy or sell")
-        qty = request.get("qty")
-        if qty is not None and not float(qty) > 0:
-            raise UserError(f"qty {qty}; expected a positive quantity")
-        confidence = float(request.get("confidence", 1.0))
-        if not 0.0 <= confidence <= 1.0:
-            raise UserError(f"confidence {confidence}; expected 0 to 1")
-        account = self._manual_account(symbol)
-        assert self.ledger is not None
-        signal_id = self.ledger.append_injection(symbol, side, None if qty is None else
-                                                 float(qty), confidence, self.released)
-        signal = InjectedSignal(signal_id, symbol, side, None if qty is None else float(qty),
-                                confidence)
-        account.deliver(signal, timeout=30)
-        return {"ok": True, "account": account.spec.name, **self._outcome(account, signal)}
-
-    def _inject_logged(self, row: dict[str, Any]) -> None:
-        account = self._manual_account(row["symbol"])
-        account.deliver(InjectedSignal(row["signal_id"], row["symbol"], row["side"],
-                                       row["qty"], row["confidence"]), timeout=30)
-
-    @staticmethod
-    def _outcome(account: Account, signal: InjectedSignal) -> dict[str, Any]:
-        strategy = account.cerebro.runningstrats[0]
-        order = strategy.orders.get(signal.signal_id)
-        if order is None:
-            return {"signal_id": signal.signal_id, "status": "NotPlaced",
-                    "reason": "no price yet", "message": "no bar has been seen yet"}
-        info = order.info
-        return {"signal_id": signal.signal_id, "status": order.getstatusname(),
-                "reason": info.get("reject_reason") or None,
-                "message": info.get("reject_message") or "",
-                "side": signal.side, "size": float(order.executed.size),
-                "price": float(order.executed.price) if order.executed.size else None,
-                "fee": float(order.executed.comm)}
 
     def _status(self, state: str, reason: str) -> None:
         if self.ledger is not None:
@@ -380,8 +315,10 @@ class PaperSession:
                 "fees": broker.fees_paid, "funding": broker.funding_paid,
                 "error": repr(account.error) if account.error else None,
             }
+        breakers = self.gate.breaker_states() if self.gate is not None else {}
         return {"accounts": accounts, "resumed": self.resumed, "caught_up_bars": self.caught_up,
-                "live_bars": self.live_bars,
+                "live_bars": self.live_bars, "entries_paused": self.entries_paused,
+                "breakers": {name: state.as_dict() for name, state in breakers.items()},
                 "stream": self.stream.stats() if self.stream is not None else {},
                 "ledger": str(self.ledger.path) if self.ledger else None,
                 "ledger_divergences": self.ledger.divergences if self.ledger else 0,

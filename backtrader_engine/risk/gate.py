@@ -13,7 +13,7 @@ from .breakers import BREAKER_NAMES, BreakerState, CircuitBreaker
 from .checks import CHECKS
 from .clock import MarketTime, to_seconds
 from .daily import DailyLossStop
-from .reasons import ALLOW, Decision
+from .reasons import ALLOW, ENTRIES_PAUSED, Decision
 from .request import SignalRequest
 from .windows import EventWindow, RollingRange
 
@@ -58,6 +58,8 @@ class RiskGate:
         self._errors = EventWindow(_MINUTE)
         self._signals = EventWindow(_HOUR)
         self._strategy_signals: dict[str, EventWindow] = {}
+        #: Set by the operator to refuse every new entry while exits still go through.
+        self.entries_paused = False
 
     # -- observations ---------------------------------------------------------------------------
     def observe_bar(self, symbol: str, when: MarketTime, high: float, low: float,
@@ -122,6 +124,9 @@ class RiskGate:
     # -- decisions ------------------------------------------------------------------------------
     def check(self, request: SignalRequest) -> Decision:
         """Apply the checks in order without recording anything; the first refusal wins."""
+        if self.entries_paused:
+            return Decision.refuse(ENTRIES_PAUSED, "new entries are paused by the operator; "
+                                                   "open positions are still managed")
         for _name, check in CHECKS:
             decision = check(self, request)
             if decision is not None:

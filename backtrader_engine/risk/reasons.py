@@ -20,6 +20,8 @@ HOURLY_CAP = "hourly_cap"
 STRATEGY_HOURLY_CAP = "strategy_hourly_cap"
 MAX_POSITION = "max_position"
 MAX_OPEN_POSITIONS = "max_open_positions"
+#: New entries switched off by the operator (``/stopentry``); exits still go through.
+ENTRIES_PAUSED = "entries_paused"
 
 #: A bracket child or OCO member whose leading order the gate refused: rejected with it so that
 #: no protective order is left without its entry. Not a signal, so not counted.

@@ -47,43 +47,6 @@ def to_contexts() -> Callable[..., list[BarContext]]:
 LIVE_BARS = 1440 - 300  # the test day's candles after 300 warm-up bars, per symbol
 
 
-@pytest.fixture
-def paper_session(replay_server: Callable[..., object],
-                  source_candles: dict[str, pd.DataFrame]) -> Callable[..., object]:
-    """``paper_session(state, **settings)`` → a started PaperSession on a fresh held replay.
-
-    Two strategies x two symbols, 1m, 300 warm-up bars; the replay starts after them, runs
-    as fast as the session reads and holds its clock while nobody is subscribed. Pass
-    ``server=`` to reuse a replay across sessions.
-    """
-    from backtrader_engine.engine.costs import CostModel
-    from backtrader_engine.exchanges.bybit.stream import StreamSettings
-    from backtrader_engine.paper.account import AccountSpec
-    from backtrader_engine.paper.session import PaperSession, PaperSettings
-    from backtrader_engine.strategies import resolve_strategy
-
-    start = int(source_candles["BTCUSDT"].index[300].value // 1_000_000)
-
-    def start_session(state: Path, *, server: object | None = None,
-                      strategies: tuple[str, ...] = ("RSIEMAMomentumStrategy",
-                                                     "BollingerReversionStrategy"),
-                      **settings: object) -> PaperSession:
-        if server is None:
-            server = replay_server(stream={"speed": 0, "hold_when_idle": True,
-                                           "start_ms": start})
-            server.start_clock()  # type: ignore[attr-defined]
-        specs = [AccountSpec(name, resolve_strategy(name), {}, symbol, "1m", "1", (), 5000.0)
-                 for name in strategies for symbol in ("BTCUSDT", "ETHUSDT")]
-        defaults: dict[str, object] = {
-            "base_url": server.base_url, "costs": CostModel(funding=0.0), "warmup_bars": 300,
-            "stream_settings": StreamSettings(backoff_initial=0.05, backoff_max=0.2)}
-        defaults.update(settings)
-        session = PaperSession(PaperSettings(specs, state, **defaults))  # type: ignore[arg-type]
-        session.server = server  # type: ignore[attr-defined]
-        return session.start()
-    return start_session
-
-
 def live_bars_logged(state: Path) -> int:
     """Live (non-warm-up) bars in a session's ledger, over all streams."""
     import sqlite3

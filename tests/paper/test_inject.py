@@ -7,53 +7,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import backtrader as bt
-import pandas as pd
 import pytest
 
-from backtrader_engine.config import RiskConfig
-from backtrader_engine.data import DataStore
 from backtrader_engine.engine.costs import CostModel
-from backtrader_engine.exchanges.bybit.replay import ReplayMarket, ReplayServer
-from backtrader_engine.exchanges.bybit.stream import StreamSettings
+from backtrader_engine.exchanges.bybit.replay import ReplayServer
 from backtrader_engine.paper.account import AccountSpec
 from backtrader_engine.paper.session import PaperSession, PaperSettings
 
 from .conftest import wait_for_bars
 
 SYMBOLS = ("ETHUSDT", "BTCUSDT", "SOLUSDT")
-
-
-class Idle(bt.Strategy):
-    """Trades nothing, so only the injected signals reach the broker and the gate."""
-
-
-@pytest.fixture
-def three_symbol_replay(tmp_path: Path, source_candles: dict[str, pd.DataFrame]
-                        ) -> ReplayServer:
-    root = tmp_path / "store"
-    btc = source_candles["BTCUSDT"]
-    sol = btc.copy()
-    sol[["open", "high", "low", "close"]] = (sol[["open", "high", "low", "close"]] / 1000
-                                             ).round(3)
-    store = DataStore(root)
-    store.write("bybit", "BTCUSDT", "1m", btc)
-    store.write("bybit", "ETHUSDT", "1m", source_candles["ETHUSDT"])
-    store.write("bybit", "SOLUSDT", "1m", sol)
-    start = int(btc.index[300].value // 1_000_000)
-    server = ReplayServer(ReplayMarket.from_store(root), speed=120, hold_when_idle=True,
-                          start_ms=start).start()
-    server.start_clock()
-    yield server
-    server.stop()
-
-
-def start(state: Path, server: ReplayServer) -> PaperSession:
-    specs = [AccountSpec("idle", Idle, {}, symbol, "1m", "1", (), 3000.0) for symbol in SYMBOLS]
-    settings = PaperSettings(specs, state, base_url=server.base_url,
-                             costs=CostModel(funding=0.0), risk=RiskConfig(),
-                             warmup_bars=300,
-                             stream_settings=StreamSettings(backoff_initial=0.05))
-    return PaperSession(settings).start()
 
 
 def rows(state: Path, sql: str) -> list[tuple]:
@@ -65,9 +28,10 @@ def rows(state: Path, sql: str) -> list[tuple]:
 
 
 def test_the_six_signal_qa_sequence(tmp_path: Path, three_symbol_replay: ReplayServer,
+                                    idle_session: Callable[..., PaperSession],
                                     cli: Callable[..., object]) -> None:
     state = tmp_path / "state"
-    session = start(state, three_symbol_replay)
+    session = idle_session(state, three_symbol_replay)
     try:
         wait_for_bars(state, 3)
         replies = []
@@ -99,9 +63,9 @@ def test_the_six_signal_qa_sequence(tmp_path: Path, three_symbol_replay: ReplayS
 
 def test_a_refused_signal_says_why_and_a_restart_replays_injections(
         tmp_path: Path, three_symbol_replay: ReplayServer,
-        cli: Callable[..., object]) -> None:
+        idle_session: Callable[..., PaperSession], cli: Callable[..., object]) -> None:
     state = tmp_path / "state"
-    session = start(state, three_symbol_replay)
+    session = idle_session(state, three_symbol_replay)
     try:
         wait_for_bars(state, 3)
         low = cli("inject", "--state", str(state), "--symbol", "ETHUSDT", "--side", "buy",
@@ -115,7 +79,7 @@ def test_a_refused_signal_says_why_and_a_restart_replays_injections(
     assert "executed 0.01 @" in ok.out  # type: ignore[attr-defined]
     assert bad.code == 2 and "does not trade DOGEUSDT" in bad.err  # type: ignore[attr-defined]
     before = rows(state, "SELECT * FROM fills ORDER BY account, order_seq")
-    resumed = start(state, three_symbol_replay)
+    resumed = idle_session(state, three_symbol_replay)
     try:
         assert resumed.resumed
         account = next(a for a in resumed.accounts

@@ -1,0 +1,273 @@
+"""What a paper session holds right now, read from its ledger: the one status source.
+
+The CLI's ``status``, the metrics exporter, the Streamlit panel and the Telegram commands all
+call :func:`read_snapshot` (figures from the ledger, also when the bot is down) and
+:func:`live_status` (what only the running process knows: stream state, breakers, whether new
+entries are paused). The ledger is opened read-only; SQLite's WAL lets it be read while the
+session writes, without blocking it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backtrader_engine.errors import UserError
+from backtrader_engine.paper import control
+from backtrader_engine.paper.ledger import FILENAME
+from backtrader_engine.runtime.trades import closed_trades
+
+_OPEN_STATUSES = ("Created", "Submitted", "Accepted", "Partial")
+_MAX_LATENCY_S = 60.0  # fills re-derived after a restart are not live measurements
+
+
+@dataclass(frozen=True)
+class AccountSnapshot:
+    """One sub-account (a strategy on one symbol)."""
+
+    name: str
+    strategy: str
+    strategy_class: str
+    symbol: str
+    timeframe: str
+    params: dict[str, Any]
+    manual: bool
+    initial_cash: float
+    cash: float
+    value: float
+    position: float
+    position_price: float
+    realised_pnl: float
+    unrealised_pnl: float
+    fees: float
+    funding: float
+    peak_value: float
+    drawdown_pct: float
+    trades_won: int
+    trades_lost: int
+    signals_generated: int
+    signals_executed: int
+    signals_rejected: dict[str, int]
+    last_signal: dict[str, Any] | None
+    last_bar_ms: int | None
+
+
+@dataclass(frozen=True)
+class SessionSnapshot:
+    """Every sub-account plus portfolio totals, recent activity and the equity curve."""
+
+    state_dir: Path
+    accounts: list[AccountSnapshot]
+    portfolio_value: float
+    initial_cash: float
+    pnl: float
+    drawdown_pct: float
+    win_rate: float | None
+    trades_won: int
+    trades_lost: int
+    signals_generated: int
+    signals_executed: int
+    signals_rejected: dict[str, int]
+    fees: float
+    funding: float
+    open_orders: list[dict[str, Any]] = field(default_factory=list)
+    recent_fills: list[dict[str, Any]] = field(default_factory=list)
+    recent_signals: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    streams: dict[str, dict[str, Any]] = field(default_factory=dict)
+    equity: list[tuple[int, float]] = field(default_factory=list)
+    fill_latencies_s: list[float] = field(default_factory=list)
+    fill_model: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        out = asdict(self)
+        out["state_dir"] = str(self.state_dir)
+        out["equity"] = [list(point) for point in self.equity]
+        return out
+
+
+def open_ledger(state_dir: Path | str) -> sqlite3.Connection:
+    """A read-only connection to the ledger under *state_dir*.
+
+    Raises
+    ------
+    UserError
+        When there is no ledger there.
+    """
+    path = Path(state_dir) / FILENAME
+    if not path.is_file():
+        raise UserError(f"no paper ledger in {state_dir} ({FILENAME} is missing); start a "
+                        f"session with 'paper --state {state_dir}'")
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    db.row_factory = sqlite3.Row
+    return db
+
+
+def read_snapshot(state_dir: Path | str, *, recent: int = 20) -> SessionSnapshot:
+    """The session under *state_dir* as its ledger holds it (*recent* rows of each list).
+
+    Raises
+    ------
+    UserError
+        When there is no ledger under *state_dir*, or it cannot be read.
+    """
+    db = open_ledger(state_dir)
+    try:
+        return _read(db, Path(state_dir), recent)
+    except sqlite3.DatabaseError as exc:
+        raise UserError(f"{Path(state_dir) / FILENAME}: unreadable ledger ({exc})") from None
+    finally:
+        db.close()
+
+
+def live_status(state_dir: Path | str, *, timeout: float = 5.0) -> dict[str, Any] | None:
+    """The running session's own status (stream, breakers, paused entries), or ``None``."""
+    try:
+        reply = control.send(Path(state_dir), {"op": "status"}, timeout=timeout)
+    except (UserError, ValueError):
+        return None
+    return reply if reply.get("ok") else None
+
+
+# --- reading ---------------------------------------------------------------------------------
+def _rows(db: sqlite3.Connection, sql: str, args: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    return [dict(row) for row in db.execute(sql, args).fetchall()]
+
+
+def _meta(db: sqlite3.Connection, key: str) -> Any:
+    row = db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+    return None if row is None else json.loads(row[0])
+
+
+def _read(db: sqlite3.Connection, state_dir: Path, recent: int) -> SessionSnapshot:
+    described = {a["name"]: a for a in _meta(db, "accounts") or []}
+    states = {r["account"]: r for r in _rows(db, "SELECT * FROM account_state")}
+    fills = _rows(db, "SELECT * FROM fills ORDER BY ts_ms, account, order_seq, fill_seq")
+    funding = {r["account"]: r["paid"] for r in _rows(
+        db, "SELECT account, SUM(payment) AS paid FROM funding GROUP BY account")}
+    peaks = {r["account"]: r["peak"] for r in _rows(
+        db, "SELECT account, MAX(value) AS peak FROM equity GROUP BY account")}
+    signals = _signal_counts(db)
+    accounts = []
+    for row in _rows(db, "SELECT * FROM accounts ORDER BY rowid"):
+        name = row["account"]
+        mine = [f for f in fills if f["account"] == name]
+        accounts.append(_account(row, described.get(name, {}), states.get(name), mine,
+                                 funding.get(name, 0.0), peaks.get(name), signals.get(name),
+                                 _last_signal(db, name)))
+    equity = _portfolio_equity(db, {a.name: a.initial_cash for a in accounts})
+    value = sum(a.value for a in accounts)
+    initial = sum(a.initial_cash for a in accounts)
+    peak = max([initial, value, *(v for _, v in equity)])
+    won, lost = sum(a.trades_won for a in accounts), sum(a.trades_lost for a in accounts)
+    rejected: dict[str, int] = {}
+    for a in accounts:
+        for reason, n in a.signals_rejected.items():
+            rejected[reason] = rejected.get(reason, 0) + n
+    return SessionSnapshot(
+        state_dir=state_dir, accounts=accounts, portfolio_value=value, initial_cash=initial,
+        pnl=value - initial, drawdown_pct=(peak - value) / peak * 100.0 if peak > 0 else 0.0,
+        win_rate=won / (won + lost) if won + lost else None, trades_won=won, trades_lost=lost,
+        signals_generated=sum(a.signals_generated for a in accounts),
+        signals_executed=sum(a.signals_executed for a in accounts), signals_rejected=rejected,
+        fees=sum(a.fees for a in accounts), funding=sum(a.funding for a in accounts),
+        open_orders=_rows(db, "SELECT account, seq, side, type, size, price, status, "
+                              "created_ms FROM orders WHERE status IN (?,?,?,?) ORDER BY "
+                              "created_ms, account, seq", _OPEN_STATUSES),
+        recent_fills=_rows(db, "SELECT account, symbol, side, size, price, fee, pnl, "
+                               "liquidity, position_after, ts_ms FROM fills ORDER BY ts_ms "
+                               "DESC, account, order_seq DESC LIMIT ?", (recent,)),
+        recent_signals=_rows(db, "SELECT account, strategy, symbol, side, size, price, "
+                                 "confidence, outcome, reason, message, ts_ms FROM signals "
+                                 "ORDER BY ts_ms DESC, account LIMIT ?", (recent,)),
+        events=_rows(db, "SELECT wall_time, account, kind, detail FROM events ORDER BY id "
+                         "DESC LIMIT ?", (recent,)),
+        streams=_streams(db, described.values()), equity=equity,
+        fill_latencies_s=_latencies(db), fill_model=_meta(db, "fill_model") or "")
+
+
+def _account(row: dict[str, Any], described: dict[str, Any], state: dict[str, Any] | None,
+             fills: list[dict[str, Any]], funding: float, peak: float | None,
+             signals: dict[str, Any] | None, last_signal: dict[str, Any] | None,
+             ) -> AccountSnapshot:
+    initial = float(row["initial_cash"])
+    value = float(state["value"]) if state else initial
+    fees = sum(f["fee"] for f in fills)
+    realised = sum(f["pnl"] for f in fills) - fees - funding
+    top = max(initial, value, peak if peak is not None else initial)
+    won, lost = closed_trades(fills)
+    signals = signals or {"generated": 0, "executed": 0, "rejected": {}}
+    class_name = described.get("class") or row["account"].split(":")[0]
+    return AccountSnapshot(
+        name=row["account"], strategy=row["strategy"], strategy_class=class_name,
+        symbol=row["symbol"], timeframe=described.get("timeframe", ""),
+        params=json.loads(row["params"]), manual=class_name == "ManualSignalStrategy",
+        initial_cash=initial, cash=float(state["cash"]) if state else initial, value=value,
+        position=float(state["position"]) if state else 0.0,
+        position_price=float(state["position_price"]) if state else 0.0,
+        realised_pnl=realised, unrealised_pnl=value - initial - realised, fees=fees,
+        funding=funding, peak_value=top, drawdown_pct=(top - value) / top * 100.0 if top else 0.0,
+        trades_won=won, trades_lost=lost, signals_generated=signals["generated"],
+        signals_executed=signals["executed"], signals_rejected=signals["rejected"],
+        last_signal=last_signal, last_bar_ms=int(state["ts_ms"]) if state else None)
+
+
+def _signal_counts(db: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for r in _rows(db, "SELECT account, outcome, reason, COUNT(*) AS n FROM signals GROUP BY "
+                       "account, outcome, reason"):
+        counts = out.setdefault(r["account"], {"generated": 0, "executed": 0, "rejected": {}})
+        counts["generated"] += r["n"]
+        if r["outcome"] == "executed":
+            counts["executed"] += r["n"]
+        elif r["outcome"] == "rejected":
+            reason = r["reason"] or "unknown"
+            counts["rejected"][reason] = counts["rejected"].get(reason, 0) + r["n"]
+    return out
+
+
+def _last_signal(db: sqlite3.Connection, account: str) -> dict[str, Any] | None:
+    rows = _rows(db, "SELECT ts_ms, side, size, outcome, reason FROM signals WHERE account=? "
+                     "ORDER BY ts_ms DESC, order_seq DESC LIMIT 1", (account,))
+    return rows[0] if rows else None
+
+
+def _portfolio_equity(db: sqlite3.Connection, initial: dict[str, float],
+                      ) -> list[tuple[int, float]]:
+    """Sum of every sub-account's latest value at each bar close (start cash before it)."""
+    latest = dict(initial)
+    curve: list[tuple[int, float]] = []
+    for r in db.execute("SELECT ts_ms, account, value FROM equity ORDER BY ts_ms, account"):
+        latest[r["account"]] = r["value"]
+        total = sum(latest.values())
+        if curve and curve[-1][0] == r["ts_ms"]:
+            curve[-1] = (r["ts_ms"], total)
+        else:
+            curve.append((int(r["ts_ms"]), total))
+    return curve
+
+
+def _streams(db: sqlite3.Connection, described: Any) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for account in described:
+        key = f"{account.get('symbol')} {account.get('interval')}"
+        if key in out:
+            continue
+        row = db.execute("SELECT end_ms, logged_at FROM bars WHERE symbol=? AND interval=? "
+                         "ORDER BY seq DESC LIMIT 1",
+                         (account.get("symbol"), account.get("interval"))).fetchone()
+        if row is not None:
+            out[key] = {"last_close_ms": int(row["end_ms"]) + 1, "logged_at": row["logged_at"]}
+    return out
+
+
+def _latencies(db: sqlite3.Connection, limit: int = 1000) -> list[float]:
+    rows = db.execute(
+        "SELECT f.recorded_at - (SELECT MAX(b.logged_at) FROM bars b WHERE b.symbol = f.symbol "
+        "AND b.end_ms = f.ts_ms - 1) FROM fills f WHERE f.recorded_at IS NOT NULL ORDER BY "
+        "f.recorded_at DESC LIMIT ?", (limit,)).fetchall()
+    return [float(r[0]) for r in rows if r[0] is not None and 0.0 <= r[0] <= _MAX_LATENCY_S]
