@@ -19,9 +19,10 @@ DRAWDOWN = "drawdown"
 BREAKER = "breaker"
 ERROR = "error"
 MARKET_DATA = "market_data"
+ENTRIES = "entries"
 DAILY_SUMMARY = "daily_summary"
 KINDS: tuple[str, ...] = (STARTED, STOPPED, EXECUTED, REJECTED, CANCELLED, CLOSED, FUNDING,
-                          DRAWDOWN, BREAKER, ERROR, MARKET_DATA, DAILY_SUMMARY)
+                          DRAWDOWN, BREAKER, ERROR, MARKET_DATA, ENTRIES, DAILY_SUMMARY)
 
 
 @dataclass(frozen=True)

@@ -31,12 +31,12 @@ def number(value: float | None) -> str:
     return "-" if value is None else f"{value:,.8g}"
 
 
-def signal_executed(signal: Row, fills: Row | None) -> Notification:
+def signal_executed(signal: Row, fills: Row | None, strategy: str) -> Notification:
     """A signal the broker executed; *fills* aggregates its fills (qty, avg price, fee)."""
     qty = fills["qty"] if fills and fills.get("qty") else signal["size"]
     price = fills["avg_price"] if fills and fills.get("avg_price") else signal["price"]
     fee = fills["fee"] if fills else None
-    fields = [("strategy", signal["strategy"]), ("symbol", signal["symbol"]),
+    fields = [("strategy", strategy), ("symbol", signal["symbol"]),
               ("side", signal["side"]), ("qty", number(qty)), ("price", number(price)),
               ("fee", money(fee)), ("account", signal["account"])]
     if signal.get("confidence") is not None:
@@ -57,13 +57,13 @@ def order_filled(fill: Row, fills: Row, strategy: str) -> Notification:
                         fill.get("ts_ms"), fill["account"])
 
 
-def signal_rejected(signal: Row) -> Notification:
+def signal_rejected(signal: Row, strategy: str) -> Notification:
     """A signal the risk gate or the broker refused, with the reason code and message."""
     reason = signal.get("reason") or "unknown"
     fields = [("reason", reason)]
     if signal.get("message"):
         fields.append(("message", signal["message"]))
-    fields += [("strategy", signal["strategy"]), ("symbol", signal["symbol"]),
+    fields += [("strategy", strategy), ("symbol", signal["symbol"]),
                ("side", signal["side"]), ("qty", number(signal.get("size"))),
                ("price", number(signal.get("price"))), ("stage", signal.get("stage") or "-"),
                ("account", signal["account"])]
@@ -74,11 +74,11 @@ def signal_rejected(signal: Row) -> Notification:
                         tuple(fields), signal.get("ts_ms"), signal["account"])
 
 
-def signal_cancelled(signal: Row) -> Notification:
+def signal_cancelled(signal: Row, strategy: str) -> Notification:
     """A passed signal whose order was cancelled or expired before it filled."""
     return Notification(ev.CANCELLED, ev.INFO,
                         f"Signal {signal['outcome']}: {signal['side']} {signal['symbol']}",
-                        (("strategy", signal["strategy"]), ("symbol", signal["symbol"]),
+                        (("strategy", strategy), ("symbol", signal["symbol"]),
                          ("side", signal["side"]), ("qty", number(signal.get("size"))),
                          ("account", signal["account"])),
                         signal.get("ts_ms"), signal["account"])
@@ -159,7 +159,8 @@ def funding_paid(row: Row) -> Notification:
 
 def event_notification(row: Row, context: Sequence[tuple[str, str]] = ()
                        ) -> Notification | None:
-    """A ledger ``events`` row worth telling (start, stop, errors, breakers), else None.
+    """A ledger ``events`` row worth telling (start, stop, errors, paused entries,
+    breakers), else None.
 
     Stream state changes are handled by the watcher, which knows the previous state.
     """
@@ -176,6 +177,12 @@ def event_notification(row: Row, context: Sequence[tuple[str, str]] = ()
         return Notification(ev.ERROR, ev.CRITICAL,
                             "Account stopped by an error" if kind == "account_error" else
                             "Critical error", tuple(fields), ts, account)
+    if kind == "entries":  # an operator paused or resumed new entries
+        paused = detail == "paused"
+        return Notification(ev.ENTRIES, ev.WARNING if paused else ev.INFO,
+                            "New entries paused" if paused else "New entries allowed again",
+                            (("effect", "open positions and their exits are still managed"
+                              if paused else "strategies may open positions again"),), ts)
     if kind.startswith("breaker"):
         return Notification(ev.BREAKER, ev.CRITICAL, f"Circuit breaker: {detail}",
                             (("event", kind),), ts, account)

@@ -23,6 +23,7 @@ its start on is reported.
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import threading
@@ -218,12 +219,21 @@ class LedgerWatcher:
 
     # --- tables ---------------------------------------------------------------------------
     def _read_accounts(self, db: sqlite3.Connection) -> None:
-        for row in db.execute("SELECT account, strategy, symbol, initial_cash FROM accounts"):
-            if row["account"] not in self._accounts:
-                self._accounts[row["account"]] = dict(row)
+        rows = db.execute("SELECT account, strategy, symbol, initial_cash FROM accounts")
+        fresh = [dict(r) for r in rows if r["account"] not in self._accounts]
+        if not fresh:
+            return
+        described = db.execute("SELECT value FROM meta WHERE key='accounts'").fetchone()
+        classes = {a.get("name"): a.get("class") for a in
+                   (json.loads(described[0]) if described else []) if isinstance(a, dict)}
+        for row in fresh:
+            row["class"] = classes.get(row["account"])
+            self._accounts[row["account"]] = row
 
     def _strategy(self, account: str) -> str:
-        return str(self._accounts.get(account, {}).get("strategy") or account.split(":")[0])
+        """The strategy's class name (what the operator wrote), else its spec."""
+        known = self._accounts.get(account, {})
+        return str(known.get("class") or known.get("strategy") or account.split(":")[0])
 
     def _read_events(self, db: sqlite3.Connection, first: list[Notification],
                      other: list[Notification], last: list[Notification]) -> None:
@@ -264,13 +274,13 @@ class LedgerWatcher:
                 self._pending_signals[key] = (row, now)
                 self._pending_fills.pop(key, None)
             elif outcome == "rejected":
-                trades.append(trading.signal_rejected(row))
+                trades.append(trading.signal_rejected(row, self._strategy(row["account"])))
                 breaker = self._breakers.from_rejection(row.get("reason"), row.get("message"),
                                                         row.get("ts_ms"))
                 if breaker is not None:
                     other.append(breaker)
             elif outcome in ("cancelled", "expired"):
-                trades.append(trading.signal_cancelled(row))
+                trades.append(trading.signal_cancelled(row, self._strategy(row["account"])))
 
     def _read_fills(self, db: sqlite3.Connection, trades: list[Notification]) -> None:
         now = time.monotonic()
@@ -296,7 +306,7 @@ class LedgerWatcher:
             if totals is None and not final and now - since < self.fill_grace_s:
                 continue
             del self._pending_signals[key]
-            trades.append(trading.signal_executed(signal, totals))
+            trades.append(trading.signal_executed(signal, totals, self._strategy(key[0])))
         for key, (fill, since) in list(self._pending_fills.items()):
             if key in self._outcomes:  # its signal row came: the signal path tells it
                 del self._pending_fills[key]

@@ -348,3 +348,36 @@ def alert_configs(tmp_path: Path) -> Callable[..., Path]:
         path.write_text(json.dumps(data, indent=2))
         return target
     return make
+
+
+def ask(api: FakeBotApi, text: str, chat: int = 111, user: int | None = None,
+        limit_s: float = 30.0) -> str:
+    """Send *text* to the bot from *chat* and return the bot's next message there."""
+    before = len(api.sent(chat))
+    api.push_message(chat, user if user is not None else chat, text)
+    api.wait_for(lambda: len(api.sent(chat)) > before, limit_s, f"an answer to {text!r}")
+    return api.texts(chat)[before]
+
+
+@pytest.fixture
+def command_bot(fake_telegram: Callable[..., FakeBotApi]
+                ) -> Iterator[Callable[..., tuple[Any, FakeBotApi]]]:
+    """Factory: ``command_bot(state, chats=(111,), users=(), log_dir=...)`` → a started
+    CommandBot and its fake Bot API, polling once it answers."""
+    from backtrader_engine.alerts.commands import CommandBot
+
+    bots: list[CommandBot] = []
+
+    def start(state: Path, *, chats: tuple[int, ...] = (111,), users: tuple[int, ...] = (),
+              log_dir: Path | str = "logs") -> tuple[CommandBot, FakeBotApi]:
+        api = fake_telegram()
+        bot = CommandBot(TOKEN, state, chat_ids=chats, allowed_user_ids=users,
+                         api_base_url=api.base_url, log_dir=log_dir, poll_timeout=1.0,
+                         request_timeout=3.0)
+        bots.append(bot.start())
+        api.wait_for(lambda: bot.running, 30, "the command bot to poll")
+        return bot, api
+
+    yield start
+    for bot in bots:
+        bot.stop()
