@@ -54,8 +54,11 @@ def redact(text: object) -> str:
 def protect_token(token: str) -> None:
     """Register *token* for redaction and quieten the HTTP and Telegram loggers.
 
-    Call after importing ``telegram.ext``, so its module loggers exist and get the filter.
+    ``telegram.ext`` is imported first, so every module logger of the library exists and
+    gets the filter.
     """
+    import telegram.ext  # noqa: F401 (creates the library's loggers)
+
     with _REDACTOR.lock:
         _REDACTOR.secrets.add(token)
     for name in _QUIET:

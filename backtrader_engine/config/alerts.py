@@ -62,9 +62,11 @@ class TelegramConfig(ConfigModel):
                     "accept commands from (comma-separated).",
     )
     alert_levels: Annotated[list[AlertLevel], AfterValidator(check_unique)] = Field(
-        default_factory=lambda: ["warning", "critical"],
-        description="Alert levels forwarded to Telegram: any of 'info', 'warning', "
-                    "'critical'.",
+        default_factory=lambda: ["info", "warning", "critical"],
+        description="Alert levels forwarded to Telegram: any of 'info' (started/stopped, "
+                    "executed signals, closed positions, funding, daily summary), 'warning' "
+                    "(rejected signals, drawdown warning, market data interrupted), "
+                    "'critical' (errors, circuit breakers, critical drawdown).",
     )
     rate_limit_per_minute: int = Field(
         20, ge=1, le=60,
