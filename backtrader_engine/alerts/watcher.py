@@ -12,7 +12,9 @@ every :attr:`~LedgerWatcher.poll_s` seconds reads the rows added since the last 
   signal record (no risk gate) as executed orders;
 * ``funding``: settlements paid or received;
 * ``account_state``: the portfolio value for drawdown alerts and the daily summary;
-* optionally the session's live status, every ``status_every_s``, for circuit breakers.
+* optionally the session's live status, every ``status_every_s``, for circuit breakers
+  (the one read that the session's own thread answers: a status request costs it tens of
+  milliseconds, so it is asked for rarely, 30 s by default).
 
 Rows are found by rowid. ``signals`` rows are replaced (new rowid) when a signal's outcome
 changes and when a restart re-derives them, so the last outcome told per signal is kept and
@@ -36,13 +38,8 @@ from backtrader_engine.alerts import events as ev
 from backtrader_engine.alerts import trading
 from backtrader_engine.alerts.breakers import BreakerTracker
 from backtrader_engine.alerts.events import Notification
-from backtrader_engine.alerts.portfolio import (
-    DAY_MS,
-    DayFigures,
-    DayTracker,
-    DrawdownTracker,
-    daily_summary,
-)
+from backtrader_engine.alerts.portfolio import DayTracker, DrawdownTracker, daily_summary
+from backtrader_engine.alerts.queries import day_figures, fill_totals
 from backtrader_engine.paper.ledger import FILENAME
 
 log = logging.getLogger(__name__)
@@ -79,7 +76,7 @@ class LedgerWatcher:
                  drawdown_warning_pct: float = 5.0, drawdown_critical_pct: float = 8.0,
                  poll_s: float = 0.25, fill_grace_s: float = 1.0, stream_grace_s: float = 10.0,
                  live_status: Callable[[], dict[str, Any] | None] | None = None,
-                 status_every_s: float = 10.0) -> None:
+                 status_every_s: float = 30.0) -> None:
         self.path = Path(state_dir) / FILENAME
         self.emit = emit
         self.poll_s = poll_s
@@ -302,7 +299,7 @@ class LedgerWatcher:
                          final: bool) -> None:
         now = time.monotonic()
         for key, (signal, since) in list(self._pending_signals.items()):
-            totals = _fill_totals(db, key)
+            totals = fill_totals(db, key)
             if totals is None and not final and now - since < self.fill_grace_s:
                 continue
             del self._pending_signals[key]
@@ -316,7 +313,7 @@ class LedgerWatcher:
             del self._pending_fills[key]
             has_signal = db.execute("SELECT 1 FROM signals WHERE account=? AND order_seq=?",
                                     key).fetchone()
-            totals = _fill_totals(db, key)
+            totals = fill_totals(db, key)
             if has_signal is None and totals is not None:
                 trades.append(trading.order_filled(fill, totals, self._strategy(key[0])))
 
@@ -350,7 +347,7 @@ class LedgerWatcher:
             ended = self._day.update(newest, value)
             if ended is not None:
                 other.append(daily_summary(ended[0], ended[1], ended[2], value,
-                                           _day_figures(db, ended[0])))
+                                           day_figures(db, ended[0])))
 
     # --- market data and breakers -----------------------------------------------------------
     def _stream_event(self, row: dict[str, Any], other: list[Notification]) -> None:
@@ -404,34 +401,3 @@ class LedgerWatcher:
 
 def _stream_state(detail: str) -> str:
     return detail.split(":", 1)[0].strip().upper() or "UNKNOWN"
-
-
-def _fill_totals(db: sqlite3.Connection, key: Key) -> dict[str, float] | None:
-    row = db.execute("SELECT SUM(ABS(size)), SUM(ABS(size) * price), SUM(fee) FROM fills "
-                     "WHERE account=? AND order_seq=?", key).fetchone()
-    if row is None or not row[0]:
-        return None
-    return {"qty": float(row[0]), "avg_price": float(row[1]) / float(row[0]),
-            "fee": float(row[2] or 0.0)}
-
-
-def _day_figures(db: sqlite3.Connection, day_start: int) -> DayFigures:
-    window = (day_start, day_start + DAY_MS)
-    fills = [dict(r) for r in db.execute(
-        "SELECT size, position_after, pnl, fee FROM fills WHERE ts_ms >= ? AND ts_ms < ?",
-        window)]
-    executed = 0
-    rejected: dict[str, int] = {}
-    for outcome, reason, count in db.execute(
-            "SELECT outcome, reason, COUNT(*) FROM signals WHERE ts_ms >= ? AND ts_ms < ? "
-            "GROUP BY outcome, reason", window):
-        if outcome == "executed":
-            executed += count
-        elif outcome == "rejected":
-            rejected[reason or "unknown"] = rejected.get(reason or "unknown", 0) + count
-    funding = db.execute("SELECT COALESCE(SUM(payment), 0) FROM funding WHERE funding_time >= "
-                         "? AND funding_time < ?", window).fetchone()[0]
-    return DayFigures(fills=len(fills), closed=sum(trading.closes_position(f) for f in fills),
-                      realised_pnl=sum(float(f["pnl"]) for f in fills),
-                      fees=sum(float(f["fee"]) for f in fills), funding=float(funding),
-                      executed=executed, rejected=rejected)

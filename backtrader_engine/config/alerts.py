@@ -118,9 +118,10 @@ class TelegramConfig(ConfigModel):
         description="How often the ledger is read for new alerts.",
     )
     status_poll_seconds: float = Field(
-        10.0, ge=0, le=3600,
+        30.0, ge=0, le=3600,
         description="How often the running session's live status is asked for circuit "
-                    "breakers; 0 watches only the ledger (breaker rejections).",
+                    "breakers (the session's own thread answers it, tens of milliseconds); "
+                    "0 watches only the ledger (rejections by an open breaker).",
     )
     log_dir: str = Field(
         "logs",

@@ -247,18 +247,6 @@ def fake_telegram() -> Iterator[Callable[..., FakeBotApi]]:
 
 
 @pytest.fixture
-def telegram_env(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
-    """``telegram_env(token=TOKEN, chats="111")``: set the Telegram variables for one test."""
-    def set_env(token: str | None = TOKEN, chats: str | None = "111") -> None:
-        for name, value in (("TELEGRAM_BOT_TOKEN", token), ("TELEGRAM_CHAT_ID", chats)):
-            if value is None:
-                monkeypatch.delenv(name, raising=False)
-            else:
-                monkeypatch.setenv(name, value)
-    return set_env
-
-
-@pytest.fixture
 def state_dir(tmp_path: Path) -> Path:
     return tmp_path / "state"
 

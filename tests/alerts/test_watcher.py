@@ -196,6 +196,17 @@ def test_errors_are_critical(state_dir: Path, ledger_script: Callable[..., Ledge
     assert told[0].value_of("account") == BTC
 
 
+def test_paused_and_resumed_entries(state_dir: Path,
+                                    ledger_script: Callable[..., LedgerScript]) -> None:
+    script = ledger_script(state_dir)
+    watcher, told = watch(state_dir)
+    script.event("entries", "paused")
+    script.event("entries", "resumed")
+    script.event("force_exit", "position 0.5 closed at market", BTC)  # its fill tells it
+    assert [(n.title, n.level) for n in watcher.poll()] == [
+        ("New entries paused", "warning"), ("New entries allowed again", "info")]
+
+
 def test_market_data_interruptions_are_told_only_when_they_last(
         state_dir: Path, ledger_script: Callable[..., LedgerScript]) -> None:
     script = ledger_script(state_dir)
