@@ -125,8 +125,21 @@ def _add_optimize_options(p: argparse.ArgumentParser) -> None:
     _add_config_dir(p)
 
 
+def _add_metrics_options(p: argparse.ArgumentParser) -> None:
+    m = p.add_argument_group("metrics (defaults: alert_config.json's prometheus section)")
+    m.add_argument("--metrics", action=argparse.BooleanOptionalAction, default=None,
+                   help="serve Prometheus metrics at http://HOST:PORT/metrics (default: "
+                        "prometheus.enabled, on)")
+    m.add_argument("--metrics-host", metavar="HOST",
+                   help="interface of the metrics endpoint (default 127.0.0.1)")
+    m.add_argument("--metrics-port", type=int, metavar="PORT",
+                   help="port of the metrics endpoint (default 8080; 0: any free port)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import commands
+    from .commands.bot import add_bot_commands
+    from .runtime.logging_setup import add_log_options
 
     parser = argparse.ArgumentParser(
         prog="bte", description="Backtest, optimise and paper-trade backtrader strategies on "
@@ -248,6 +261,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--max-bars", type=int, metavar="N", help="stop after N live bars")
     r.add_argument("--status-every", type=float, default=30.0, metavar="S",
                    help="print a status line every S seconds (0: never; default 30)")
+    r.add_argument("--stop-file", type=Path, metavar="PATH",
+                   help="stop cleanly, as on SIGTERM, when this file appears (how 'bot stop' "
+                        "stops the bot on Windows)")
+    add_log_options(p)
+    _add_metrics_options(p)
     p.set_defaults(handler=commands.start_paper)
 
     p = sub.add_parser("inject", help="send a manual (QA) signal into a running paper session")
@@ -288,15 +306,48 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bars", type=int, metavar="N", help="stop after N closed bars")
     p.add_argument("--seconds", type=float, metavar="S", help="stop after S seconds")
     p.set_defaults(handler=commands.start_stream)
+
+    p = sub.add_parser("bot", help="start, stop and watch the paper bot as a PID-managed "
+                                   "process")
+    add_bot_commands(p.add_subparsers(dest="bot_command", required=True, metavar="ACTION"))
+    p = sub.add_parser("study-exporter", help="serve Prometheus metrics of the Optuna studies "
+                                              "in one storage")
+    p.add_argument("--storage", required=True, metavar="URL",
+                   help="the optimiser's --storage: a journal file, sqlite:///file.db or "
+                        "postgresql://...")
+    p.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=9101, help="port (default 9101; 0: any free)")
+    p.set_defaults(handler=commands.start_study_exporter)
+
+    p = sub.add_parser("dashboards", help="write the Grafana dashboards' JSON")
+    p.add_argument("--out", type=Path, default=Path("monitoring/grafana/dashboards"),
+                   metavar="DIR", help="folder (default monitoring/grafana/dashboards)")
+    p.add_argument("--check", action="store_true",
+                   help="only check that the files in DIR match; exit 2 if not")
+    _add_config_dir(p)
+    p.set_defaults(handler=commands.start_dashboards)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
-    parser = build_parser()
+    return run(build_parser(), argv, "bte")
+
+
+def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None, name: str) -> int:
+    """Parse *argv* with *parser* and run the chosen handler; the process exit code.
+
+    Sub-commands that set ``pass_through`` (``bot start``) receive the arguments they do
+    not know, in order, as ``args.paper_args``; for the others they are an error, as with
+    ``parse_args``.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = parser.parse_args(argv)
-    args.command_line = ["bte", *argv]
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if not getattr(args, "pass_through", False):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.paper_args = extra
+    args.command_line = [name, *argv]
     try:
         return int(args.handler(args) or 0)
     except UserError as exc:

@@ -62,7 +62,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("stopentry", "refuse new entries; open positions are still managed"),
     ("forceexit", "close positions at market: /forceexit BTCUSDT or /forceexit all"),
     ("stop", "stop the bot cleanly (as SIGTERM does)"),
-    ("logs", "the last n log lines (default 20): /logs 50"),
+    ("logs", "the last n lines of the bot's log (default 20): /logs 50"),
     ("help", "this list"),
 )
 _MAX_TRADES, _MAX_LOGS = 100, 200
@@ -96,8 +96,8 @@ class CommandBot:
         Who may command (see :func:`is_allowed`).
     api_base_url : str
         Bot API server.
-    log_dir : path
-        Folder of the bot's log files, for ``/logs``.
+    log_file : path, optional
+        The bot's log file, for ``/logs``.
     loop : LoopThread, optional
         The Telegram thread to run on (the notifier's); by default one of its own.
     poll_timeout, request_timeout : float
@@ -106,14 +106,14 @@ class CommandBot:
 
     def __init__(self, token: str, state_dir: Path | str, *, chat_ids: Collection[int | str],
                  allowed_user_ids: Collection[int] = (),
-                 api_base_url: str = "https://api.telegram.org", log_dir: Path | str = "logs",
+                 api_base_url: str = "https://api.telegram.org", log_file: Path | None = None,
                  loop: LoopThread | None = None, poll_timeout: float = 10.0,
                  request_timeout: float = 10.0) -> None:
         protect_token(token)
         self.state_dir = Path(state_dir)
         self.chats = frozenset(chat_ids)
         self.users = frozenset(allowed_user_ids)
-        self.log_dir = Path(log_dir)
+        self.log_file = log_file
         self.poll_timeout = poll_timeout
         self._own_loop = loop is None
         self.loop_thread = loop if loop is not None else LoopThread("telegram-commands")
@@ -337,8 +337,10 @@ class CommandBot:
             return
 
         def work() -> str:
-            path, lines = log_lines(self.log_dir, n)
-            return formatting.format_logs(lines, f"{path.name}, last {len(lines)} lines")
+            lines = log_lines(self.log_file, n)
+            assert self.log_file is not None
+            return formatting.format_logs(lines, f"{self.log_file.name}, last {len(lines)} "
+                                                 "lines")
         await self._answer(update, work)
 
     async def _help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

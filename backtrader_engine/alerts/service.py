@@ -42,9 +42,12 @@ class TelegramService:
         From :func:`~.settings.telegram_settings`.
     state_dir : path
         The session's state folder.
+    log_file : path, optional
+        The session's log file, for ``/logs``.
     """
 
-    def __init__(self, settings: TelegramSettings, state_dir: Path | str) -> None:
+    def __init__(self, settings: TelegramSettings, state_dir: Path | str, *,
+                 log_file: Path | None = None) -> None:
         self.settings = settings
         self.state_dir = Path(state_dir)
         self.loop = LoopThread("telegram")
@@ -71,7 +74,7 @@ class TelegramService:
             self.commands = CommandBot(
                 token, self.state_dir, chat_ids=settings.chat_ids,
                 allowed_user_ids=settings.allowed_user_ids, api_base_url=settings.api_base_url,
-                log_dir=settings.log_dir, loop=self.loop,
+                log_file=log_file, loop=self.loop,
                 request_timeout=settings.request_timeout)
         self._started = False
 
@@ -140,9 +143,10 @@ class TelegramService:
 
 
 def telegram_for_session(config: AppConfig, state_dir: Path | str,
-                         environ: Mapping[str, str] | None = None) -> TelegramService | None:
-    """A prepared :class:`TelegramService` for the session on *state_dir*, or ``None``
-    when Telegram is off (one info line says why).
+                         environ: Mapping[str, str] | None = None, *,
+                         log_file: Path | None = None) -> TelegramService | None:
+    """A prepared :class:`TelegramService` for the session on *state_dir* (whose log file
+    ``/logs`` reads), or ``None`` when Telegram is off (one info line says why).
 
     Raises
     ------
@@ -152,4 +156,4 @@ def telegram_for_session(config: AppConfig, state_dir: Path | str,
     settings = telegram_settings(config.alerts, environ)
     if settings is None:
         return None
-    return TelegramService(settings, state_dir).prepare()
+    return TelegramService(settings, state_dir, log_file=log_file).prepare()

@@ -41,7 +41,6 @@ class TelegramSettings:
     shutdown_timeout: float
     poll_seconds: float
     status_poll_seconds: float
-    log_dir: str
     drawdown_warning_pct: float
     drawdown_critical_pct: float
 
@@ -106,5 +105,5 @@ def telegram_settings(alerts: AlertConfig, environ: Mapping[str, str] | None = N
         max_retries=telegram.max_retries, request_timeout=telegram.request_timeout_seconds,
         shutdown_timeout=telegram.shutdown_timeout_seconds,
         poll_seconds=telegram.poll_seconds, status_poll_seconds=telegram.status_poll_seconds,
-        log_dir=telegram.log_dir, drawdown_warning_pct=alerts.alerts.drawdown_warning_pct,
+        drawdown_warning_pct=alerts.alerts.drawdown_warning_pct,
         drawdown_critical_pct=alerts.alerts.drawdown_critical_pct)

@@ -5,6 +5,7 @@ from .config import start_config_check, start_config_show
 from .data import start_data_check
 from .download import start_download
 from .inject import start_inject
+from .metrics import start_dashboards, start_study_exporter
 from .optimize import start_optimize
 from .paper import start_paper
 from .parity import start_parity
@@ -16,6 +17,7 @@ __all__ = [
     "start_backtest",
     "start_config_check",
     "start_config_show",
+    "start_dashboards",
     "start_data_check",
     "start_demo",
     "start_download",
@@ -26,4 +28,5 @@ __all__ = [
     "start_replay",
     "start_strategies",
     "start_stream",
+    "start_study_exporter",
 ]

@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from ..alerts.service import TelegramService, telegram_for_session
-from ..config import load_config
+from ..config import AppConfig, load_config
 from ..data import parse_timeframe
 from ..engine.costs import CostModel
 from ..paper.ledger import logged_until
@@ -22,6 +22,8 @@ from ..paper.sources import (
     resolve_source,
     start_replay,
 )
+from ..runtime.logging_setup import setup_logging_from_args
+from .metrics import paper_metrics
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +71,16 @@ def _summary_lines(summary: dict[str, Any]) -> list[str]:
 
 def start_paper(args: argparse.Namespace) -> int:
     config = load_config(args.config_dir)
-    telegram = telegram_for_session(config, args.state)  # None when off (docs/telegram.md)
+    # Bound before anything starts, so a taken port fails at once; closed after the stop.
+    metrics = paper_metrics(args, config.alerts.prometheus)
+    try:
+        return _start_paper(args, config)
+    finally:
+        if metrics is not None:
+            metrics.close()
+
+
+def _start_paper(args: argparse.Namespace, config: AppConfig) -> int:
     source = resolve_source(args.source, args.testnet)
     market = None
     if source is None:
@@ -111,8 +122,11 @@ def start_paper(args: argparse.Namespace) -> int:
                              manual_cash=cash)
     session = PaperSession(settings)
     try:
-        _run(session, args, source.base_url or ("Bybit testnet" if source.testnet else
-                                                "Bybit mainnet"), telegram)
+        with setup_logging_from_args("paper", args) as logs:
+            # None when off (docs/telegram.md); /logs reads this session's log file.
+            telegram = telegram_for_session(config, args.state, log_file=logs.path)
+            _run(session, args, source.base_url or ("Bybit testnet" if source.testnet else
+                                                    "Bybit mainnet"), telegram)
     finally:
         source.close()
     return 0
@@ -135,9 +149,14 @@ def _run(session: PaperSession, args: argparse.Namespace, where: str,
             print(f"  {spec.name:<44} {spec.timeframe:>4}  cash {spec.cash:.2f}", flush=True)
         started = time.monotonic()
         last_status = started
+        log.info("paper session started", extra={"state": str(args.state),
+                                                  "accounts": len(session.accounts)})
         while not session.wait(0.2):
             now = time.monotonic()
             if args.duration and now - started >= args.duration:
+                break
+            if args.stop_file is not None and args.stop_file.exists():
+                log.info("stop file %s found: stopping", args.stop_file)
                 break
             if args.max_bars and session.live_bars >= args.max_bars:
                 break
@@ -150,4 +169,5 @@ def _run(session: PaperSession, args: argparse.Namespace, where: str,
         summary = session.stop()
         if telegram is not None:  # "Bot stopped" goes out; the wait is bounded
             telegram.stop()
+        log.info("paper session stopped", extra={"live_bars": summary["live_bars"]})
     print("\n".join(_summary_lines(summary)), flush=True)

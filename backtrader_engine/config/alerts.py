@@ -123,10 +123,6 @@ class TelegramConfig(ConfigModel):
                     "breakers (the session's own thread answers it, tens of milliseconds); "
                     "0 watches only the ledger (rejections by an open breaker).",
     )
-    log_dir: str = Field(
-        "logs",
-        description="Folder of the bot's JSON-lines log files, read by the /logs command.",
-    )
 
 
 class PrometheusConfig(ConfigModel):

@@ -350,17 +350,17 @@ def ask(api: FakeBotApi, text: str, chat: int = 111, user: int | None = None,
 @pytest.fixture
 def command_bot(fake_telegram: Callable[..., FakeBotApi]
                 ) -> Iterator[Callable[..., tuple[Any, FakeBotApi]]]:
-    """Factory: ``command_bot(state, chats=(111,), users=(), log_dir=...)`` → a started
+    """Factory: ``command_bot(state, chats=(111,), users=(), log_file=None)`` → a started
     CommandBot and its fake Bot API, polling once it answers."""
     from backtrader_engine.alerts.commands import CommandBot
 
     bots: list[CommandBot] = []
 
     def start(state: Path, *, chats: tuple[int, ...] = (111,), users: tuple[int, ...] = (),
-              log_dir: Path | str = "logs") -> tuple[CommandBot, FakeBotApi]:
+              log_file: Path | None = None) -> tuple[CommandBot, FakeBotApi]:
         api = fake_telegram()
         bot = CommandBot(TOKEN, state, chat_ids=chats, allowed_user_ids=users,
-                         api_base_url=api.base_url, log_dir=log_dir, poll_timeout=1.0,
+                         api_base_url=api.base_url, log_file=log_file, poll_timeout=1.0,
                          request_timeout=3.0)
         bots.append(bot.start())
         api.wait_for(lambda: bot.running, 30, "the command bot to poll")

@@ -29,13 +29,13 @@ def test_every_command_against_a_running_session(
         idle_session: Callable[..., PaperSession],
         command_bot: Callable[..., tuple[Any, FakeBotApi]]) -> None:
     state = tmp_path / "state"
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    (logs / "bot.jsonl").write_text("\n".join(json.dumps(
-        {"time": 1_662_354_000 + i, "level": "INFO", "logger": "paper", "message": f"line {i}"})
-        for i in range(30)) + "\nnot json <b>\n")
+    log_file = tmp_path / "logs" / "paper.jsonl"
+    log_file.parent.mkdir()
+    log_file.write_text("\n".join(json.dumps(
+        {"ts": f"2022-09-05T05:00:{i:02d}+00:00", "level": "INFO", "logger": "paper",
+         "message": f"line {i}"}) for i in range(30)) + "\nnot json <b>\n")
     session = idle_session(state, three_symbol_replay)
-    bot, api = command_bot(state, log_dir=logs)
+    bot, api = command_bot(state, log_file=log_file)
     try:
         wait_for_bars(state, 3)
         assert inject(state, "BTCUSDT", "buy", 0.01)["status"] == "Completed"
@@ -73,8 +73,8 @@ def test_every_command_against_a_running_session(
         assert "none" in ask(api, "/positions")
 
         logs_text = ask(api, "/logs 3")
-        assert logs_text.startswith("<b>bot.jsonl, last 3 lines</b>\n<pre>")
-        assert "2022-09-05 05:00:29 INFO paper: line 29" in logs_text
+        assert logs_text.startswith("<b>paper.jsonl, last 3 lines</b>\n<pre>")
+        assert "2022-09-05T05:00:29+00:00 INFO paper: line 29" in logs_text
         assert "not json &lt;b&gt;" in logs_text
         assert ask(api, "/nosuch") == "unknown command; /help lists them"
 
@@ -90,7 +90,7 @@ def test_commands_without_a_session_say_so(
     bot, api = command_bot(tmp_path / "nothing")
     assert "no paper ledger in" in ask(api, "/status")
     assert "no paper session is running" in ask(api, "/stopentry")
-    assert ask(api, "/logs").startswith("no log folder logs")
+    assert ask(api, "/logs") == "this bot writes no log file"
 
 
 def test_strangers_get_no_answer_and_are_counted(

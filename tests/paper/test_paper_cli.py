@@ -56,7 +56,7 @@ def paper(url: str, state: Path, *extra: str) -> subprocess.Popen[str]:
          "--strategy", "RSIEMAMomentumStrategy,BollingerReversionStrategy",
          "--symbols", "BTCUSDT,ETHUSDT", "--timeframe", "1m", "--source", url,
          "--state", str(state), "--cash-per-account", "5000", "--no-risk-gate",
-         "--status-every", "0", *extra],
+         "--status-every", "0", "--no-metrics", *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
 
 
@@ -107,8 +107,8 @@ def test_offline_demo_runs_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "backtrader_engine", "paper", "--config-dir", CONFIGS,
          "--source", "replay", "--replay-speed", "0", "--state", str(state),
-         "--status-every", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=ENV)
+         "--status-every", "0", "--no-metrics"], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, env=ENV)
     try:
         wait_for_bars(state, 20, limit_s=120)
     finally:
@@ -135,6 +135,6 @@ def test_user_errors_are_one_line(args: list[str], message: str, tmp_path: Path,
     # --max-bars/--duration bound the run should the error not come (a failing test, not a
     # hanging one).
     result = cli("paper", "--config-dir", CONFIGS, "--state", str(tmp_path / "s"),
-                 "--max-bars", "1", "--duration", "20", *args)
+                 "--max-bars", "1", "--duration", "20", "--no-metrics", *args)
     assert result.code == 2  # type: ignore[attr-defined]
     assert message in result.err  # type: ignore[attr-defined]

@@ -1,0 +1,122 @@
+"""``bot start|stop|force-stop|status|restart``: the paper bot as a PID-managed service.
+
+The same sub-commands back ``python -m backtrader_engine bot ...`` and
+``executables/bot_pid_manager.py ...``. Arguments after ``start``/``restart`` that the runner
+does not know (or everything after ``--``) are passed through to ``paper``.
+Exit codes: 0 ok / running, 1 not running (``status``) or the operation failed, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from ..runtime import (
+    bot_status,
+    force_stop,
+    format_status,
+    restart_bot,
+    start_bot,
+    stop_bot,
+)
+from ..runtime.paths import DEFAULT_RUN_DIR
+
+PASS_THROUGH = ("arguments it does not know, or everything after '--', are passed to "
+                "'paper', e.g. --source replay --state DIR")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--run-dir", type=Path, default=DEFAULT_RUN_DIR, metavar="DIR",
+                   help="folder of the PID file, its lock and the bot's logs "
+                        f"(default: {DEFAULT_RUN_DIR})")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def add_bot_commands(sub: Any) -> None:
+    """Add start/stop/force-stop/status/restart to the sub-parsers action *sub*."""
+    p = sub.add_parser("start", help="start the paper bot detached", allow_abbrev=False,
+                       description="Start 'python -m backtrader_engine paper ARGS' detached "
+                                   "and PID-managed; " + PASS_THROUGH + ".")
+    _common(p)
+    p.add_argument("--start-timeout", type=float, default=20.0, metavar="S",
+                   help="wait up to S seconds for the session to finish starting (default 20)")
+    p.set_defaults(handler=start_bot_command, pass_through=True, paper_args=[])
+
+    p = sub.add_parser("stop", help="stop the bot gracefully (SIGTERM; a stop file on Windows)")
+    _common(p)
+    p.add_argument("--timeout", type=float, default=30.0, metavar="S",
+                   help="seconds to wait for it to end (default 30); it keeps running after")
+    p.set_defaults(handler=stop_bot_command, force=False)
+
+    p = sub.add_parser("force-stop", help="stop gracefully, kill (SIGKILL) after a timeout")
+    _common(p)
+    p.add_argument("--timeout", type=float, default=10.0, metavar="S",
+                   help="seconds to wait before killing it (default 10)")
+    p.set_defaults(handler=stop_bot_command, force=True)
+
+    p = sub.add_parser("status", help="state, resources, key figures, endpoints, last log lines")
+    _common(p)
+    p.add_argument("--http-timeout", type=float, default=0.5, metavar="S",
+                   help="seconds each endpoint check may take (default 0.5)")
+    p.add_argument("--lines", type=int, default=5, metavar="N",
+                   help="last console log lines to show (default 5)")
+    p.set_defaults(handler=status_command)
+
+    p = sub.add_parser("restart", help="stop gracefully and start again", allow_abbrev=False,
+                       description="Stop the bot gracefully and start it again, with the same "
+                                   "paper arguments unless new ones are given; "
+                                   + PASS_THROUGH + ".")
+    _common(p)
+    p.add_argument("--timeout", type=float, default=30.0, metavar="S",
+                   help="seconds to wait for the old bot to end (default 30)")
+    p.add_argument("--start-timeout", type=float, default=20.0, metavar="S",
+                   help="wait up to S seconds for the new session to start (default 20)")
+    p.set_defaults(handler=restart_bot_command, pass_through=True, paper_args=[])
+
+
+def build_bot_parser(prog: str) -> argparse.ArgumentParser:
+    """Stand-alone parser of the bot sub-commands (``executables/bot_pid_manager.py``)."""
+    parser = argparse.ArgumentParser(prog=prog, description="Start, stop and watch the paper "
+                                                            "bot as a PID-managed process.")
+    add_bot_commands(parser.add_subparsers(dest="bot_command", required=True,
+                                           metavar="ACTION"))
+    return parser
+
+
+def _print(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
+    print(json.dumps(data, indent=2, default=str) if args.json else text, flush=True)
+
+
+def start_bot_command(args: argparse.Namespace) -> int:
+    bot = start_bot(args.paper_args, run_dir=args.run_dir, ready_timeout=args.start_timeout)
+    _print(args, bot.to_dict(), _started_text(bot))
+    return 0
+
+
+def restart_bot_command(args: argparse.Namespace) -> int:
+    bot = restart_bot(args.paper_args or None, run_dir=args.run_dir, timeout=args.timeout,
+                      ready_timeout=args.start_timeout)
+    _print(args, bot.to_dict(), _started_text(bot))
+    return 0
+
+
+def _started_text(bot: Any) -> str:
+    lines = [bot.recovered] if bot.recovered else []
+    lines.append(f"bot started (PID {bot.pid}{'' if bot.ready else ', still starting'}); "
+                 f"state {bot.record.state_dir}, log {bot.record.log_file}")
+    return "\n".join(lines)
+
+
+def stop_bot_command(args: argparse.Namespace) -> int:
+    stop = force_stop if args.force else stop_bot
+    result = stop(run_dir=args.run_dir, timeout=args.timeout)
+    _print(args, result.to_dict(), result.message)
+    return 0
+
+
+def status_command(args: argparse.Namespace) -> int:
+    status = bot_status(run_dir=args.run_dir, timeout=args.http_timeout, log_lines=args.lines)
+    _print(args, status.to_dict(), format_status(status))
+    return 0 if status.running else 1

@@ -1,0 +1,74 @@
+"""``study-exporter`` and ``dashboards``, and the metrics endpoint of the ``paper`` command."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+from ..errors import UserError
+from ..monitoring.exporter import MetricsServer, start_collector_server, start_exporter
+
+
+def paper_metrics(args: argparse.Namespace, prometheus: Any) -> MetricsServer | None:
+    """Start the bot's ``/metrics`` for ``paper`` (``None`` when switched off).
+
+    ``--metrics``/``--no-metrics``, ``--metrics-host`` and ``--metrics-port`` override
+    ``alert_config.json``'s ``prometheus`` section (*prometheus*).
+    """
+    enabled = prometheus.enabled if args.metrics is None else args.metrics
+    if not enabled:
+        return None
+    host = args.metrics_host or prometheus.host
+    port = prometheus.port if args.metrics_port is None else args.metrics_port
+    if not 0 <= port <= 65535:
+        raise UserError(f"--metrics-port {port}: expected 0 to 65535 (0: any free port)")
+    server = start_exporter(args.state, host, port)
+    print(f"metrics on {server.url}", flush=True)
+    return server
+
+
+def _wait_for_stop() -> None:
+    """Block until Ctrl-C or SIGTERM."""
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set())
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def start_study_exporter(args: argparse.Namespace) -> int:
+    from ..monitoring.studies import StudyCollector
+
+    if not 0 <= args.port <= 65535:
+        raise UserError(f"--port {args.port}: expected 0 to 65535")
+    collector = StudyCollector(args.storage)
+    with start_collector_server(collector, args.host, args.port) as server:
+        print(f"study metrics of {collector.name} on {server.url}; Ctrl-C or SIGTERM stops",
+              flush=True)
+        _wait_for_stop()
+    return 0
+
+
+def start_dashboards(args: argparse.Namespace) -> int:
+    from ..config import load_config
+    from ..monitoring.dashboards import Thresholds, check_dashboards, write_dashboards
+
+    out = Path(args.out)
+    thresholds = Thresholds.from_config(load_config(args.config_dir))
+    if args.check:
+        stale = check_dashboards(out, thresholds)
+        if stale:
+            raise UserError(f"{out}: {', '.join(stale)} differ from the dashboards generated "
+                            f"with {args.config_dir}; regenerate with 'dashboards --out {out}'")
+        print(f"{out}: dashboards up to date")
+        return 0
+    for path in write_dashboards(out, thresholds):
+        print(path)
+    return 0

@@ -1,0 +1,59 @@
+"""A :class:`~.status.BotStatus` as text for people (``bot status`` without ``--json``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backtrader_engine.runtime.status import BotStatus
+
+
+def format_status(status: BotStatus) -> str:
+    """Several lines: state, process, key figures, endpoints, last log lines."""
+    lines = [status.message]
+    if status.running:
+        cpu = "?" if status.cpu_percent is None else f"{status.cpu_percent:.1f}"
+        rss = "?" if status.rss_bytes is None else f"{status.rss_bytes / 2**20:.1f}"
+        lines.append(f"  uptime {_duration(status.uptime_s or 0.0)}   CPU {cpu} %   memory "
+                     f"{rss} MB   "
+                     f"{'ready' if status.ready else 'starting (warm-up / catch-up)'}")
+    if status.command:
+        lines.append(f"  command  {' '.join(status.command)}")
+    if status.state_dir:
+        lines.append(f"  state    {status.state_dir}")
+    if status.figures is not None:
+        lines.extend("  " + line for line in _figure_lines(status.figures))
+    elif status.figures_error and status.state_dir:
+        lines.append(f"  figures  unavailable: {status.figures_error}")
+    for check in status.endpoints:
+        word = "up" if check.ok else "down"
+        lines.append(f"  {check.name:<11} {check.url:<36} {word} ({check.detail})")
+    if status.log_tail:
+        lines.append(f"  last log lines ({status.log_file}):")
+        lines.extend(f"    {line}" for line in status.log_tail)
+    return "\n".join(lines)
+
+
+def _figure_lines(f: dict[str, Any]) -> list[str]:
+    start = f["initial_cash"] or 0.0
+    share = f" ({100 * f['pnl'] / start:+.2f} %)" if start else ""
+    win = f", win rate {100 * f['win_rate']:.0f} %" if f.get("win_rate") is not None else ""
+    out = [f"equity {f['equity']:.2f}   PnL {f['pnl']:+.2f}{share}   drawdown "
+           f"{f['drawdown_pct']:.2f} %   trades {f['trades_won']} won / {f['trades_lost']} "
+           f"lost{win}"]
+    positions = f["open_positions"]
+    held = ", ".join(f"{p['account']} {p['position']:+.6g} @ {p['price']:.6g}"
+                     for p in positions)
+    out.append(f"open positions {len(positions)}" + (f": {held}" if held else "")
+               + f"   open orders {f['open_orders']}")
+    reasons = ", ".join(f"{k} {v}" for k, v in sorted(f["rejected_by_reason"].items()))
+    out.append(f"signals executed {f['signals_executed']}, rejected {f['signals_rejected']}"
+               + (f" ({reasons})" if reasons else ""))
+    return out
+
+
+def _duration(seconds: float) -> str:
+    days, rest = divmod(int(seconds), 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    clock = f"{hours}:{minutes:02d}:{secs:02d}"
+    return f"{days}d {clock}" if days else clock

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# stop_bot.sh [ARGS...]: bot_pid_manager.py stop ARGS; its exit code is this script's.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+python="$root/.venv/bin/python"
+[ -x "$python" ] || python=python3
+exec "$python" "$root/executables/bot_pid_manager.py" stop "$@"
