@@ -85,7 +85,9 @@ def test_a_bad_chat_id_stops_the_paper_command_with_one_line(
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
     monkeypatch.setenv("TELEGRAM_CHAT_ID", "not a chat")
     result = cli("paper", "--config-dir", str(configs), "--source", "replay", "--state",
-                 str(tmp_path / "s"), "--max-bars", "1", "--duration", "20")
+                 str(tmp_path / "s"), "--strategy", "RSIEMAMomentumStrategy", "--timeframe",
+                 "1h", "--log-dir", str(tmp_path / "logs"), "--max-bars", "1",
+                 "--duration", "20")
     line = one_clear_line(result)
     assert "TELEGRAM_CHAT_ID: entry 1 is not a Telegram chat id" in line
 
