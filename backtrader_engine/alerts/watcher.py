@@ -140,7 +140,12 @@ class LedgerWatcher:
 
     def _run(self) -> None:
         while not self._stop.wait(self.poll_s):
-            self.poll()
+            try:
+                self.poll()
+            except Exception:  # a surprise in one read must not end the alerts for good
+                self.read_errors += 1
+                log.exception("alerts: reading the ledger failed; trying again")
+                self._close()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop polling, then read once more and tell everything still pending."""

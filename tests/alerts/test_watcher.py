@@ -249,3 +249,28 @@ def test_odd_stream_details_do_not_break_polling(
     watcher, told = watch(state_dir, stream_grace_s=0.0)
     script.event("stream", detail)
     assert kinds(watcher.poll()) == ["market_data"]
+
+
+def test_a_failing_read_does_not_end_the_watching(
+        state_dir: Path, ledger_script: Callable[..., LedgerScript],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    told: list[Notification] = []
+    watcher = LedgerWatcher(state_dir, told.append, poll_s=0.01)
+    script = ledger_script(state_dir)
+    original = LedgerWatcher._read_events
+    failures = iter([True])
+
+    def flaky(self: LedgerWatcher, *args: Any) -> None:
+        if next(failures, False):
+            raise KeyError("an unexpected row")
+        original(self, *args)
+
+    monkeypatch.setattr(LedgerWatcher, "_read_events", flaky)
+    watcher.start()
+    script.event("start", "new session")
+    deadline = time.monotonic() + 20
+    while not told:
+        assert time.monotonic() < deadline, "the watcher stopped after one failed read"
+        time.sleep(0.01)
+    watcher.stop()
+    assert watcher.read_errors == 1 and kinds(told) == ["started"]
