@@ -4,7 +4,7 @@ Notifications come from :class:`~.watcher.LedgerWatcher`, which reads the sessio
 read-only on its own thread; :class:`~.notifier.Notifier` sends them from another thread
 with rate limits, coalescing and retries; :class:`~.commands.CommandBot` answers the
 operator's commands. The trading threads never call any of this, so a slow or unreachable
-Telegram cannot delay or break trading. :func:`~.service.start_telegram` wires it all for
+Telegram cannot delay or break trading. :func:`~.service.telegram_for_session` wires it all for
 the ``paper`` command.
 
 This package imports python-telegram-bot only in the modules that talk to Telegram

@@ -67,7 +67,7 @@ def test_a_burst_of_1000_is_coalesced_rate_limited_and_fully_accounted_for(
     assert stats["sent_messages"] == len(api.sent(111)) < stats["sent_events"] / 10
     assert all(len(text) <= MAX_MESSAGE for text in api.texts(111))
     # One message per second per chat, as Telegram saw them arrive.
-    assert spacings(api, 111) and min(spacings(api, 111)) >= 0.9
+    assert spacings(api, 111) and min(spacings(api, 111)) >= 0.85  # arrival jitter
 
 
 def test_each_chat_gets_every_alert_at_its_own_rate(fake_telegram: Callable[..., FakeBotApi]
@@ -84,7 +84,7 @@ def test_each_chat_gets_every_alert_at_its_own_rate(fake_telegram: Callable[...,
     for chat in (111, -222):
         assert len(sent_ids(api.texts(chat))) == len(set(sent_ids(api.texts(chat))))
         assert len(api.sent(chat)) >= 3
-        assert min(spacings(api, chat)) >= 0.9 / 4.0
+        assert min(spacings(api, chat)) >= 0.85 / 4.0
     assert stats["sent_events"] + stats["dropped"] == 120
 
 
