@@ -148,7 +148,9 @@ class SessionCollector(Collector):
         if read_snapshot is None or live_status is None:
             from backtrader_engine.runtime import snapshot
 
-            read_snapshot = read_snapshot or snapshot.read_snapshot
+            # No equity curve: a scrape needs the current figures only.
+            read_snapshot = read_snapshot or (
+                lambda path: snapshot.read_snapshot(path, equity_points=0))
             live_status = live_status or (
                 lambda path: snapshot.live_status(path, timeout=status_timeout))
         self._read_snapshot = read_snapshot

@@ -78,19 +78,28 @@ CREATE TABLE IF NOT EXISTS signals (
 CREATE TABLE IF NOT EXISTS account_state (
     account TEXT PRIMARY KEY, bar_seq INTEGER NOT NULL, ts_ms INTEGER NOT NULL,
     cash REAL NOT NULL, value REAL NOT NULL, position REAL NOT NULL,
-    position_price REAL NOT NULL, fees REAL NOT NULL, funding REAL NOT NULL);
+    position_price REAL NOT NULL, fees REAL NOT NULL, funding REAL NOT NULL,
+    peak REAL, trades_won INTEGER, trades_lost INTEGER);
 CREATE TABLE IF NOT EXISTS equity (
     account TEXT NOT NULL, bar_seq INTEGER NOT NULL, ts_ms INTEGER NOT NULL,
     value REAL NOT NULL, PRIMARY KEY (account, bar_seq));
 CREATE TABLE IF NOT EXISTS injections (
     signal_id INTEGER PRIMARY KEY, symbol TEXT NOT NULL, side TEXT NOT NULL, qty REAL,
     confidence REAL NOT NULL, after_release INTEGER NOT NULL, received_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS portfolio (
+    release INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, value REAL NOT NULL,
+    peak REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS controls (
     control_id INTEGER PRIMARY KEY AUTOINCREMENT, op TEXT NOT NULL, symbol TEXT,
     after_release INTEGER NOT NULL, received_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT, wall_time REAL NOT NULL, account TEXT,
     kind TEXT NOT NULL, detail TEXT NOT NULL);
+-- What status readers look up while the session runs; each keeps a read from scanning a
+-- table that grows with every bar.
+CREATE INDEX IF NOT EXISTS bars_by_close ON bars (symbol, end_ms);
+CREATE INDEX IF NOT EXISTS fills_by_time ON fills (ts_ms);
+CREATE INDEX IF NOT EXISTS orders_by_status ON orders (status);
 """
 
 
@@ -289,6 +298,12 @@ class Ledger:
                       "%s", key, old, (row["price"], row["size"], row["fee"]))
         return new_fills
 
+    def record_portfolio(self, release: int, ts_ms: int, value: float, peak: float) -> None:
+        """The value of every sub-account together after the *release*-th bar."""
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO portfolio VALUES (?,?,?,?)",
+                       (release, ts_ms, value, peak))
+
     def record_event(self, kind: str, detail: str, account: str | None = None) -> None:
         """Append an operational event (start, stop, connection state, error)."""
         with self.transaction() as db:
@@ -296,14 +311,22 @@ class Ledger:
                        "(?,?,?,?)", (time.time(), account, kind, detail))
 
 
-_OUTPUT_TABLES = frozenset({"orders", "signals", "account_state", "equity", "funding"})
+_OUTPUT_TABLES = frozenset({"orders", "signals", "account_state", "equity", "funding",
+                            "portfolio"})
+
+
+_ADDED_COLUMNS = {"fills": (("recorded_at", "REAL"),),
+                  "account_state": (("peak", "REAL"), ("trades_won", "INTEGER"),
+                                    ("trades_lost", "INTEGER"))}
 
 
 def _migrate(db: sqlite3.Connection) -> None:
     """Bring a ledger written by an earlier release up to this schema (additions only)."""
-    columns = {row[1] for row in db.execute("PRAGMA table_info(fills)")}
-    if "recorded_at" not in columns:
-        db.execute("ALTER TABLE fills ADD COLUMN recorded_at REAL")
+    for table, added in _ADDED_COLUMNS.items():
+        columns = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        for name, kind in added:
+            if name not in columns:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
 
 def _same(old: tuple[float, ...], new: tuple[float, ...]) -> bool:

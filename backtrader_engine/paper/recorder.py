@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import backtrader as bt
 
 from backtrader_engine.paper.ledger import Ledger
+from backtrader_engine.paper.trades import TradeCounter
 from backtrader_engine.risk.journal import SignalRecord
 
 if TYPE_CHECKING:
@@ -52,6 +53,8 @@ class AccountRecorder:
         self.new_fills = 0  # fills written by this process (not re-derived ones)
         self._rows: list[tuple[str, dict[str, Any]]] = []
         self._bar: tuple[int, int] | None = None  # (seq, ts) of the bar last stepped
+        self._peak: float | None = None
+        self.trades = TradeCounter()
 
     def flush(self) -> None:
         """Write the step's rows and the account's state after it, in one transaction."""
@@ -79,6 +82,8 @@ class AccountRecorder:
 
     def on_fill(self, order: bt.Order, seq: int, fill_seq: int, bar: int, ts: int, bit: Any,
                 maker: bool) -> None:
+        self.trades.add(float(bit.size), float(bit.psize), float(bit.pnl),
+                        float(bit.closedcomm + bit.openedcomm))
         self._rows.append(("fills", {
             "account": self.account, "order_seq": seq, "fill_seq": fill_seq, "bar_seq": bar,
             "ts_ms": ts, "symbol": self.symbol, "side": "buy" if bit.size > 0 else "sell",
@@ -107,11 +112,13 @@ class AccountRecorder:
         data = broker.cerebro.datas[0]
         position = broker.getposition(data)
         value = broker.getvalue()
+        self._peak = value if self._peak is None else max(self._peak, value)
         self._rows.append(("account_state", {
             "account": self.account, "bar_seq": bar, "ts_ms": ts, "cash": broker.getcash(),
             "value": value, "position": float(position.size),
             "position_price": float(position.price), "fees": broker.fees_paid,
-            "funding": broker.funding_paid}))
+            "funding": broker.funding_paid, "peak": self._peak,
+            "trades_won": self.trades.won, "trades_lost": self.trades.lost}))
         ctx = broker.context(data)
         if ctx is not None and ctx.tradable:  # the equity curve starts with live trading
             self._rows.append(("equity", {"account": self.account, "bar_seq": bar,

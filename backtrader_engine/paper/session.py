@@ -118,6 +118,7 @@ class PaperSession(SessionControl):
         self.released = 0  # bars delivered, catch-up included: the session's input position
         self.control: ControlServer | None = None
         self.entries_paused = False
+        self._peak = sum(spec.cash for spec in self.specs)
         self._requests: queue.Queue[tuple[dict[str, Any], Future[dict[str, Any]]]] = (
             queue.Queue())
         self._stop = threading.Event()
@@ -254,6 +255,12 @@ class PaperSession(SessionControl):
             spec = account.spec
             if spec.symbol == ctx.symbol and spec.interval == ctx.interval:
                 account.deliver(ctx)
+        if ctx.tradable and self.ledger is not None:
+            # The portfolio's value and running peak after each bar, so status readers get
+            # the equity curve and drawdown without summing sub-accounts over all history.
+            value = self.portfolio_value()
+            self._peak = max(self._peak, value)
+            self.ledger.record_portfolio(self.released, ctx.close_time, value, self._peak)
 
     def portfolio_value(self) -> float:
         """Value of every sub-account together (what the shared risk gate watches)."""

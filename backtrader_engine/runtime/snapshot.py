@@ -18,7 +18,7 @@ from typing import Any
 from backtrader_engine.errors import UserError
 from backtrader_engine.paper import control
 from backtrader_engine.paper.ledger import FILENAME
-from backtrader_engine.runtime.trades import closed_trades
+from backtrader_engine.paper.trades import closed_trades
 
 _OPEN_STATUSES = ("Created", "Submitted", "Accepted", "Partial")
 _MAX_LATENCY_S = 60.0  # fills re-derived after a restart are not live measurements
@@ -107,8 +107,13 @@ def open_ledger(state_dir: Path | str) -> sqlite3.Connection:
     return db
 
 
-def read_snapshot(state_dir: Path | str, *, recent: int = 20) -> SessionSnapshot:
-    """The session under *state_dir* as its ledger holds it (*recent* rows of each list).
+def read_snapshot(state_dir: Path | str, *, recent: int = 20,
+                  equity_points: int = 2000) -> SessionSnapshot:
+    """The session under *state_dir* as its ledger holds it.
+
+    *recent* rows of each list (fills, signals, events) and the last *equity_points* points
+    of the equity curve (0: none, as the metrics exporter asks). Every read is an index
+    lookup or an aggregate, so a scrape stays fast however long the session has run.
 
     Raises
     ------
@@ -117,7 +122,7 @@ def read_snapshot(state_dir: Path | str, *, recent: int = 20) -> SessionSnapshot
     """
     db = open_ledger(state_dir)
     try:
-        return _read(db, Path(state_dir), recent)
+        return _read(db, Path(state_dir), recent, equity_points)
     except sqlite3.DatabaseError as exc:
         raise UserError(f"{Path(state_dir) / FILENAME}: unreadable ledger ({exc})") from None
     finally:
@@ -143,26 +148,24 @@ def _meta(db: sqlite3.Connection, key: str) -> Any:
     return None if row is None else json.loads(row[0])
 
 
-def _read(db: sqlite3.Connection, state_dir: Path, recent: int) -> SessionSnapshot:
+def _read(db: sqlite3.Connection, state_dir: Path, recent: int,
+          equity_points: int) -> SessionSnapshot:
     described = {a["name"]: a for a in _meta(db, "accounts") or []}
     states = {r["account"]: r for r in _rows(db, "SELECT * FROM account_state")}
-    fills = _rows(db, "SELECT * FROM fills ORDER BY ts_ms, account, order_seq, fill_seq")
+    sums = {r["account"]: r for r in _rows(
+        db, "SELECT account, SUM(pnl) AS pnl, SUM(fee) AS fees FROM fills GROUP BY account")}
     funding = {r["account"]: r["paid"] for r in _rows(
         db, "SELECT account, SUM(payment) AS paid FROM funding GROUP BY account")}
-    peaks = {r["account"]: r["peak"] for r in _rows(
-        db, "SELECT account, MAX(value) AS peak FROM equity GROUP BY account")}
     signals = _signal_counts(db)
     accounts = []
     for row in _rows(db, "SELECT * FROM accounts ORDER BY rowid"):
         name = row["account"]
-        mine = [f for f in fills if f["account"] == name]
-        accounts.append(_account(row, described.get(name, {}), states.get(name), mine,
-                                 funding.get(name, 0.0), peaks.get(name), signals.get(name),
-                                 _last_signal(db, name)))
-    equity = _portfolio_equity(db, {a.name: a.initial_cash for a in accounts})
+        accounts.append(_account(db, row, described.get(name, {}), states.get(name),
+                                 sums.get(name), funding.get(name, 0.0), signals.get(name)))
     value = sum(a.value for a in accounts)
     initial = sum(a.initial_cash for a in accounts)
-    peak = max([initial, value, *(v for _, v in equity)])
+    last = db.execute("SELECT peak FROM portfolio ORDER BY release DESC LIMIT 1").fetchone()
+    peak = max(initial, value, last["peak"] if last is not None else initial)
     won, lost = sum(a.trades_won for a in accounts), sum(a.trades_lost for a in accounts)
     rejected: dict[str, int] = {}
     for a in accounts:
@@ -186,24 +189,29 @@ def _read(db: sqlite3.Connection, state_dir: Path, recent: int) -> SessionSnapsh
                                  "ORDER BY ts_ms DESC, account LIMIT ?", (recent,)),
         events=_rows(db, "SELECT wall_time, account, kind, detail FROM events ORDER BY id "
                          "DESC LIMIT ?", (recent,)),
-        streams=_streams(db, described.values()), equity=equity,
+        streams=_streams(db, described.values()), equity=_equity(db, equity_points),
         fill_latencies_s=_latencies(db), fill_model=_meta(db, "fill_model") or "")
 
 
-def _account(row: dict[str, Any], described: dict[str, Any], state: dict[str, Any] | None,
-             fills: list[dict[str, Any]], funding: float, peak: float | None,
-             signals: dict[str, Any] | None, last_signal: dict[str, Any] | None,
-             ) -> AccountSnapshot:
+def _account(db: sqlite3.Connection, row: dict[str, Any], described: dict[str, Any],
+             state: dict[str, Any] | None, sums: dict[str, Any] | None, funding: float,
+             signals: dict[str, Any] | None) -> AccountSnapshot:
+    name = row["account"]
     initial = float(row["initial_cash"])
     value = float(state["value"]) if state else initial
-    fees = sum(f["fee"] for f in fills)
-    realised = sum(f["pnl"] for f in fills) - fees - funding
-    top = max(initial, value, peak if peak is not None else initial)
-    won, lost = closed_trades(fills)
+    fees = float(sums["fees"]) if sums else 0.0
+    realised = (float(sums["pnl"]) if sums else 0.0) - fees - funding
+    top = max(initial, value, (state or {}).get("peak") or initial)
+    if state is not None and state.get("trades_won") is not None:
+        won, lost = int(state["trades_won"]), int(state["trades_lost"])
+    else:  # a ledger from before the counts were kept
+        won, lost = closed_trades(_rows(db, "SELECT size, position_after, pnl, fee FROM fills "
+                                            "WHERE account=? ORDER BY ts_ms, order_seq, "
+                                            "fill_seq", (name,)))
     signals = signals or {"generated": 0, "executed": 0, "rejected": {}}
-    class_name = described.get("class") or row["account"].split(":")[0]
+    class_name = described.get("class") or name.split(":")[0]
     return AccountSnapshot(
-        name=row["account"], strategy=row["strategy"], strategy_class=class_name,
+        name=name, strategy=row["strategy"], strategy_class=class_name,
         symbol=row["symbol"], timeframe=described.get("timeframe", ""),
         params=json.loads(row["params"]), manual=class_name == "ManualSignalStrategy",
         initial_cash=initial, cash=float(state["cash"]) if state else initial, value=value,
@@ -213,7 +221,7 @@ def _account(row: dict[str, Any], described: dict[str, Any], state: dict[str, An
         funding=funding, peak_value=top, drawdown_pct=(top - value) / top * 100.0 if top else 0.0,
         trades_won=won, trades_lost=lost, signals_generated=signals["generated"],
         signals_executed=signals["executed"], signals_rejected=signals["rejected"],
-        last_signal=last_signal, last_bar_ms=int(state["ts_ms"]) if state else None)
+        last_signal=_last_signal(db, name), last_bar_ms=int(state["ts_ms"]) if state else None)
 
 
 def _signal_counts(db: sqlite3.Connection) -> dict[str, dict[str, Any]]:
@@ -232,22 +240,22 @@ def _signal_counts(db: sqlite3.Connection) -> dict[str, dict[str, Any]]:
 
 def _last_signal(db: sqlite3.Connection, account: str) -> dict[str, Any] | None:
     rows = _rows(db, "SELECT ts_ms, side, size, outcome, reason FROM signals WHERE account=? "
-                     "ORDER BY ts_ms DESC, order_seq DESC LIMIT 1", (account,))
+                     "ORDER BY order_seq DESC LIMIT 1", (account,))
     return rows[0] if rows else None
 
 
-def _portfolio_equity(db: sqlite3.Connection, initial: dict[str, float],
-                      ) -> list[tuple[int, float]]:
-    """Sum of every sub-account's latest value at each bar close (start cash before it)."""
-    latest = dict(initial)
+def _equity(db: sqlite3.Connection, points: int) -> list[tuple[int, float]]:
+    """The portfolio's value after each of the last *points* bars, oldest first."""
+    if points <= 0:
+        return []
+    rows = db.execute("SELECT ts_ms, value FROM portfolio ORDER BY release DESC LIMIT ?",
+                      (points,)).fetchall()
     curve: list[tuple[int, float]] = []
-    for r in db.execute("SELECT ts_ms, account, value FROM equity ORDER BY ts_ms, account"):
-        latest[r["account"]] = r["value"]
-        total = sum(latest.values())
-        if curve and curve[-1][0] == r["ts_ms"]:
-            curve[-1] = (r["ts_ms"], total)
+    for ts, value in reversed(rows):  # several streams close at the same time: keep the last
+        if curve and curve[-1][0] == ts:
+            curve[-1] = (int(ts), float(value))
         else:
-            curve.append((int(r["ts_ms"]), total))
+            curve.append((int(ts), float(value)))
     return curve
 
 
@@ -269,5 +277,5 @@ def _latencies(db: sqlite3.Connection, limit: int = 1000) -> list[float]:
     rows = db.execute(
         "SELECT f.recorded_at - (SELECT MAX(b.logged_at) FROM bars b WHERE b.symbol = f.symbol "
         "AND b.end_ms = f.ts_ms - 1) FROM fills f WHERE f.recorded_at IS NOT NULL ORDER BY "
-        "f.recorded_at DESC LIMIT ?", (limit,)).fetchall()
+        "f.ts_ms DESC LIMIT ?", (limit,)).fetchall()
     return [float(r[0]) for r in rows if r[0] is not None and 0.0 <= r[0] <= _MAX_LATENCY_S]

@@ -11,7 +11,6 @@ import pytest
 from backtrader_engine.errors import UserError
 from backtrader_engine.paper.session import PaperSession
 from backtrader_engine.runtime import live_status, read_snapshot
-from backtrader_engine.runtime.trades import closed_trades
 
 from ..paper.conftest import wait_for_bars
 
@@ -56,17 +55,6 @@ def test_the_snapshot_agrees_with_the_running_session(
     assert snap.fill_model == "book"
     json.dumps(snap.to_dict())
     assert live_status(state) is None  # stopped: nobody answers
-
-
-def test_round_trips_count_closes_and_reversals() -> None:
-    fills = [
-        {"size": 1.0, "position_after": 1.0, "pnl": 0.0, "fee": 0.1},
-        {"size": -1.0, "position_after": 0.0, "pnl": 5.0, "fee": 0.1},   # won 4.8
-        {"size": -2.0, "position_after": -2.0, "pnl": 0.0, "fee": 0.1},
-        {"size": 3.0, "position_after": 1.0, "pnl": -1.0, "fee": 0.1},   # reversal: lost
-        {"size": -1.0, "position_after": 0.0, "pnl": 0.05, "fee": 0.1},  # fees eat it: lost
-    ]
-    assert closed_trades(fills) == (1, 2)
 
 
 def test_no_ledger_is_a_clear_error(tmp_path: Path) -> None:
