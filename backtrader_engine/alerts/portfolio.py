@@ -32,7 +32,8 @@ class DrawdownTracker:
     warning_pct, critical_pct : float
         ``alerts.drawdown_warning_pct`` and ``alerts.drawdown_critical_pct``.
     peak : float
-        The starting peak (the session's initial cash, or its value when watching began).
+        The starting peak (the session's initial cash, or its value when watching began);
+        the session's recorded peak raises it (see :meth:`update`).
     """
 
     def __init__(self, warning_pct: float, critical_pct: float, peak: float) -> None:
@@ -41,9 +42,11 @@ class DrawdownTracker:
         self.peak = peak
         self.level: str | None = None  # the last level alerted
 
-    def update(self, value: float, ts_ms: int | None) -> Notification | None:
-        """Account a new portfolio *value*; an alert when a level is crossed."""
-        self.peak = max(self.peak, value)
+    def update(self, value: float, ts_ms: int | None,
+               peak: float | None = None) -> Notification | None:
+        """Account a new portfolio *value* (and the session's own running *peak*, which
+        covers the time before watching began); an alert when a level is crossed."""
+        self.peak = max(self.peak, value, peak if peak is not None else value)
         drawdown = 0.0 if self.peak <= 0 else (self.peak - value) / self.peak * 100
         if drawdown < self.warning_pct / 2:
             self.level = None

@@ -345,7 +345,10 @@ class LedgerWatcher:
         value, initial, newest = self._portfolio(db)
         if self._drawdown is None:
             self._drawdown = DrawdownTracker(*self._levels, peak=max(initial, value))
-        alert = self._drawdown.update(value, newest)
+        # The session records its portfolio's running peak per bar (the whole history,
+        # resumes included); the sum of the sub-accounts' latest values is the value now.
+        row = db.execute("SELECT peak FROM portfolio ORDER BY release DESC LIMIT 1").fetchone()
+        alert = self._drawdown.update(value, newest, row["peak"] if row else None)
         if alert is not None:
             other.append(alert)
         if newest is not None:

@@ -274,3 +274,14 @@ def test_a_failing_read_does_not_end_the_watching(
         time.sleep(0.01)
     watcher.stop()
     assert watcher.read_errors == 1 and kinds(told) == ["started"]
+
+
+def test_drawdown_counts_from_the_peak_the_session_recorded(
+        state_dir: Path, ledger_script: Callable[..., LedgerScript]) -> None:
+    script = ledger_script(state_dir)  # 1000 initial cash
+    script.ledger.record_portfolio(5, 60_000, 1100.0, 1200.0)  # before watching began
+    watcher, told = watch(state_dir)
+    script.state(BTC, 1130, 120_000)
+    [alert] = watcher.poll()
+    assert alert.title == "Drawdown 5.83% (limit 5%)"
+    assert alert.value_of("peak") == "1,200.00 USDT"
