@@ -9,6 +9,7 @@ import sys
 import time
 from typing import Any
 
+from ..alerts.service import TelegramService, telegram_for_session
 from ..config import AppConfig, load_config
 from ..data import parse_timeframe
 from ..engine.costs import CostModel
@@ -121,20 +122,25 @@ def _start_paper(args: argparse.Namespace, config: AppConfig) -> int:
                              manual_cash=cash)
     session = PaperSession(settings)
     try:
-        with setup_logging_from_args("paper", args):
+        with setup_logging_from_args("paper", args) as logs:
+            # None when off (docs/telegram.md); /logs reads this session's log file.
+            telegram = telegram_for_session(config, args.state, log_file=logs.path)
             _run(session, args, source.base_url or ("Bybit testnet" if source.testnet else
-                                                    "Bybit mainnet"))
+                                                    "Bybit mainnet"), telegram)
     finally:
         source.close()
     return 0
 
 
-def _run(session: PaperSession, args: argparse.Namespace, where: str) -> None:
+def _run(session: PaperSession, args: argparse.Namespace, where: str,
+         telegram: TelegramService | None = None) -> None:
     stop_signals = (signal.SIGINT, signal.SIGTERM)
     previous = {sig: signal.signal(sig, lambda *_: session.request_stop())
                 for sig in stop_signals}
     try:
         session.start()
+        if telegram is not None:  # alerts read the ledger on their own threads
+            telegram.start()
         print(f"paper trading {len(session.accounts)} sub-account(s) on {where}; state "
               f"{args.state} ({'resumed' if session.resumed else 'new session'}, "
               f"{session.caught_up} bars caught up); Ctrl-C or SIGTERM stops", flush=True)
@@ -161,5 +167,7 @@ def _run(session: PaperSession, args: argparse.Namespace, where: str) -> None:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         summary = session.stop()
+        if telegram is not None:  # "Bot stopped" goes out; the wait is bounded
+            telegram.stop()
         log.info("paper session stopped", extra={"live_bars": summary["live_bars"]})
     print("\n".join(_summary_lines(summary)), flush=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field
 
@@ -13,6 +14,33 @@ AlertLevel = Literal["info", "warning", "critical"]
 
 #: Hosts that bind every interface and so collide with any other host on the same port.
 _WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", "[::]", ""})
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def check_bot_api_url(value: str) -> str:
+    """Validate the Bot API server URL: https, or http on a loopback address only.
+
+    Raises
+    ------
+    ValueError
+        For another scheme, a missing host, or plain http to a remote host (the bot token
+        is part of every request path and would cross the network unencrypted).
+    """
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
+        raise ValueError("is not a Bot API URL; write it like 'https://api.telegram.org' or "
+                         "'http://127.0.0.1:8081' for a local server")
+    if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS:
+        raise ValueError("uses http:// to a remote host, which would send the bot token "
+                         "unencrypted; use https:// or a loopback address")
+    if parts.path.rstrip("/").endswith("/bot"):
+        raise ValueError("ends with '/bot'; give the server only, e.g. "
+                         "'https://api.telegram.org' ('/bot<token>' is appended)")
+    return value.rstrip("/")
+
+
+#: Bot API server base URL (``/bot<token>/<method>`` is appended).
+BotApiUrl = Annotated[str, AfterValidator(check_bot_api_url)]
 
 
 class TelegramConfig(ConfigModel):
@@ -30,21 +58,70 @@ class TelegramConfig(ConfigModel):
     )
     chat_id_env: EnvVarName = Field(
         "TELEGRAM_CHAT_ID",
-        description="Name of the environment variable holding the chat id to send to.",
+        description="Name of the environment variable holding the chat ids to send to and "
+                    "accept commands from (comma-separated).",
     )
     alert_levels: Annotated[list[AlertLevel], AfterValidator(check_unique)] = Field(
-        default_factory=lambda: ["warning", "critical"],
-        description="Alert levels forwarded to Telegram: any of 'info', 'warning', "
-                    "'critical'.",
+        default_factory=lambda: ["info", "warning", "critical"],
+        description="Alert levels forwarded to Telegram: any of 'info' (started/stopped, "
+                    "executed signals, closed positions, funding, daily summary), 'warning' "
+                    "(rejected signals, drawdown warning, market data interrupted), "
+                    "'critical' (errors, circuit breakers, critical drawdown).",
     )
     rate_limit_per_minute: int = Field(
         20, ge=1, le=60,
-        description="Most messages sent per minute; Telegram throttles bots at about 20 per "
-                    "minute in a group.",
+        description="Most messages sent per minute to one chat; Telegram throttles bots at "
+                    "about 20 per minute in a group.",
     )
     commands_enabled: bool = Field(
         True,
-        description="Accept bot commands, only from the configured chat.",
+        description="Accept bot commands, only from the configured chats and users.",
+    )
+    allowed_user_ids: Annotated[list[int], AfterValidator(check_unique)] = Field(
+        default_factory=list,
+        description="Telegram user ids allowed to send commands. Empty: anyone in a chat "
+                    "listed in the chat id variable may command; otherwise only these users "
+                    "(in a listed chat or in a private chat with the bot).",
+    )
+    api_base_url: BotApiUrl = Field(
+        "https://api.telegram.org",
+        description="Bot API server; '/bot<token>/<method>' is appended. A local "
+                    "telegram-bot-api server may use http:// on a loopback address.",
+    )
+    per_chat_per_second: float = Field(
+        1.0, gt=0, le=30,
+        description="Most messages per second to one chat (Telegram allows about one).",
+    )
+    global_per_second: float = Field(
+        30.0, gt=0, le=30,
+        description="Most messages per second over all chats (Telegram allows about 30).",
+    )
+    queue_size: int = Field(
+        1000, ge=1, le=1_000_000,
+        description="Alerts waiting per chat; beyond this new alerts are dropped and counted.",
+    )
+    max_retries: int = Field(
+        5, ge=0, le=100,
+        description="Retries of a failed send (exponential backoff, Telegram's retry_after "
+                    "honoured) before its alerts count as dropped.",
+    )
+    request_timeout_seconds: float = Field(
+        10.0, gt=0, le=300,
+        description="Timeout of one Bot API request.",
+    )
+    shutdown_timeout_seconds: float = Field(
+        5.0, gt=0, le=300,
+        description="Longest wait at shutdown for the last alerts ('bot stopped') to go out.",
+    )
+    poll_seconds: float = Field(
+        0.25, gt=0, le=60,
+        description="How often the ledger is read for new alerts.",
+    )
+    status_poll_seconds: float = Field(
+        30.0, ge=0, le=3600,
+        description="How often the running session's live status is asked for circuit "
+                    "breakers (the session's own thread answers it, tens of milliseconds); "
+                    "0 watches only the ledger (rejections by an open breaker).",
     )
 
 
