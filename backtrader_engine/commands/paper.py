@@ -13,6 +13,9 @@ from ..alerts.service import TelegramService, telegram_for_session
 from ..config import AppConfig, load_config
 from ..data import parse_timeframe
 from ..engine.costs import CostModel
+from ..monitoring.alerts_collector import TelegramCollector
+from ..monitoring.definitions import portfolio_name
+from ..monitoring.exporter import MetricsServer
 from ..paper.ledger import logged_until
 from ..paper.plan import Wanted, build_accounts, wanted_from_args, wanted_from_config
 from ..paper.session import PaperSession, PaperSettings
@@ -74,13 +77,14 @@ def start_paper(args: argparse.Namespace) -> int:
     # Bound before anything starts, so a taken port fails at once; closed after the stop.
     metrics = paper_metrics(args, config.alerts.prometheus)
     try:
-        return _start_paper(args, config)
+        return _start_paper(args, config, metrics)
     finally:
         if metrics is not None:
             metrics.close()
 
 
-def _start_paper(args: argparse.Namespace, config: AppConfig) -> int:
+def _start_paper(args: argparse.Namespace, config: AppConfig,
+                 metrics: MetricsServer | None = None) -> int:
     source = resolve_source(args.source, args.testnet)
     market = None
     if source is None:
@@ -125,6 +129,9 @@ def _start_paper(args: argparse.Namespace, config: AppConfig) -> int:
         with setup_logging_from_args("paper", args) as logs:
             # None when off (docs/telegram.md); /logs reads this session's log file.
             telegram = telegram_for_session(config, args.state, log_file=logs.path)
+            if telegram is not None and metrics is not None:
+                metrics.registry.register(TelegramCollector(telegram.stats,
+                                                            portfolio_name(args.state)))
             _run(session, args, source.base_url or ("Bybit testnet" if source.testnet else
                                                     "Bybit mainnet"), telegram)
     finally:

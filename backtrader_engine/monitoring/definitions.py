@@ -168,6 +168,19 @@ BOT_METRICS: tuple[MetricDef, ...] = (
     SESSION_UP, BOT_INFO, LOG_ERRORS, SCRAPE_ERRORS, SCRAPE_ERROR,
 )
 
+# --- Telegram alerts (served by the bot when its Telegram service runs) ------------------------
+TELEGRAM_SENT = _portfolio(
+    "telegram_messages_sent", "counter",
+    "Telegram messages sent (a burst of alerts may share one message).")
+TELEGRAM_DROPPED = _portfolio(
+    "telegram_messages_dropped", "counter",
+    "Alerts not delivered to a chat: its queue was full or Telegram kept failing.")
+TELEGRAM_UNAUTHORISED = _portfolio(
+    "telegram_unauthorised_commands", "counter",
+    "Commands from chats or users not allowed to command the bot (ignored).")
+
+ALERT_METRICS: tuple[MetricDef, ...] = (TELEGRAM_SENT, TELEGRAM_DROPPED, TELEGRAM_UNAUTHORISED)
+
 # --- Optuna studies (the study exporter) --------------------------------------------------------
 STUDY_TRIALS = MetricDef(
     "optuna_study_trials", "gauge", "Trials of a study by state (complete, pruned, fail, "
