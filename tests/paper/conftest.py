@@ -71,3 +71,14 @@ def wait_for_bars(state: Path, count: int, limit_s: float = 90.0) -> None:
     while live_bars_logged(state) < count:
         assert time.monotonic() < deadline, f"only {live_bars_logged(state)} bars logged"
         time.sleep(0.05)
+
+
+def ledger_rows(state: Path, sql: str) -> list[tuple]:
+    """Rows of *sql* on the session's ledger (read-only)."""
+    import sqlite3
+
+    db = sqlite3.connect(f"file:{state / 'ledger.sqlite'}?mode=ro", uri=True)
+    try:
+        return db.execute(sql).fetchall()
+    finally:
+        db.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,17 +13,9 @@ from backtrader_engine.exchanges.bybit.replay import ReplayServer
 from backtrader_engine.paper.account import AccountSpec
 from backtrader_engine.paper.session import PaperSession, PaperSettings
 
-from .conftest import wait_for_bars
+from .conftest import ledger_rows, wait_for_bars
 
 SYMBOLS = ("ETHUSDT", "BTCUSDT", "SOLUSDT")
-
-
-def rows(state: Path, sql: str) -> list[tuple]:
-    db = sqlite3.connect(f"file:{state / 'ledger.sqlite'}?mode=ro", uri=True)
-    try:
-        return db.execute(sql).fetchall()
-    finally:
-        db.close()
 
 
 def test_the_six_signal_qa_sequence(tmp_path: Path, three_symbol_replay: ReplayServer,
@@ -46,18 +37,18 @@ def test_the_six_signal_qa_sequence(tmp_path: Path, three_symbol_replay: ReplayS
     for reply, (side, symbol) in zip(replies, [(s, y) for s in ("buy", "sell")
                                                for y in SYMBOLS], strict=True):
         assert f"{side} on ManualSignalStrategy:{symbol}: executed" in reply, reply
-    orders = rows(state, "SELECT account, side, status, reason FROM orders WHERE account "
+    orders = ledger_rows(state, "SELECT account, side, status, reason FROM orders WHERE account "
                          "LIKE 'Manual%' ORDER BY account, seq")
     assert len(orders) == 6 and {o[2] for o in orders} == {"Completed"}
-    positions = dict(rows(state, "SELECT account, position FROM account_state"))
+    positions = dict(ledger_rows(state, "SELECT account, position FROM account_state"))
     for symbol in SYMBOLS:
-        fills = rows(state, "SELECT side, size FROM fills WHERE account = "
+        fills = ledger_rows(state, "SELECT side, size FROM fills WHERE account = "
                             f"'ManualSignalStrategy:{symbol}' ORDER BY order_seq")
         assert [f[0] for f in fills] == ["buy", "sell"]
         assert fills[0][1] == pytest.approx(-fills[1][1])  # the sell closed the long
         assert positions[f"ManualSignalStrategy:{symbol}"] == 0
-    assert len(rows(state, "SELECT * FROM injections")) == 6
-    outcomes = rows(state, "SELECT symbol, side, outcome FROM signals ORDER BY ts_ms")
+    assert len(ledger_rows(state, "SELECT * FROM injections")) == 6
+    outcomes = ledger_rows(state, "SELECT symbol, side, outcome FROM signals ORDER BY ts_ms")
     assert [o[2] for o in outcomes] == ["executed"] * 3  # the buys; exits are not signals
 
 
@@ -78,7 +69,7 @@ def test_a_refused_signal_says_why_and_a_restart_replays_injections(
     assert "rejected (low_confidence)" in low.out  # type: ignore[attr-defined]
     assert "executed 0.01 @" in ok.out  # type: ignore[attr-defined]
     assert bad.code == 2 and "does not trade DOGEUSDT" in bad.err  # type: ignore[attr-defined]
-    before = rows(state, "SELECT * FROM fills ORDER BY account, order_seq")
+    before = ledger_rows(state, "SELECT * FROM fills ORDER BY account, order_seq")
     resumed = idle_session(state, three_symbol_replay)
     try:
         assert resumed.resumed
@@ -87,7 +78,7 @@ def test_a_refused_signal_says_why_and_a_restart_replays_injections(
         assert account.broker.getposition(account.feed).size == pytest.approx(0.01)
     finally:
         resumed.stop()
-    assert rows(state, "SELECT * FROM fills ORDER BY account, order_seq") == before
+    assert ledger_rows(state, "SELECT * FROM fills ORDER BY account, order_seq") == before
 
 
 def test_inject_without_a_session_is_one_clear_line(tmp_path: Path,

@@ -16,6 +16,8 @@ import pytest
 from backtrader_engine.runtime import RunPaths, force_stop
 from backtrader_engine.runtime.pidfile import PidRecord, write_pid_file
 
+from ..paper.conftest import ledger_rows
+
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / "configs"
 
@@ -39,13 +41,6 @@ def run_dir(tmp_path: Path) -> Iterator[Path]:
         force_stop(run_dir=folder, timeout=5)
 
 
-def ledger_rows(state: Path, sql: str) -> list[tuple]:
-    """Rows of *sql* on the session's ledger (read-only)."""
-    db = sqlite3.connect(f"file:{state / 'ledger.sqlite'}?mode=ro", uri=True)
-    try:
-        return db.execute(sql).fetchall()
-    finally:
-        db.close()
 
 
 def live_bars(state: Path) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,19 +20,11 @@ from backtrader_engine.runtime import (
     stop_session,
 )
 
-from ..paper.conftest import wait_for_bars
+from ..paper.conftest import ledger_rows, wait_for_bars
 
 
 def inject(state: Path, symbol: str, side: str, qty: float | None = None) -> dict:
     return control.send(state, {"op": "inject", "symbol": symbol, "side": side, "qty": qty})
-
-
-def rows(state: Path, sql: str) -> list[tuple]:
-    db = sqlite3.connect(f"file:{state / 'ledger.sqlite'}?mode=ro", uri=True)
-    try:
-        return db.execute(sql).fetchall()
-    finally:
-        db.close()
 
 
 def test_pause_resume_force_exit_and_stop(tmp_path: Path, three_symbol_replay: ReplayServer,
@@ -67,10 +58,10 @@ def test_pause_resume_force_exit_and_stop(tmp_path: Path, three_symbol_replay: R
     kinds = [e["kind"] for e in reversed(snap.events)]
     assert [k for k in kinds if k in ("entries", "force_exit", "stop")] == [
         "entries", "entries", "force_exit", "force_exit", "stop"]
-    assert [r[0] for r in rows(state, "SELECT op FROM controls ORDER BY control_id")] == [
+    assert [r[0] for r in ledger_rows(state, "SELECT op FROM controls ORDER BY control_id")] == [
         "pause_entries", "resume_entries", "force_exit"]
-    orders = rows(state, "SELECT * FROM orders ORDER BY account, seq")
-    fills = rows(state, "SELECT * FROM fills ORDER BY account, order_seq, fill_seq")
+    orders = ledger_rows(state, "SELECT * FROM orders ORDER BY account, seq")
+    fills = ledger_rows(state, "SELECT * FROM fills ORDER BY account, order_seq, fill_seq")
 
     # A restart replays the commands at the same bars: every output is re-derived unchanged.
     resumed = idle_session(state, three_symbol_replay)
@@ -79,8 +70,8 @@ def test_pause_resume_force_exit_and_stop(tmp_path: Path, three_symbol_replay: R
     finally:
         summary = resumed.stop()
     assert summary["ledger_divergences"] == 0
-    assert rows(state, "SELECT * FROM orders ORDER BY account, seq")[:len(orders)] == orders
-    assert rows(state, "SELECT * FROM fills ORDER BY account, order_seq, fill_seq")[
+    assert ledger_rows(state, "SELECT * FROM orders ORDER BY account, seq")[:len(orders)] == orders
+    assert ledger_rows(state, "SELECT * FROM fills ORDER BY account, order_seq, fill_seq")[
         :len(fills)] == fills
 
 
