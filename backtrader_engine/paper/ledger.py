@@ -79,7 +79,7 @@ CREATE TABLE IF NOT EXISTS account_state (
     account TEXT PRIMARY KEY, bar_seq INTEGER NOT NULL, ts_ms INTEGER NOT NULL,
     cash REAL NOT NULL, value REAL NOT NULL, position REAL NOT NULL,
     position_price REAL NOT NULL, fees REAL NOT NULL, funding REAL NOT NULL,
-    peak REAL, trades_won INTEGER, trades_lost INTEGER);
+    peak REAL, trades_won INTEGER, trades_lost INTEGER, realised_pnl REAL);
 CREATE TABLE IF NOT EXISTS equity (
     account TEXT NOT NULL, bar_seq INTEGER NOT NULL, ts_ms INTEGER NOT NULL,
     value REAL NOT NULL, PRIMARY KEY (account, bar_seq));
@@ -100,6 +100,7 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS bars_by_close ON bars (symbol, end_ms);
 CREATE INDEX IF NOT EXISTS fills_by_time ON fills (ts_ms);
 CREATE INDEX IF NOT EXISTS orders_by_status ON orders (status);
+CREATE INDEX IF NOT EXISTS signal_outcomes ON signals (account, outcome, reason);
 """
 
 
@@ -330,7 +331,7 @@ _OUTPUT_TABLES = frozenset({"orders", "signals", "account_state", "equity", "fun
 _ADDED_COLUMNS = {"bars": (("latency_ms", "REAL"), ("errors", "INTEGER")),
                   "fills": (("recorded_at", "REAL"),),
                   "account_state": (("peak", "REAL"), ("trades_won", "INTEGER"),
-                                    ("trades_lost", "INTEGER"))}
+                                    ("trades_lost", "INTEGER"), ("realised_pnl", "REAL"))}
 
 
 def _migrate(db: sqlite3.Connection) -> None:

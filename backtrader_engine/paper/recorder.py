@@ -120,7 +120,8 @@ class AccountRecorder:
             "value": value, "position": float(position.size),
             "position_price": float(position.price), "fees": broker.fees_paid,
             "funding": broker.funding_paid, "peak": self._peak,
-            "trades_won": self.trades.won, "trades_lost": self.trades.lost}))
+            "trades_won": self.trades.won, "trades_lost": self.trades.lost,
+            "realised_pnl": self.trades.pnl}))
         ctx = broker.context(data)
         if ctx is not None and ctx.tradable:  # the equity curve starts with live trading
             self._rows.append(("equity", {"account": self.account, "bar_seq": bar,

@@ -16,10 +16,12 @@ class TradeCounter:
     def __init__(self) -> None:
         self.won = 0
         self.lost = 0
+        self.pnl = 0.0  # realised PnL of every fill, before fees
         self._net = 0.0
 
     def add(self, size: float, position_after: float, pnl: float, fee: float) -> None:
         """Account one fill of signed *size* leaving the position at *position_after*."""
+        self.pnl += pnl
         self._net += pnl - fee
         before = position_after - size
         if before != 0.0 and (position_after == 0.0 or (position_after > 0) != (before > 0)):

@@ -152,10 +152,16 @@ def _read(db: sqlite3.Connection, state_dir: Path, recent: int,
           equity_points: int) -> SessionSnapshot:
     described = {a["name"]: a for a in _meta(db, "accounts") or []}
     states = {r["account"]: r for r in _rows(db, "SELECT * FROM account_state")}
-    sums = {r["account"]: r for r in _rows(
-        db, "SELECT account, SUM(pnl) AS pnl, SUM(fee) AS fees FROM fills GROUP BY account")}
-    funding = {r["account"]: r["paid"] for r in _rows(
-        db, "SELECT account, SUM(payment) AS paid FROM funding GROUP BY account")}
+    if any(state.get("realised_pnl") is None for state in states.values()):
+        # A ledger from before the state kept running totals: sum the history.
+        sums = {r["account"]: r for r in _rows(
+            db, "SELECT account, SUM(pnl) AS pnl, SUM(fee) AS fees FROM fills GROUP BY account")}
+        funding = {r["account"]: r["paid"] for r in _rows(
+            db, "SELECT account, SUM(payment) AS paid FROM funding GROUP BY account")}
+    else:
+        sums = {name: {"pnl": st["realised_pnl"], "fees": st["fees"]}
+                for name, st in states.items()}
+        funding = {name: st["funding"] for name, st in states.items()}
     signals = _signal_counts(db)
     accounts = []
     for row in _rows(db, "SELECT * FROM accounts ORDER BY rowid"):
