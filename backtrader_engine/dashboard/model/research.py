@@ -168,7 +168,7 @@ def load_report(folder: Path) -> ReportDetail:
 
 def metrics_frame(metrics: dict[str, Any]) -> pd.DataFrame:
     """A report's metrics as two text columns (values of mixed types read as written)."""
-    return pd.DataFrame([(k, "n/a" if v is None else str(v)) for k, v in metrics.items()],
+    return pd.DataFrame([(k, _text(v)) for k, v in metrics.items()],
                         columns=["metric", "value"])
 
 
@@ -217,9 +217,17 @@ def samples_frame(summary: dict[str, Any]) -> pd.DataFrame:
     ins = (summary.get("in_sample") or {}).get("metrics") or {}
     oos = (summary.get("out_of_sample") or {}).get("metrics") or {}
     keys = [k for k in ins if k in oos] or list(ins) or list(oos)
-    return pd.DataFrame([(k, ins.get(k), oos.get(k)) for k in keys],
-                        columns=["metric", "in-sample", "out-of-sample"]).astype(
-        {"in-sample": object, "out-of-sample": object})
+    return pd.DataFrame([(k, _text(ins.get(k)), _text(oos.get(k))) for k in keys],
+                        columns=["metric", "in-sample", "out-of-sample"])
+
+
+def _text(value: Any) -> str:
+    """A metric as text: the columns mix numbers with durations and dates."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:,.6g}"
+    return str(value)
 
 
 def walk_forward_frame(summary: dict[str, Any]) -> pd.DataFrame:

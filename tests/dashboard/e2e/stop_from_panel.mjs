@@ -1,0 +1,77 @@
+// Drive the control panel in a real (headless) Chromium: wait for live figures, press STOP
+// by its widget key, confirm, wait until the panel shows the bot stopped, take a screenshot.
+//
+//   node stop_from_panel.mjs URL SCREENSHOT.png
+//
+// Prints one JSON line with what the page showed; exits non-zero (with the reason on stderr)
+// when a step does not happen within its deadline.
+import { chromium } from 'playwright-core';
+
+const [url, screenshot] = process.argv.slice(2);
+if (!url || !screenshot) {
+  console.error('usage: node stop_from_panel.mjs URL SCREENSHOT.png');
+  process.exit(2);
+}
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const STEP_MS = 60_000;
+// Streamlit gives each keyed widget's container the class st-key-<key>: the panel's STOP is
+// .st-key-bot_stop (Streamlit's own toolbar has a "Stop" too, which this never touches).
+const NUMBER = /\d[\d,]*\.\d{2}/;
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+         '--disable-component-update', '--disable-sync', '--disable-quic'],
+});
+const result = {};
+try {
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1300 } });
+  await page.goto(url, { waitUntil: 'domcontentloaded', timeout: STEP_MS });
+
+  const value = page.locator('.st-key-live_portfolio_value [data-testid="stMetricValue"]');
+  await value.waitFor({ timeout: STEP_MS });
+  await page.waitForFunction(
+    ([sel, pattern]) => new RegExp(pattern).test(document.querySelector(sel)?.textContent ?? ''),
+    ['.st-key-live_portfolio_value [data-testid="stMetricValue"]', NUMBER.source],
+    { timeout: STEP_MS });
+  result.portfolio_value_running = (await value.textContent()).trim();
+  result.state_before = (await page.locator('.st-key-bot_state').textContent()).trim();
+
+  const stop = page.locator('.st-key-bot_stop button');
+  await stop.waitFor({ timeout: STEP_MS });
+  await page.waitForFunction(
+    (sel) => { const b = document.querySelector(sel); return b && !b.disabled; },
+    '.st-key-bot_stop button', { timeout: STEP_MS });
+  await stop.click();
+  const confirm = page.locator('.st-key-bot_stop_confirm button');
+  await confirm.waitFor({ timeout: STEP_MS });
+  await confirm.click();
+
+  await page.waitForFunction(
+    (sel) => /STOPPED/.test(document.querySelector(sel)?.textContent ?? ''),
+    '.st-key-bot_state', { timeout: STEP_MS });
+  result.state_after = (await page.locator('.st-key-bot_state').textContent()).trim();
+  // The live view keeps showing the ledger's last figures, now marked as not running.
+  await page.locator('.st-key-live_banner').getByText('Bot not running').waitFor(
+    { timeout: STEP_MS });
+  await page.waitForFunction(
+    ([sel, pattern]) => new RegExp(pattern).test(document.querySelector(sel)?.textContent ?? ''),
+    ['.st-key-live_portfolio_value [data-testid="stMetricValue"]', NUMBER.source],
+    { timeout: STEP_MS });
+  result.portfolio_value_stopped = (await value.textContent()).trim();
+  result.start_enabled = await page.locator('.st-key-bot_start button').isEnabled();
+  result.stop_enabled = await page.locator('.st-key-bot_stop button').isEnabled();
+  // Let the charts finish drawing before the picture is taken.
+  await page.locator('.st-key-live_price canvas, .st-key-live_price svg').first()
+    .waitFor({ timeout: STEP_MS });
+  await page.screenshot({ path: screenshot, fullPage: true });
+  result.screenshot = screenshot;
+  console.log(JSON.stringify(result));
+} catch (error) {
+  console.error(`browser step failed: ${error.message}`);
+  console.error(`seen so far: ${JSON.stringify(result)}`);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
