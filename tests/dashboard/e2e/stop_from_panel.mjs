@@ -1,8 +1,9 @@
 // Drive the control panel in a real (headless) Chromium: wait for live figures, press STOP
 // by its widget key, confirm, wait until the panel shows the bot stopped, take a screenshot.
 //
-//   node stop_from_panel.mjs URL SCREENSHOT.png
+//   node stop_from_panel.mjs URL DIR/NAME_live.png
 //
+// (also saves DIR/NAME_running.png, taken before STOP)
 // Prints one JSON line with what the page showed; exits non-zero (with the reason on stderr)
 // when a step does not happen within its deadline.
 import { chromium } from 'playwright-core';
@@ -16,7 +17,9 @@ const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const STEP_MS = 60_000;
 // Streamlit gives each keyed widget's container the class st-key-<key>: the panel's STOP is
 // .st-key-bot_stop (Streamlit's own toolbar has a "Stop" too, which this never touches).
+// Streamlit also keeps a zero-size copy of a button with help text, hence ':visible'.
 const NUMBER = /\d[\d,]*\.\d{2}/;
+const button = (page, key) => page.locator(`.st-key-${key} button:visible`);
 
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
@@ -25,8 +28,8 @@ const browser = await chromium.launch({
          '--disable-component-update', '--disable-sync', '--disable-quic'],
 });
 const result = {};
+const page = await browser.newPage({ viewport: { width: 1600, height: 2300 } });
 try {
-  const page = await browser.newPage({ viewport: { width: 1600, height: 1300 } });
   await page.goto(url, { waitUntil: 'domcontentloaded', timeout: STEP_MS });
 
   const value = page.locator('.st-key-live_portfolio_value [data-testid="stMetricValue"]');
@@ -37,16 +40,17 @@ try {
     { timeout: STEP_MS });
   result.portfolio_value_running = (await value.textContent()).trim();
   result.state_before = (await page.locator('.st-key-bot_state').textContent()).trim();
+  await page.locator('.st-key-live_price canvas, .st-key-live_price svg').first()
+    .waitFor({ timeout: STEP_MS });
+  await page.screenshot({ path: screenshot.replace(/_live\.png$/, '_running.png') });
 
-  const stop = page.locator('.st-key-bot_stop button');
+  const stop = button(page, 'bot_stop');
   await stop.waitFor({ timeout: STEP_MS });
-  await page.waitForFunction(
-    (sel) => { const b = document.querySelector(sel); return b && !b.disabled; },
-    '.st-key-bot_stop button', { timeout: STEP_MS });
-  await stop.click();
-  const confirm = page.locator('.st-key-bot_stop_confirm button');
+  await stop.click({ timeout: STEP_MS });  // waits until the button is enabled
+  const confirm = button(page, 'bot_stop_confirm');
   await confirm.waitFor({ timeout: STEP_MS });
-  await confirm.click();
+  result.confirmation = (await page.locator('.st-key-stop_confirmation').textContent()).trim();
+  await confirm.click({ timeout: STEP_MS });
 
   await page.waitForFunction(
     (sel) => /STOPPED/.test(document.querySelector(sel)?.textContent ?? ''),
@@ -60,17 +64,23 @@ try {
     ['.st-key-live_portfolio_value [data-testid="stMetricValue"]', NUMBER.source],
     { timeout: STEP_MS });
   result.portfolio_value_stopped = (await value.textContent()).trim();
-  result.start_enabled = await page.locator('.st-key-bot_start button').isEnabled();
-  result.stop_enabled = await page.locator('.st-key-bot_stop button').isEnabled();
+  result.start_enabled = await button(page, 'bot_start').isEnabled();
+  result.stop_enabled = await button(page, 'bot_stop').isEnabled();
   // Let the charts finish drawing before the picture is taken.
   await page.locator('.st-key-live_price canvas, .st-key-live_price svg').first()
     .waitFor({ timeout: STEP_MS });
-  await page.screenshot({ path: screenshot, fullPage: true });
+  result.message = (await page.locator('.st-key-control_card [data-testid="stAlert"]')
+    .first().textContent({ timeout: STEP_MS })).trim();
+  await page.screenshot({ path: screenshot });
   result.screenshot = screenshot;
   console.log(JSON.stringify(result));
 } catch (error) {
   console.error(`browser step failed: ${error.message}`);
   console.error(`seen so far: ${JSON.stringify(result)}`);
+  const card = await page.locator('.st-key-control_card').textContent().catch(() => '');
+  console.error(`control card: ${card}`);
+  await page.screenshot({ path: screenshot.replace(/\.png$/, '-failed.png'), fullPage: true })
+    .catch(() => {});
   process.exitCode = 1;
 } finally {
   await browser.close();
