@@ -143,6 +143,7 @@ class BacktestRun:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
         env["PYTHONUNBUFFERED"] = "1"  # the log shows progress as it happens
+        # Importable from a checkout that was never installed, as the bot runner does it.
         root = str(Path(backtrader_engine.__file__).resolve().parents[1])
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
         with open(self.log_path, "wb") as log:

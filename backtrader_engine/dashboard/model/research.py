@@ -147,11 +147,10 @@ def reports_frame(entries: list[ReportEntry]) -> pd.DataFrame:
 
 
 def _csv(path: Path) -> pd.DataFrame | None:
+    """*path* as a table; ``None`` when it is missing, empty or not CSV (the rest still shows)."""
     try:
         return pd.read_csv(path)
-    except (FileNotFoundError, pd.errors.EmptyDataError):
-        return None
-    except (OSError, ValueError):
+    except (OSError, ValueError):  # EmptyDataError and ParserError are ValueErrors
         return None
 
 

@@ -6,6 +6,10 @@ the managed bot (or the panel's ``--state`` when no bot is managed).
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
 import streamlit as st
 
 from backtrader_engine.dashboard import charts
@@ -69,7 +73,7 @@ def _live(settings: PanelSettings) -> None:
     _activity(snap)
 
 
-def _breakers(live: dict | None) -> None:
+def _breakers(live: dict[str, Any] | None) -> None:
     with st.container(border=True, key="live_breakers"):
         st.subheader("Risk breakers")
         if live is None:
@@ -87,7 +91,7 @@ def _breakers(live: dict | None) -> None:
         st.dataframe(frame, hide_index=True, width="stretch")
 
 
-def _price_chart(state_dir, snap: SessionSnapshot) -> None:
+def _price_chart(state_dir: Path, snap: SessionSnapshot) -> None:
     symbols = shape.symbols(snap)
     with st.container(border=True, key="live_price"):
         st.subheader("Price and trades")
@@ -119,7 +123,7 @@ def _activity(snap: SessionSnapshot) -> None:
         _table(shape.rejections_frame(snap), "No signal has been rejected.")
 
 
-def _table(frame, empty: str) -> None:
+def _table(frame: pd.DataFrame, empty: str) -> None:
     if frame.empty:
         st.caption(empty)
     else:

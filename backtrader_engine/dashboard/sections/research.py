@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 
 import streamlit as st
 
@@ -60,7 +61,7 @@ def _number(value: object) -> str:
     return str(value)
 
 
-def _plots(plots: dict) -> None:
+def _plots(plots: dict[str, Path]) -> None:
     """The report's or study's PNG plots, two side by side."""
     items = list(plots.items())
     for start in range(0, len(items), 2):
