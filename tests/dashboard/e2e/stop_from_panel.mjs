@@ -20,6 +20,24 @@ const STEP_MS = 60_000;
 // Streamlit also keeps a zero-size copy of a button with help text, hence ':visible'.
 const NUMBER = /\d[\d,]*\.\d{2}/;
 const button = (page, key) => page.locator(`.st-key-${key} button:visible`);
+const SETTLE_MS = 3_000;
+
+async function settled(locator) {
+  const deadline = Date.now() + STEP_MS;
+  let text = null;
+  let since = Date.now();
+  while (Date.now() < deadline) {
+    const now = (await locator.textContent()).trim();
+    if (now !== text || !NUMBER.test(now)) {
+      text = now;
+      since = Date.now();
+    } else if (Date.now() - since >= SETTLE_MS) {
+      return text;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`the value never settled (last: ${text})`);
+}
 
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
@@ -59,11 +77,9 @@ try {
   // The live view keeps showing the ledger's last figures, now marked as not running.
   await page.locator('.st-key-live_banner').getByText('Bot not running').waitFor(
     { timeout: STEP_MS });
-  await page.waitForFunction(
-    ([sel, pattern]) => new RegExp(pattern).test(document.querySelector(sel)?.textContent ?? ''),
-    ['.st-key-live_portfolio_value [data-testid="stMetricValue"]', NUMBER.source],
-    { timeout: STEP_MS });
-  result.portfolio_value_stopped = (await value.textContent()).trim();
+  // Streamlit redraws a page top to bottom, leaving the previous run's cards on screen until
+  // each is redrawn: the final figure is the one that stays put over a few refreshes.
+  result.portfolio_value_stopped = await settled(value);
   result.start_enabled = await button(page, 'bot_start').isEnabled();
   result.stop_enabled = await button(page, 'bot_stop').isEnabled();
   // Let the charts finish drawing before the picture is taken.
