@@ -139,6 +139,7 @@ def _add_metrics_options(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from . import commands
     from .commands.bot import add_bot_commands
+    from .commands.dashboard import add_dashboard_options
     from .runtime.logging_setup import add_log_options
 
     parser = argparse.ArgumentParser(
@@ -326,6 +327,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only check that the files in DIR match; exit 2 if not")
     _add_config_dir(p)
     p.set_defaults(handler=commands.start_dashboards)
+
+    p = sub.add_parser("dashboard", help="serve the Streamlit control panel "
+                                         "(http://127.0.0.1:8501)")
+    add_dashboard_options(p)
+    p.set_defaults(handler=commands.start_dashboard)
     return parser
 
 

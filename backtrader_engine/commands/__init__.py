@@ -2,6 +2,7 @@
 
 from .backtest import start_backtest, start_demo
 from .config import start_config_check, start_config_show
+from .dashboard import start_dashboard
 from .data import start_data_check
 from .download import start_download
 from .inject import start_inject
@@ -17,6 +18,7 @@ __all__ = [
     "start_backtest",
     "start_config_check",
     "start_config_show",
+    "start_dashboard",
     "start_dashboards",
     "start_data_check",
     "start_demo",

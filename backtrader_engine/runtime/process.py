@@ -32,6 +32,8 @@ StopMethod = Literal["signal", "file"]
 
 #: A bot console log above this size is moved to ``bot.log.1`` at the next start.
 CONSOLE_LOG_ROTATE_BYTES = 10_000_000
+#: How often :func:`wait_exit` looks for a zombie between waits.
+_EXIT_POLL_S = 0.1
 
 
 def default_stop_method() -> StopMethod:
@@ -96,14 +98,26 @@ def wait_exit(process: psutil.Process, timeout: float) -> tuple[bool, int | None
     """Wait up to *timeout* s for *process* to end: ``(ended, exit code if known)``.
 
     The exit code is known only when the caller is the bot's parent (e.g. a library caller
-    that also started it); a bot started by an earlier command has been re-parented.
+    that also started it); a bot started by an earlier command has been re-parented. A bot
+    whose parent is another live process (the panel or a script that started it) stays a
+    zombie until that parent reaps it: it has ended all the same, so a zombie counts as
+    ended (``psutil``'s own wait would wait for the reaping).
     """
-    try:
-        return True, process.wait(timeout)
-    except psutil.TimeoutExpired:
-        return False, None
-    except psutil.NoSuchProcess:
-        return True, None
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return True, process.wait(min(_EXIT_POLL_S, max(0.0, deadline - time.monotonic())))
+        except psutil.TimeoutExpired:
+            pass
+        except psutil.NoSuchProcess:
+            return True, None
+        try:
+            if process.status() == psutil.STATUS_ZOMBIE:
+                return True, None
+        except psutil.NoSuchProcess:
+            return True, None
+        if time.monotonic() >= deadline:
+            return False, None
 
 
 def kill_tree(process: psutil.Process) -> None:

@@ -193,3 +193,20 @@ def test_a_bot_failing_at_start_up_is_reported(tmp_path: Path, run_dir: Path) ->
     assert "the bot exited with code 2 during start-up" in message
     assert "NoSuchStrategy" in message and str(run_dir / "logs" / "bot.log") in message
     assert not (run_dir / "bot.pid").exists()
+
+
+def test_a_bot_whose_parent_is_another_live_process_is_stopped_not_waited_for(
+        tmp_path: Path, record_for: Callable[..., object],
+        child: Callable[..., subprocess.Popen[str]]) -> None:
+    # The panel (or a script) that started the bot outlives it without reaping it at once:
+    # the ended bot is a zombie of that parent, which must count as stopped here.
+    parent = child("import subprocess\n"
+                   "bot = subprocess.Popen([sys.executable, '-c', "
+                   "'import time\\nwhile True: time.sleep(0.1)'])")
+    (bot,) = psutil.Process(parent.pid).children()
+    bot_pid = bot.pid
+    record_for(bot_pid)
+    result = stop_bot(run_dir=tmp_path / "run", timeout=20)
+    assert result.outcome == "stopped" and result.pid == bot_pid
+    assert psutil.Process(bot_pid).status() == psutil.STATUS_ZOMBIE  # still not reaped
+    assert bot_status(run_dir=tmp_path / "run").state == "stopped"

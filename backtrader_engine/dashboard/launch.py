@@ -1,0 +1,99 @@
+"""Serving the panel: where it binds, who may reach it, and the ``streamlit run`` command.
+
+The panel binds 127.0.0.1 unless told otherwise. Binding any other interface ("exposing"
+it) needs both the ``--expose`` flag and a password in ``DASHBOARD_PASSWORD``, which the
+panel then asks for.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import sys
+from pathlib import Path
+
+from backtrader_engine.dashboard.settings import PASSWORD_ENV, PanelSettings, panel_argv
+from backtrader_engine.errors import UserError
+
+APP_SCRIPT = Path(__file__).with_name("app.py")
+#: Streamlit theme options, passed as ``--theme.*`` flags: dark, with green accents.
+THEME: dict[str, str] = {
+    "base": "dark",
+    "primaryColor": "#22c55e",
+    "backgroundColor": "#0b1120",
+    "secondaryBackgroundColor": "#111827",
+    "textColor": "#e5e7eb",
+}
+#: Where ``--expose`` binds when no host is given.
+EXPOSED_HOST = "0.0.0.0"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether *host* only accepts connections from this machine."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve to anything
+
+
+def bind_host(host: str | None, expose: bool, configured: str) -> str:
+    """The interface to bind: ``--host``, else ``0.0.0.0`` with ``--expose``, else config."""
+    if host:
+        return host
+    if expose and is_loopback(configured):
+        return EXPOSED_HOST
+    return configured
+
+
+def check_exposure(host: str, expose: bool, password: str | None, source: str) -> None:
+    """Refuse to serve beyond loopback without ``--expose`` and a password.
+
+    Parameters
+    ----------
+    host
+        The interface chosen.
+    expose
+        ``--expose`` was given.
+    password
+        The value of ``DASHBOARD_PASSWORD`` (only tested for being set).
+    source
+        Where *host* came from, for the message (``--host`` or the config field).
+
+    Raises
+    ------
+    UserError
+        A non-loopback host without ``--expose``, or ``--expose`` without a password.
+    """
+    if not is_loopback(host) and not expose:
+        raise UserError(f"dashboard host {host} (from {source}) would expose the panel "
+                        "beyond this machine; pass --expose (and set "
+                        f"{PASSWORD_ENV}) to mean it, or use --host 127.0.0.1")
+    if expose and not (password or "").strip():
+        raise UserError(f"--expose needs a password: set the environment variable "
+                        f"{PASSWORD_ENV} (the panel asks for it), or drop --expose to serve "
+                        "on 127.0.0.1 only")
+
+
+def check_port(port: int) -> None:
+    """Refuse a port outside 1-65535.
+
+    Raises
+    ------
+    UserError
+        The port cannot be bound.
+    """
+    if not 1 <= port <= 65535:
+        raise UserError(f"--port {port}: expected 1 to 65535, e.g. --port 8501")
+
+
+def streamlit_command(settings: PanelSettings, host: str, port: int,
+                      python: str = sys.executable) -> list[str]:
+    """``python -m streamlit run app.py`` with the server and theme flags, then the panel's
+    options after ``--``."""
+    theme = [f"--theme.{name}={value}" for name, value in THEME.items()]
+    return [python, "-m", "streamlit", "run", str(APP_SCRIPT),
+            f"--server.address={host}", f"--server.port={port}", "--server.headless=true",
+            "--server.fileWatcherType=none", "--server.runOnSave=false",
+            "--browser.gatherUsageStats=false", "--client.toolbarMode=minimal", *theme,
+            "--", *panel_argv(settings)]

@@ -1,0 +1,130 @@
+"""Live view: portfolio figures, positions, orders, fills, signals, breakers and charts.
+
+Refreshes itself every ``refresh_s`` seconds (a Streamlit fragment), reading the ledger of
+the managed bot (or the panel's ``--state`` when no bot is managed).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from backtrader_engine.dashboard import charts
+from backtrader_engine.dashboard.model import followed_state_dir, load_live, price_history
+from backtrader_engine.dashboard.model import live as shape
+from backtrader_engine.dashboard.model.live import Figure
+from backtrader_engine.dashboard.settings import PanelSettings
+from backtrader_engine.errors import UserError
+from backtrader_engine.runtime import SessionSnapshot
+
+RECENT_ROWS = 20
+
+
+def render(settings: PanelSettings) -> None:
+    """The live page."""
+    st.header("Live")
+    st.fragment(_live, run_every=settings.refresh_s)(settings)
+
+
+def cards(figures: list[Figure]) -> None:
+    """*figures* as bordered metric cards in one row, each in a keyed container."""
+    for column, figure in zip(st.columns(len(figures)), figures, strict=True):
+        with column, st.container(key=figure.key):
+            st.metric(figure.label, figure.value, delta=figure.delta, help=figure.help,
+                      border=True)
+
+
+def _live(settings: PanelSettings) -> None:
+    state_dir = followed_state_dir(settings.run_dir, settings.state_dir)
+    data = load_live(state_dir, recent=RECENT_ROWS)
+    if data.snapshot is None:
+        st.info(f"No session figures to show. {data.problem}\n\nStart the bot with START in "
+                "the sidebar, or open the panel on another ledger with "
+                "`dashboard --state DIR`.", icon=":material/info:")
+        return
+    snap = data.snapshot
+    with st.container(key="live_banner"):
+        if data.running:
+            paused = " · new entries paused" if data.live.get("entries_paused") else ""
+            st.success(f"Session running · {data.live.get('live_bars', 0)} live bars this run"
+                       f"{paused} · ledger {state_dir}", icon=":material/sensors:")
+        else:
+            st.warning(f"Bot not running: last figures from the ledger in {state_dir}",
+                       icon=":material/pause_circle:")
+    cards(shape.headline(snap))
+    cards(shape.signal_figures(snap))
+    _breakers(data.live)
+    left, right = st.columns([3, 2])
+    with left, st.container(border=True):
+        st.subheader("Equity")
+        if snap.equity:
+            st.vega_lite_chart(charts.equity_line(shape.equity_frame(snap)), width="stretch")
+        else:
+            st.caption("No closed bar yet.")
+    with right, st.container(border=True):
+        st.subheader("Open positions")
+        _table(shape.positions_frame(snap), "All sub-accounts are flat.")
+        st.subheader("Open orders")
+        _table(shape.orders_frame(snap), "No working orders.")
+    _price_chart(state_dir, snap)
+    _activity(snap)
+
+
+def _breakers(live: dict[str, Any] | None) -> None:
+    with st.container(border=True, key="live_breakers"):
+        st.subheader("Risk breakers")
+        if live is None:
+            st.caption("Breaker states are known only while the bot runs.")
+            return
+        frame = shape.breakers_frame(live)
+        if frame.empty:
+            st.caption("This session runs without the risk gate (paper --no-risk-gate).")
+            return
+        opened = shape.open_breakers(live)
+        if opened:
+            st.error(f"Open: {', '.join(opened)}: new entries are refused")
+        else:
+            st.caption("All breakers closed.")
+        st.dataframe(frame, hide_index=True, width="stretch")
+
+
+def _price_chart(state_dir: Path, snap: SessionSnapshot) -> None:
+    symbols = shape.symbols(snap)
+    with st.container(border=True, key="live_price"):
+        st.subheader("Price and trades")
+        if not symbols:
+            st.caption("The session trades no symbol yet.")
+            return
+        symbol = st.selectbox("Symbol", symbols, key="live_symbol")
+        try:
+            history = price_history(state_dir, symbol)
+        except UserError as exc:
+            st.warning(str(exc))
+            return
+        if history is None:
+            st.caption(f"No {symbol} bars stored yet.")
+            return
+        title = f"{symbol} close ({len(history.bars)} bars) with {len(history.fills)} fills"
+        st.vega_lite_chart(charts.price_with_trades(history.bars, history.fills, title),
+                           width="stretch")
+
+
+def _activity(snap: SessionSnapshot) -> None:
+    fills_tab, signals_tab, rejected_tab = st.tabs(["Recent fills", "Signals",
+                                                    "Rejection reasons"])
+    with fills_tab:
+        _table(shape.fills_frame(snap), "No fills yet.")
+    with signals_tab:
+        _table(shape.signals_frame(snap), "No signals yet.")
+    with rejected_tab:
+        _table(shape.rejections_frame(snap), "No signal has been rejected.")
+
+
+def _table(frame: pd.DataFrame, empty: str) -> None:
+    if frame.empty:
+        st.caption(empty)
+    else:
+        st.dataframe(frame, hide_index=True, width="stretch")

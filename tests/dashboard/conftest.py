@@ -1,0 +1,173 @@
+"""Factories for the panel tests: real ledgers, reports and studies, and the app under test.
+
+The ledger, report and study are made once per test session by the real commands (``paper``
+on the replayed bundled candles, ``backtest``, ``optimize``) and copied into each test's
+own folder, so every test reads what the library really writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from backtrader_engine.errors import UserError
+from backtrader_engine.runtime import RunPaths, force_stop
+from backtrader_engine.runtime.pidfile import PidRecord, write_pid_file
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIGS = ROOT / "configs"
+REPLAY_SPEED = "36000"  # ten bundled 1h candles a second
+
+
+def bte(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m backtrader_engine ARGS`` from the repository root; fail on an error."""
+    proc = subprocess.run([sys.executable, "-m", "backtrader_engine", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return proc
+
+
+def paper_args(state: Path, *extra: str) -> list[str]:
+    """``paper`` arguments for a bot on the replayed bundled candles, ledger in *state*."""
+    return ["--config-dir", str(CONFIGS), "--source", "replay", "--replay-speed", REPLAY_SPEED,
+            "--state", str(state), "--status-every", "1", "--no-metrics", *extra]
+
+
+@pytest.fixture(scope="session")
+def made_ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished paper session (positions, orders, fills, rejected signals) in a folder."""
+    state = tmp_path_factory.mktemp("ledger") / "state"
+    bte("paper", "--config-dir", str(CONFIGS), "--source", "replay", "--replay-speed", "0",
+        "--max-bars", "150", "--state", str(state), "--no-metrics", "--status-every", "0")
+    return state
+
+
+@pytest.fixture
+def ledger(tmp_path: Path, made_ledger: Path) -> Path:
+    """This test's copy of the finished session's state folder."""
+    state = tmp_path / "state"
+    state.mkdir()
+    shutil.copy2(made_ledger / "ledger.sqlite", state / "ledger.sqlite")
+    return state
+
+
+@pytest.fixture(scope="session")
+def made_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A backtest report folder (with plots) from ``backtest``."""
+    out = tmp_path_factory.mktemp("reports") / "rsi"
+    bte("backtest", "--strategy", "RSIEMAMomentum", "--from", "2018-01-01", "--to",
+        "2018-04-30", "--risk-gate", "--out", str(out), "--config-dir", str(CONFIGS))
+    return out
+
+
+@pytest.fixture(scope="session")
+def made_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An optimisation study folder with out-of-sample and walk-forward results, and plots."""
+    out = tmp_path_factory.mktemp("studies") / "rsi-study"
+    bte("optimize", "--strategy", "RSIEMAMomentumStrategy", "--trials", "3", "--seed", "1",
+        "--min-trades", "1", "--from", "2018-01-01", "--to", "2018-05-31", "--walk-forward",
+        "2", "--out", str(out), "--config-dir", str(CONFIGS))
+    return out
+
+
+@dataclass(frozen=True)
+class PanelDirs:
+    """The folders a test panel manages (all empty unless a test fills them)."""
+
+    run: Path
+    state: Path
+    reports: Path
+    studies: Path
+    configs: Path
+
+    def argv(self, *extra: str) -> list[str]:
+        return ["--run-dir", str(self.run), "--state", str(self.state), "--reports",
+                str(self.reports), "--studies", str(self.studies), "--config-dir",
+                str(self.configs), *extra]
+
+
+@pytest.fixture
+def dirs(tmp_path: Path) -> Iterator[PanelDirs]:
+    """Empty panel folders under tmp_path; a bot left running in the run folder is killed."""
+    folders = PanelDirs(tmp_path / "run", tmp_path / "state", tmp_path / "reports",
+                        tmp_path / "studies", CONFIGS)
+    yield folders
+    if (folders.run / "bot.pid").exists():
+        with contextlib.suppress(UserError):  # a test's deliberately corrupt PID file
+            force_stop(run_dir=folders.run, timeout=5)
+
+
+@pytest.fixture
+def sleeper() -> Iterator[Callable[[], subprocess.Popen[str]]]:
+    """``sleeper()``: a Python child that idles until signalled (stands in for a bot)."""
+    started: list[subprocess.Popen[str]] = []
+
+    def spawn() -> subprocess.Popen[str]:
+        proc = subprocess.Popen([sys.executable, "-c", "import time\nprint('ready', flush=True)"
+                                 "\nwhile True: time.sleep(0.1)"], stdout=subprocess.PIPE,
+                                text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        started.append(proc)
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        return proc
+
+    yield spawn
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
+def write_pid_record(dirs: PanelDirs, pid: int, create_time: float | None = None) -> PidRecord:
+    """A PID file in the panel's run folder naming *pid* (its real create time by default)."""
+    if create_time is None:
+        create_time = psutil.Process(pid).create_time()
+    record = PidRecord(pid=pid, create_time=create_time, command=["python", "bot.py"], args=[],
+                       cwd=str(dirs.run.parent), started_at=time.time(),
+                       state_dir=str(dirs.state), config_dir=str(dirs.configs),
+                       log_file=str(dirs.run / "logs" / "bot.log"),
+                       stop_file=str(dirs.run / "bot.stop"))
+    paths = RunPaths.of(dirs.run)
+    paths.run_dir.mkdir(parents=True, exist_ok=True)
+    write_pid_file(paths.pid_file, record)
+    return record
+
+
+def dead_pid() -> int:
+    """The PID of a process that has ended and been reaped."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait(30)
+    return proc.pid
+
+
+def _panel_script(argv: list[str]) -> None:
+    from backtrader_engine.dashboard.main import run
+
+    run(argv)
+
+
+@pytest.fixture
+def panel() -> Callable[..., AppTest]:
+    """``panel(argv, page="Live")``: the app as ``streamlit run app.py -- ARGV`` runs it."""
+    def make(argv: list[str], page: str | None = None) -> AppTest:
+        app = AppTest.from_function(_panel_script, kwargs={"argv": argv}, default_timeout=60)
+        app.run()
+        if page is not None:
+            app.radio(key="nav").set_value(page).run()
+        return app
+    return make
+
+
+def no_exception(app: AppTest) -> None:
+    """Assert the page rendered without an exception element."""
+    assert not app.exception, [e.value for e in app.exception]
