@@ -30,6 +30,18 @@ CONFIGS = ROOT / "configs"
 REPLAY_SPEED = "36000"  # ten bundled 1h candles a second
 
 
+@pytest.fixture(autouse=True)
+def _keep_main_module() -> Iterator[None]:
+    """Put back the ``__main__`` module AppTest swaps for its script and leaves behind.
+
+    Otherwise every later test that spawns processes (the optimiser's spawn workers) has its
+    children try to re-run that temporary script as their main module, and die.
+    """
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
+
+
 def bte(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """Run ``python -m backtrader_engine ARGS`` from the repository root; fail on an error."""
     proc = subprocess.run([sys.executable, "-m", "backtrader_engine", *args], cwd=ROOT,
