@@ -113,7 +113,12 @@ def wait_exit(process: psutil.Process, timeout: float) -> tuple[bool, int | None
             return True, None
         try:
             if process.status() == psutil.STATUS_ZOMBIE:
-                return True, None
+                # Our own child ended between the two calls: reaping it gives its exit code.
+                # Another process's child cannot be reaped here (the wait times out).
+                try:
+                    return True, process.wait(0)
+                except (psutil.TimeoutExpired, psutil.NoSuchProcess):
+                    return True, None
         except psutil.NoSuchProcess:
             return True, None
         if time.monotonic() >= deadline:
