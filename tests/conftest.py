@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -211,3 +214,27 @@ def paper_session(replay_server: Callable[..., object],
         session.server = server  # type: ignore[attr-defined]
         return session.start()
     return start_session
+
+
+@pytest.fixture
+def child() -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    """``child(code)``: a Python child running *code* after printing 'ready'; killed at the end.
+
+    Waits for 'ready', so signal handlers set before it are in place.
+    """
+    started: list[subprocess.Popen[str]] = []
+
+    def spawn(code: str = "") -> subprocess.Popen[str]:
+        script = f"import signal, sys, time\n{code}\nprint('ready', flush=True)\n" \
+                 "while True: time.sleep(0.1)\n"
+        proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                                text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        started.append(proc)
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        return proc
+
+    yield spawn
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)

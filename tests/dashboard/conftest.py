@@ -8,7 +8,6 @@ own folder, so every test reads what the library really writes.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import subprocess
 import sys
@@ -121,23 +120,9 @@ def dirs(tmp_path: Path) -> Iterator[PanelDirs]:
 
 
 @pytest.fixture
-def sleeper() -> Iterator[Callable[[], subprocess.Popen[str]]]:
+def sleeper(child: Callable[..., subprocess.Popen[str]]) -> Callable[[], subprocess.Popen[str]]:
     """``sleeper()``: a Python child that idles until signalled (stands in for a bot)."""
-    started: list[subprocess.Popen[str]] = []
-
-    def spawn() -> subprocess.Popen[str]:
-        proc = subprocess.Popen([sys.executable, "-c", "import time\nprint('ready', flush=True)"
-                                 "\nwhile True: time.sleep(0.1)"], stdout=subprocess.PIPE,
-                                text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        started.append(proc)
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-        return proc
-
-    yield spawn
-    for proc in started:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
+    return child
 
 
 def write_pid_record(dirs: PanelDirs, pid: int, create_time: float | None = None) -> PidRecord:

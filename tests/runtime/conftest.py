@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 import sys
@@ -80,28 +79,6 @@ def record_for(tmp_path: Path) -> Callable[..., PidRecord]:
     return write
 
 
-@pytest.fixture
-def child() -> Iterator[Callable[..., subprocess.Popen[str]]]:
-    """``child(code)``: a Python child running *code* after printing 'ready'; killed at the end.
-
-    Waits for 'ready', so signal handlers set before it are in place.
-    """
-    started: list[subprocess.Popen[str]] = []
-
-    def spawn(code: str = "") -> subprocess.Popen[str]:
-        script = f"import signal, sys, time\n{code}\nprint('ready', flush=True)\n" \
-                 "while True: time.sleep(0.1)\n"
-        proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
-                                text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        started.append(proc)
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-        return proc
-
-    yield spawn
-    for proc in started:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
 
 
 def dead_pid() -> int:
