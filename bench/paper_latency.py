@@ -29,10 +29,15 @@ CLOCK_MONOTONIC, so its stamps and the session's compare directly.
    5 sub-accounts) per second of wall time, over ``--throughput-bars`` per symbol after
    ``--skip``. Baseline: the bare stream client at speed 0, closed bars/s on its queue.
 
-The server shares the two cores with the session, and other processes matter as much (the load
-average is printed). Target: kline-to-fill p99 <= 2 ms in-process (PASS/FAIL);
-throughput has none. Exit status 0 unless something fails to run. ``--profile`` prints a
-cProfile of the session's threads (waits included) in the paper latency run.
+The exchange runs on another machine; here its stand-in shares the box, so the server process
+is pinned to the first CPU and this process to the others (Linux, two CPUs or more). Unpinned,
+the scheduler tends to wake the session's stream thread on the CPU the server is still busy
+on (it has just written the frame and goes on building the next ones), which adds a few tenths
+of a millisecond that say nothing about the paper path; the output says whether pinning was
+on. Other processes still matter (the load average is printed). Target: kline-to-fill p99
+<= 2 ms in-process (PASS/FAIL); throughput has none. Exit status 0 unless something fails
+to run. ``--profile`` prints a cProfile of the session's threads (waits included) in the
+paper latency run.
 """
 
 from __future__ import annotations
@@ -85,6 +90,7 @@ WARMUP, LIVE, P99_TARGET_MS = 300, 1440 - 300, 2.0  # the test day has 1,440 bar
 Key = tuple[str, int]  # (symbol, bar start ms)
 SENT: list[tuple[int, str]] = []  # (perf_counter_ns, frame) of each confirmed kline sent
 FILLS: dict[Key, int] = {}  # perf_counter_ns of the fill of the order placed on each bar
+SERVER_CPUS: set[int] = set()  # where the replay server process runs (empty: anywhere)
 PROFILES: list[cProfile.Profile] = []  # one per thread the profiled session started
 
 
@@ -145,8 +151,8 @@ class ReplayProcess:
         start_ms = int(load_ohlcv(SOURCE).index[WARMUP].value // 1_000_000)
         context = multiprocessing.get_context("spawn")
         self._pipe, child = context.Pipe()
-        self._process = context.Process(target=serve_replay, args=(store, speed, start_ms,
-                                                                   child), daemon=True)
+        self._process = context.Process(target=serve_replay, args=(
+            store, speed, start_ms, SERVER_CPUS, child), daemon=True)
         self._process.start()
         self.base_url: str = self._pipe.recv()
 
@@ -158,8 +164,18 @@ class ReplayProcess:
         return sent
 
 
-def serve_replay(store: Path, speed: float, start_ms: int, pipe: Any) -> None:
+def split_cpus() -> tuple[set[int], set[int]] | None:
+    """(the server's CPU, the session's CPUs), or ``None`` where pinning is not possible."""
+    if not hasattr(os, "sched_getaffinity"):
+        return None
+    cpus = sorted(os.sched_getaffinity(0))
+    return ({cpus[0]}, set(cpus[1:])) if len(cpus) >= 2 else None
+
+
+def serve_replay(store: Path, speed: float, start_ms: int, cpus: set[int], pipe: Any) -> None:
     """Child process: a held replay of *store* from the first live bar, sends stamped."""
+    if cpus:
+        os.sched_setaffinity(0, cpus)
     replay_stream.Client = StampedClient  # type: ignore[misc]
     server = ReplayServer(ReplayMarket.from_store(store), speed=speed, hold_when_idle=True,
                           start_ms=start_ms).start()
@@ -340,6 +356,12 @@ def main() -> int:
           + (" --profile" if args.profile else ""))
     print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
           + f" on {os.cpu_count()} CPUs")
+    split = split_cpus()
+    if split is not None:
+        SERVER_CPUS.update(split[0])
+        os.sched_setaffinity(0, split[1])  # before any thread starts: they inherit it
+    print("cpu pinning: " + (f"replay server on CPU {sorted(split[0])}, session on "
+                             f"{sorted(split[1])}" if split else "off (needs Linux and 2+ CPUs)"))
     with tempfile.TemporaryDirectory() as tmp:
         one = make_store(Path(tmp) / "one", ["BTCUSDT"])
         three = make_store(Path(tmp) / "three", list(SCALES))
