@@ -65,6 +65,24 @@ class _FundingClock:
         self.cursor = int(np.searchsorted(self.nums, now, side="left"))
 
 
+def clone_order(order: bt.Order) -> bt.Order:
+    """What ``order.clone()`` returns — a shallow copy whose ``executed`` is a shallow copy
+    marking the fills seen so far — built directly.
+
+    backtrader clones every order it notifies (submitted, accepted, each fill) with
+    ``copy.copy``, whose probe for ``__setstate__`` falls through to ``Order.__getattr__``
+    and raises inside: several times per order on the path from a closed bar to a fill.
+    """
+    executed = order.executed
+    executed.markpending()
+    executed_copy = object.__new__(type(executed))
+    executed_copy.__dict__.update(executed.__dict__)
+    copy = object.__new__(type(order))
+    copy.__dict__.update(order.__dict__)
+    copy.executed = executed_copy
+    return copy
+
+
 class PerpBroker(bt.brokers.BackBroker):
     """BackBroker with perpetual-futures funding, liquidation and per-bar recording.
 
@@ -104,6 +122,9 @@ class PerpBroker(bt.brokers.BackBroker):
             schedule.times) else None
         self._first_bar = True
         self._clock_line = self.cerebro.datas[0].lines.datetime
+
+    def notify(self, order: bt.Order) -> None:
+        self.notifs.append(clone_order(order))
 
     # -- fees ----------------------------------------------------------------------------------
     def _execute(self, order, ago=None, price=None, cash=None, position=None, dtcoc=None):

@@ -1,9 +1,9 @@
 """The bar context: one closed bar plus the market around it, the paper broker's only input.
 
 Everything the paper broker decides (fills, funding, liquidation) is a function of the bar
-contexts it has seen and of what the strategy did with them. Contexts are written to the
-ledger before a strategy sees them, so a restarted session re-derives exactly the same
-orders and fills from the log (see :mod:`.ledger`).
+contexts it has seen and of what the strategy did with them. A context is committed to the
+ledger no later than anything derived from it, so a restarted session re-derives exactly the
+same orders and fills from the log (see :mod:`.ledger`).
 """
 
 from __future__ import annotations

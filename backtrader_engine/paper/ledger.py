@@ -2,9 +2,12 @@
 
 Two kinds of rows:
 
-* **inputs** — every bar context (:class:`~.context.BarContext`), written *before* any
-  strategy sees it, injected signals and operator commands (pause or resume entries, force
-  exits). They are the session's event log.
+* **inputs** — every bar context (:class:`~.context.BarContext`), injected signals and
+  operator commands (pause or resume entries, force exits). They are the session's event
+  log. A live bar is *staged* as it is released and written by the next transaction on the
+  ledger, whatever that transaction writes — in practice the first sub-account's outputs of
+  that bar step. So nothing derived from a bar is ever committed without the bar, and the
+  strategies' reaction to a bar does not wait for a commit of its own.
 * **outputs** — orders, fills, funding payments, signals, account states and the equity
   curve. Each is keyed by ids a deterministic run reproduces (an account's n-th order, that
   order's k-th fill), and written with an idempotent upsert. A sub-account's outputs of one
@@ -126,6 +129,7 @@ class Ledger:
                             ) from None
         self.path = self.state_dir / FILENAME
         self._lock = threading.RLock()
+        self._staged_bars: list[tuple[Any, ...]] = []  # rows the next transaction writes first
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None,
                                        check_same_thread=False, timeout=30)
@@ -146,21 +150,42 @@ class Ledger:
         self._last_bar: dict[tuple[str, str], tuple[int | None, int | None]] = {}
 
     def close(self) -> None:
-        """Close the database (a checkpoint folds the WAL into the main file)."""
+        """Write staged bars and close the database (a checkpoint folds the WAL into the main
+        file)."""
         with self._lock:
+            self.flush()
             self._db.close()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic write: everything inside commits together or not at all."""
+        """One atomic write: everything inside commits together or not at all.
+
+        Staged bars (:meth:`append_bar` with ``defer``) are written first, in the same
+        transaction, so whatever it writes never lands without the inputs staged before it.
+        """
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
+                if self._staged_bars:
+                    self._db.executemany(_INSERT_BAR, self._staged_bars)
                 yield self._db
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+            self._staged_bars.clear()
+
+    def flush(self) -> None:
+        """Commit staged bars now (a no-op when none are staged)."""
+        with self._lock:
+            if self._staged_bars:
+                with self.transaction():
+                    pass
+
+    @property
+    def staged_bars(self) -> int:
+        """Bars staged and not yet committed."""
+        return len(self._staged_bars)
 
     def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         """Rows of a read query, as mappings."""
@@ -183,36 +208,60 @@ class Ledger:
                        (key, json.dumps(value, default=str)))
 
     # --- inputs -----------------------------------------------------------------------------
-    def append_bar(self, ctx: BarContext) -> int:
-        """Log a bar context; its sequence number. A bar already logged keeps its row."""
+    def append_bar(self, ctx: BarContext, *, defer: bool = False) -> int:
+        """Log a bar context; its sequence number. A bar already logged keeps its row.
+
+        With *defer*, the bar is staged: the next transaction on this ledger writes it
+        before its own rows (see the module docstring), which keeps a commit off the path
+        from a closed bar to the strategies' orders.
+        """
         bids, asks = ctx.levels_json()
         key = (ctx.symbol, ctx.interval)
-        with self.transaction() as db:
-            last = self._last_bar.get(key)
+        with self._lock:
+            before = self._last_bar.get(key)
+            last = before
             if last is None:
                 # Two single aggregates: each is an index lookup, where one query holding
                 # both would scan the stream's whole history. Later bars use the cache.
-                last = (db.execute("SELECT MAX(seq) FROM bars WHERE symbol=? AND interval=?",
-                                   key).fetchone()[0],
-                        db.execute("SELECT MAX(start) FROM bars WHERE symbol=? AND interval=?",
-                                   key).fetchone()[0])
+                last = (self._db.execute("SELECT MAX(seq) FROM bars WHERE symbol=? AND "
+                                         "interval=?", key).fetchone()[0],
+                        self._db.execute("SELECT MAX(start) FROM bars WHERE symbol=? AND "
+                                         "interval=?", key).fetchone()[0])
             if last[1] is not None and ctx.start <= last[1]:
-                row = db.execute("SELECT seq FROM bars WHERE symbol=? AND interval=? AND "
-                                 "start=?", (*key, ctx.start)).fetchone()
-                if row is not None:
-                    return int(row[0])
+                seq = self._logged_seq(key, ctx.start)
+                if seq is not None:
+                    return seq
                 raise LedgerDivergence(f"{ctx.symbol} bar {ctx.start} arrived after "
                                        f"{last[1]}; bars must be logged in order")
             seq = 0 if last[0] is None else int(last[0]) + 1
-            db.execute(_INSERT_BAR, (
-                ctx.symbol, ctx.interval, seq, ctx.start, ctx.end, ctx.open, ctx.high,
-                ctx.low, ctx.close, ctx.volume, ctx.source, bids, asks, ctx.mark_price,
-                ctx.funding_rate, ctx.next_funding_time, time.time(), ctx.latency_ms,
-                ctx.errors))
-        # Only this connection appends bars, so the cache cannot go stale; it is set after
-        # the commit, so a failed write leaves it as it was.
-        self._last_bar[key] = (seq, ctx.start)
+            row = (ctx.symbol, ctx.interval, seq, ctx.start, ctx.end, ctx.open, ctx.high,
+                   ctx.low, ctx.close, ctx.volume, ctx.source, bids, asks, ctx.mark_price,
+                   ctx.funding_rate, ctx.next_funding_time, time.time(), ctx.latency_ms,
+                   ctx.errors)
+            # Only this connection appends bars, so the cache cannot go stale.
+            self._staged_bars.append(row)
+            self._last_bar[key] = (seq, ctx.start)
+            if not defer:
+                try:
+                    self.flush()
+                except BaseException:
+                    # A failed write leaves the ledger, and the cache, as they were.
+                    self._staged_bars.remove(row)
+                    if before is None:
+                        self._last_bar.pop(key, None)
+                    else:
+                        self._last_bar[key] = before
+                    raise
         return seq
+
+    def _logged_seq(self, key: tuple[str, str], start: int) -> int | None:
+        """The sequence number of the bar of *key* starting at *start*, staged or stored."""
+        for row in self._staged_bars:
+            if (row[0], row[1], row[3]) == (*key, start):
+                return int(row[2])
+        found = self._db.execute("SELECT seq FROM bars WHERE symbol=? AND interval=? AND "
+                                 "start=?", (*key, start)).fetchone()
+        return None if found is None else int(found[0])
 
     def bars(self, symbol: str, interval: str) -> list[BarContext]:
         """Every logged context of *symbol*/*interval*, in order."""

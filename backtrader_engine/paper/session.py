@@ -14,9 +14,10 @@ Start-up, in order:
 5. subscribe to the stream with ``resume`` set to the last logged bar of each stream, so
    bars that closed while the session was down come back over REST, then trade live.
 
-Each live bar is logged before any strategy sees it, and accounts get it one at a time in a
-fixed order (:mod:`.hub`), so a resumed session makes the same decisions an uninterrupted
-one would have made.
+Each live bar is staged in the ledger as it is released and committed with the first outputs
+derived from it (never after them), and accounts get it one at a time in a fixed order
+(:mod:`.hub`), so a resumed session makes the same decisions an uninterrupted one would have
+made.
 """
 
 from __future__ import annotations
@@ -252,9 +253,12 @@ class PaperSession(SessionControl):
             # latency and error-rate breakers see it in the log too (a restart agrees).
             rtt, errors = self.stream.take_health()
             ctx = replace(ctx, latency_ms=rtt, errors=errors)
-        self.ledger.append_bar(ctx)  # logged before any strategy sees it
+        # Staged, not committed: the first sub-account's outputs of this step (or the
+        # flush below) commit it, in the same transaction, so no output lands without it.
+        self.ledger.append_bar(ctx, defer=True)
         self.live_bars += 1
         self._deliver(ctx)
+        self.ledger.flush()
 
     def _deliver(self, ctx: BarContext) -> None:
         self.released += 1

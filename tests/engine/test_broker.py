@@ -172,3 +172,35 @@ def test_liquidation_price_formula():
     assert liquidation_price(1.0, 100.0, 1.0, 0.005) == 0.0
     assert liquidation_price(1.0, 100.0, 10.0, 0.005) == pytest.approx(90.0 / 0.995)
     assert liquidation_price(-1.0, 100.0, 10.0, 0.005) == pytest.approx(110.0 / 1.005)
+
+
+
+def test_clone_order_is_backtraders_clone_built_directly():
+    from backtrader_engine.engine.broker import clone_order
+
+    compared = []
+
+    class Compare(Script):
+        def stop(self):
+            for order in self.broker.orders:  # a filled market and a resting limit order
+                marks = order.executed.p1, order.executed.p2
+                mine = clone_order(order)
+                after = order.executed.p1, order.executed.p2
+                order.executed.p1, order.executed.p2 = marks
+                compared.append((order, mine, order.clone(), after))
+
+    frame = flat_frame([100.0] * 6)
+    plan = {1: [("buy", {"size": 2.0})],
+            2: [("sell", {"size": 1.0, "exectype": bt.Order.Limit, "price": 150.0})]}
+    run_backtest(BacktestRequest(strategy=Compare, frame=frame, timeframe="1h",
+                                 params={"plan": plan}, costs=CostModel(funding=0.0)))
+    assert [order.getstatusname() for order, *_ in compared] == ["Completed", "Accepted"]
+    for order, mine, theirs, after in compared:
+        assert (order.executed.p1, order.executed.p2) == after  # both mark the same fills
+        assert type(mine) is type(theirs)
+        assert mine is not order and mine.executed is not order.executed
+        assert {k: v for k, v in vars(mine).items() if k != "executed"} == \
+            {k: v for k, v in vars(theirs).items() if k != "executed"}
+        assert vars(mine.executed) == vars(theirs.executed)
+        mine.status = order.Canceled  # a clone moves on its own
+        assert order.status != order.Canceled
