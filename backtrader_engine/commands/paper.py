@@ -72,18 +72,42 @@ def _summary_lines(summary: dict[str, Any]) -> list[str]:
     return lines
 
 
+class StopRequest:
+    """The SIGINT/SIGTERM handler of the whole command, installed before any set-up.
+
+    A request while the session runs stops it; one during set-up (loading candles, starting
+    the replay, logging) lets the set-up finish and the command end cleanly without starting
+    the session, instead of the signal's default action killing the process half-way.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.session: PaperSession | None = None
+
+    def __call__(self, *_: object) -> None:
+        self.requested = True
+        if self.session is not None:
+            self.session.request_stop()
+
+
 def start_paper(args: argparse.Namespace) -> int:
-    config = load_config(args.config_dir)
-    # Bound before anything starts, so a taken port fails at once; closed after the stop.
-    metrics = paper_metrics(args, config.alerts.prometheus)
+    stop = StopRequest()
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        return _start_paper(args, config, metrics)
+        config = load_config(args.config_dir)
+        # Bound before anything starts, so a taken port fails at once; closed after the stop.
+        metrics = paper_metrics(args, config.alerts.prometheus)
+        try:
+            return _start_paper(args, config, stop, metrics)
+        finally:
+            if metrics is not None:
+                metrics.close()
     finally:
-        if metrics is not None:
-            metrics.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
-def _start_paper(args: argparse.Namespace, config: AppConfig,
+def _start_paper(args: argparse.Namespace, config: AppConfig, stop: StopRequest,
                  metrics: MetricsServer | None = None) -> int:
     source = resolve_source(args.source, args.testnet)
     market = None
@@ -133,17 +157,18 @@ def _start_paper(args: argparse.Namespace, config: AppConfig,
                 metrics.registry.register(TelegramCollector(telegram.stats,
                                                             portfolio_name(args.state)))
             _run(session, args, source.base_url or ("Bybit testnet" if source.testnet else
-                                                    "Bybit mainnet"), telegram)
+                                                    "Bybit mainnet"), stop, telegram)
     finally:
         source.close()
     return 0
 
 
-def _run(session: PaperSession, args: argparse.Namespace, where: str,
+def _run(session: PaperSession, args: argparse.Namespace, where: str, stop: StopRequest,
          telegram: TelegramService | None = None) -> None:
-    stop_signals = (signal.SIGINT, signal.SIGTERM)
-    previous = {sig: signal.signal(sig, lambda *_: session.request_stop())
-                for sig in stop_signals}
+    stop.session = session
+    if stop.requested:
+        print("stop requested during set-up: the session was not started", flush=True)
+        return
     try:
         session.start()
         if telegram is not None:  # alerts read the ledger on their own threads
@@ -171,8 +196,6 @@ def _run(session: PaperSession, args: argparse.Namespace, where: str,
                 last_status = now
                 print(_summary_lines(session.summary())[-1], flush=True)
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         summary = session.stop()
         if telegram is not None:  # "Bot stopped" goes out; the wait is bounded
             telegram.stop()

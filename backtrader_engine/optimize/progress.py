@@ -128,7 +128,7 @@ class ProgressLine:
         self.stream = stream if stream is not None else sys.stderr
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.every = every
-        self._last_plain = 0.0
+        self._last_plain: float | None = None  # monotonic() of the last plain line
         self._last_text = ""
         self._drawn = False
 
@@ -140,7 +140,10 @@ class ProgressLine:
             self._drawn = True
             return
         now = time.monotonic()
-        if force or (now - self._last_plain >= self.every and text != self._last_text):
+        # The first line always shows: monotonic() counts from boot, so a machine up for
+        # less than *every* seconds would otherwise hide it.
+        due = self._last_plain is None or now - self._last_plain >= self.every
+        if force or (due and text != self._last_text):
             self.stream.write(text + "\n")
             self.stream.flush()
             self._last_plain, self._last_text = now, text

@@ -52,33 +52,45 @@ class AccountRecorder:
         self._created: dict[int, tuple[int, int]] = {}  # order seq -> (bar, ts) of creation
         self.new_fills = 0  # fills written by this process (not re-derived ones)
         self._rows: list[tuple[str, dict[str, Any]]] = []
+        # order seq -> (order, status, info, ts) of its latest notification this step
+        self._orders: dict[int, tuple[bt.Order, int, dict[str, Any], int]] = {}
         self._bar: tuple[int, int] | None = None  # (seq, ts) of the bar last stepped
         self._peak: float | None = None
         self.trades = TradeCounter()
 
     def flush(self) -> None:
         """Write the step's rows and the account's state after it, in one transaction."""
+        self._order_rows()
         self._state_rows()
         if self._rows:
             rows, self._rows = self._rows, []
             self.new_fills += self.ledger.write_outputs(rows)
 
     def on_order(self, order: bt.Order, seq: int, bar: int, ts: int) -> None:
-        created = self._created.setdefault(seq, (bar, ts))
-        info = order.info
-        reason = info.get("reject_reason") or _REASONS.get(order.status)
-        parent = None
-        if order.parent is not None and self.broker is not None:
-            parent = self.broker.order_seq.get(order.parent.ref)
-        extra = {k: v for k, v in info.items() if isinstance(v, str | int | float | bool)}
-        self._rows.append(("orders", {
-            "account": self.account, "seq": seq, "bar_seq": created[0],
-            "created_ms": created[1], "side": "buy" if order.isbuy() else "sell",
-            "type": order_type(order), "size": float(order.created.size),
-            "price": _float(order.created.price), "price_limit": _float(order.created.pricelimit),
-            "parent_seq": parent, "status": order.getstatusname(), "reason": reason,
-            "confidence": _float(info.get("confidence")),
-            "info": json.dumps(extra, sort_keys=True, default=str), "updated_ms": ts}))
+        # An order notifies on its way to a fill (submitted, accepted, completed) and its row
+        # is replaced each time, so only the step's last notification is kept, and the row is
+        # built at flush: nothing is serialised between the strategy's order and its fill.
+        self._created.setdefault(seq, (bar, ts))
+        self._orders[seq] = (order, order.status, dict(order.info), ts)
+
+    def _order_rows(self) -> None:
+        for seq, (order, status, info, ts) in self._orders.items():
+            created = self._created[seq]
+            reason = info.get("reject_reason") or _REASONS.get(status)
+            parent = None
+            if order.parent is not None and self.broker is not None:
+                parent = self.broker.order_seq.get(order.parent.ref)
+            extra = {k: v for k, v in info.items() if isinstance(v, str | int | float | bool)}
+            self._rows.append(("orders", {
+                "account": self.account, "seq": seq, "bar_seq": created[0],
+                "created_ms": created[1], "side": "buy" if order.isbuy() else "sell",
+                "type": order_type(order), "size": float(order.created.size),
+                "price": _float(order.created.price),
+                "price_limit": _float(order.created.pricelimit), "parent_seq": parent,
+                "status": bt.Order.Status[status], "reason": reason,
+                "confidence": _float(info.get("confidence")),
+                "info": json.dumps(extra, sort_keys=True, default=str), "updated_ms": ts}))
+        self._orders.clear()
 
     def on_fill(self, order: bt.Order, seq: int, fill_seq: int, bar: int, ts: int, bit: Any,
                 maker: bool) -> None:

@@ -113,12 +113,16 @@ def wait_exit(process: psutil.Process, timeout: float) -> tuple[bool, int | None
             return True, None
         try:
             if process.status() == psutil.STATUS_ZOMBIE:
-                # Our own child ended between the two calls: reaping it gives its exit code.
-                # Another process's child cannot be reaped here (the wait times out).
+                if process.ppid() != os.getpid():
+                    # Another process's child: it has ended, but only its parent can reap it.
+                    return True, None
+                # Our own child. Its main thread shows as a zombie as soon as it returns,
+                # while the process's other threads may still be finishing: only then can it
+                # be reaped, which gives its exit code, so the waiting goes on until then.
                 try:
                     return True, process.wait(0)
-                except (psutil.TimeoutExpired, psutil.NoSuchProcess):
-                    return True, None
+                except psutil.TimeoutExpired:
+                    pass
         except psutil.NoSuchProcess:
             return True, None
         if time.monotonic() >= deadline:

@@ -138,3 +138,25 @@ def test_user_errors_are_one_line(args: list[str], message: str, tmp_path: Path,
                  "--max-bars", "1", "--duration", "20", "--no-metrics", *args)
     assert result.code == 2  # type: ignore[attr-defined]
     assert message in result.err  # type: ignore[attr-defined]
+
+
+def test_sigterm_during_set_up_ends_the_command_cleanly(tmp_path: Path) -> None:
+    # The replay demo loads its candles and starts its server after the metrics endpoint is
+    # up: a stop asked for then must not kill the process half-way (exit -15).
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "backtrader_engine", "paper", "--config-dir", CONFIGS,
+         "--source", "replay", "--state", str(tmp_path / "early"), "--metrics-port", "0",
+         "--status-every", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=ENV)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("metrics on "), line
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 0, err[-2000:]
+    assert ("stop requested during set-up: the session was not started" in out
+            or "live bars " in out), out  # (or the session had just started: it stopped)
