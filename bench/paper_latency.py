@@ -21,6 +21,9 @@ CLOCK_MONOTONIC, so its stamps and the session's compare directly.
    per wall time; 2400 = a bar every 25 ms) so each bar is done before the next arrives, as
    live; unpaced, it would measure queueing behind a backlog, not the path. The first
    ``--skip`` live bars (the account still replays its warm-up) are not counted.
+   The same bars are also timed from their **arrival** in this process (the client
+   connection's ``data_received``, stamped for frames holding a confirmed kline): the part
+   of the latency the bot itself adds, without the server's send and the loopback hop.
 2. **Baseline:** a bare :class:`BybitStream` on the same topics, replay and pacing; its queue
    stamps each ``ClosedBar`` right after ``put`` while this thread consumes it. The floor any
    stream consumer pays; paper/baseline is what the paper path adds.
@@ -49,6 +52,7 @@ import json
 import multiprocessing
 import os
 import pstats
+import re
 import sys
 import tempfile
 import threading
@@ -62,6 +66,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from websockets.asyncio.client import ClientConnection  # noqa: E402
 
 from backtrader_engine.data import DataStore, load_ohlcv  # noqa: E402
 from backtrader_engine.engine.costs import CostModel  # noqa: E402
@@ -90,6 +96,7 @@ WARMUP, LIVE, P99_TARGET_MS = 300, 1440 - 300, 2.0  # the test day has 1,440 bar
 Key = tuple[str, int]  # (symbol, bar start ms)
 SENT: list[tuple[int, str]] = []  # (perf_counter_ns, frame) of each confirmed kline sent
 FILLS: dict[Key, int] = {}  # perf_counter_ns of the fill of the order placed on each bar
+ARRIVED: list[tuple[int, bytes]] = []  # (perf_counter_ns, chunk) holding a confirmed kline
 SERVER_CPUS: set[int] = set()  # where the replay server process runs (empty: anywhere)
 PROFILES: list[cProfile.Profile] = []  # one per thread the profiled session started
 
@@ -115,6 +122,29 @@ class StampedClient(Client):
 
     def __init__(self, connection: Any, faults: Any) -> None:
         super().__init__(StampedSocket(connection), faults)
+
+
+_data_received = ClientConnection.data_received
+
+
+def _stamped_data_received(self: ClientConnection, data: bytes) -> None:
+    if b'"confirm":true' in data:
+        ARRIVED.append((time.perf_counter_ns(), data))
+    _data_received(self, data)
+
+
+ClientConnection.data_received = _stamped_data_received  # type: ignore[method-assign]
+_KLINE = re.compile(rb'"topic":"kline\.[^.]+\.(\w+)","data":\[\{"start":(\d+)')
+
+
+def arrival_times() -> dict[Key, int]:
+    """Arrival stamps keyed by (symbol, start), parsed after the run; cleared for the next."""
+    out = {}
+    for ns, chunk in ARRIVED:
+        for match in _KLINE.finditer(chunk):
+            out[(match.group(1).decode(), int(match.group(2)))] = ns
+    ARRIVED.clear()
+    return out
 
 
 def sent_times() -> dict[Key, int]:
@@ -248,9 +278,14 @@ def profile_thread(*_: object) -> None:
     PROFILES[-1].enable()
 
 
-def paper_latency(store: Path, speed: float, count: int, profile: bool) -> dict[Key, float]:
-    """Send-to-fill latency (ms) per bar, over the first *count* live bars of one account."""
+Stamps = tuple[dict[Key, int], dict[Key, int], dict[Key, int]]  # (measured, sent, arrived)
+
+
+def paper_latency(store: Path, speed: float, count: int, profile: bool) -> Stamps:
+    """Fill stamps over the first *count* live bars of one account; send and arrival
+    stamps of the same bars."""
     FILLS.clear()
+    ARRIVED.clear()
     spec = AccountSpec("flip", FlipStrategy, {}, "BTCUSDT", "1m", "1", (), 10_000.0)
     with replay(store, speed) as server, tempfile.TemporaryDirectory() as state:
         threading.setprofile(profile_thread if profile else None)  # type: ignore[arg-type]
@@ -260,7 +295,7 @@ def paper_latency(store: Path, speed: float, count: int, profile: bool) -> dict[
             wait_until(lambda: len(FILLS) >= count, count * 60 / speed + 60, "fills")
         finally:
             paper.stop()
-    return since_sent(FILLS, sent_times())
+    return dict(FILLS), sent_times(), arrival_times()
 
 
 def paper_throughput(store: Path, skip: int, bars: int) -> float:
@@ -278,6 +313,7 @@ def paper_throughput(store: Path, skip: int, bars: int) -> float:
             n1, t1 = paper.live_bars, time.perf_counter()
         finally:
             paper.stop()
+    ARRIVED.clear()
     return (n1 - n0) / (t1 - t0)
 
 
@@ -295,9 +331,10 @@ class StampedQueue(EventQueue):
             self.stamps[(event.symbol, event.start)] = time.perf_counter_ns()
 
 
-def stream_alone(store: Path, symbols: list[str], speed: float,
-                 count: int) -> tuple[dict[Key, int], dict[Key, int]]:
-    """Closed-bar stamps of a bare stream client until *count* arrived; the send stamps."""
+def stream_alone(store: Path, symbols: list[str], speed: float, count: int) -> Stamps:
+    """Closed-bar stamps of a bare stream client until *count* arrived; the send and
+    arrival stamps."""
+    ARRIVED.clear()
     queue = StampedQueue()
     topics = [f"kline.1.{s}" for s in symbols] + stream_topics(symbols, intervals=())
     with replay(store, speed) as server:  # the topics a paper session subscribes to
@@ -309,13 +346,13 @@ def stream_alone(store: Path, symbols: list[str], speed: float,
                 queue.get(timeout=0.2)  # a consumer that keeps up
         finally:
             stream.close()
-    return queue.stamps, sent_times()
+    return queue.stamps, sent_times(), arrival_times()
 
 
 def stream_throughput(store: Path, skip: int, bars: int) -> float:
     """Closed bars/s of the bare stream client at speed 0 on three symbols."""
     n = len(SCALES)
-    got, _ = stream_alone(store, list(SCALES), 0, (skip + bars) * n)
+    got, _, _ = stream_alone(store, list(SCALES), 0, (skip + bars) * n)
     stamps = sorted(got.values())[skip * n:]
     return (len(stamps) - 1) / ((stamps[-1] - stamps[0]) / 1e9)
 
@@ -366,9 +403,12 @@ def main() -> int:
         one = make_store(Path(tmp) / "one", ["BTCUSDT"])
         three = make_store(Path(tmp) / "three", list(SCALES))
         count = args.skip + args.bars
-        paper = window(paper_latency(one, args.speed, count, args.profile), args.skip, args.bars)
-        base = window(since_sent(*stream_alone(one, ["BTCUSDT"], args.speed, count)),
-                      args.skip, args.bars)
+        fills, sent, arrived = paper_latency(one, args.speed, count, args.profile)
+        paper = window(since_sent(fills, sent), args.skip, args.bars)
+        paper_in = window(since_sent(fills, arrived), args.skip, args.bars)
+        queued, sent, arrived = stream_alone(one, ["BTCUSDT"], args.speed, count)
+        base = window(since_sent(queued, sent), args.skip, args.bars)
+        base_in = window(since_sent(queued, arrived), args.skip, args.bars)
         paper_rate = paper_throughput(three, args.skip, args.throughput_bars)
         base_rate = stream_throughput(three, args.skip, args.throughput_bars)
     if PROFILES:
@@ -381,13 +421,17 @@ def main() -> int:
             else ("", "")
         rows.append((f"kline->fill {name} ms {what}", f"{b:.3f}", f"{p:.3f}", f"{p / b:.2f}x",
                      target, result))
+    for name, q in (("p50", 50), ("p99", 99)):
+        b, p = np.percentile(base_in, q), np.percentile(paper_in, q)
+        rows.append((f"  of which in this process (arrival->fill) {name} ms", f"{b:.3f}",
+                     f"{p:.3f}", f"{p / b:.2f}x", "", ""))
     rows.append((f"bars/s, 5 strategies x 3 symbols @ speed 0 ({args.throughput_bars}/symbol)",
                  f"{base_rate:,.0f}", f"{paper_rate:,.0f}", f"{paper_rate / base_rate:.3f}x",
                  "", ""))
     print()
     print_table(rows)
-    print("baseline: the stream client alone (kline send -> ClosedBar on its queue; closed "
-          "bars/s)")
+    print("baseline: the stream client alone (kline send, or arrival, -> ClosedBar on its "
+          "queue; closed bars/s)")
     print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     return 0
 

@@ -129,7 +129,9 @@ class Ledger:
                             ) from None
         self.path = self.state_dir / FILENAME
         self._lock = threading.RLock()
-        self._staged_bars: list[tuple[Any, ...]] = []  # rows the next transaction writes first
+        # (context, seq, logged_at) of bars the next transaction writes first; serialised
+        # only then, off the path from a closed bar to the strategies' orders
+        self._staged_bars: list[tuple[BarContext, int, float]] = []
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None,
                                        check_same_thread=False, timeout=30)
@@ -167,7 +169,8 @@ class Ledger:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 if self._staged_bars:
-                    self._db.executemany(_INSERT_BAR, self._staged_bars)
+                    self._db.executemany(_INSERT_BAR, [_bar_row(*staged)
+                                                       for staged in self._staged_bars])
                 yield self._db
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -215,7 +218,6 @@ class Ledger:
         before its own rows (see the module docstring), which keeps a commit off the path
         from a closed bar to the strategies' orders.
         """
-        bids, asks = ctx.levels_json()
         key = (ctx.symbol, ctx.interval)
         with self._lock:
             before = self._last_bar.get(key)
@@ -234,19 +236,16 @@ class Ledger:
                 raise LedgerDivergence(f"{ctx.symbol} bar {ctx.start} arrived after "
                                        f"{last[1]}; bars must be logged in order")
             seq = 0 if last[0] is None else int(last[0]) + 1
-            row = (ctx.symbol, ctx.interval, seq, ctx.start, ctx.end, ctx.open, ctx.high,
-                   ctx.low, ctx.close, ctx.volume, ctx.source, bids, asks, ctx.mark_price,
-                   ctx.funding_rate, ctx.next_funding_time, time.time(), ctx.latency_ms,
-                   ctx.errors)
+            staged = (ctx, seq, time.time())
             # Only this connection appends bars, so the cache cannot go stale.
-            self._staged_bars.append(row)
+            self._staged_bars.append(staged)
             self._last_bar[key] = (seq, ctx.start)
             if not defer:
                 try:
                     self.flush()
                 except BaseException:
                     # A failed write leaves the ledger, and the cache, as they were.
-                    self._staged_bars.remove(row)
+                    self._staged_bars.remove(staged)
                     if before is None:
                         self._last_bar.pop(key, None)
                     else:
@@ -256,9 +255,9 @@ class Ledger:
 
     def _logged_seq(self, key: tuple[str, str], start: int) -> int | None:
         """The sequence number of the bar of *key* starting at *start*, staged or stored."""
-        for row in self._staged_bars:
-            if (row[0], row[1], row[3]) == (*key, start):
-                return int(row[2])
+        for ctx, seq, _ in self._staged_bars:
+            if (ctx.symbol, ctx.interval, ctx.start) == (*key, start):
+                return seq
         found = self._db.execute("SELECT seq FROM bars WHERE symbol=? AND interval=? AND "
                                  "start=?", (*key, start)).fetchone()
         return None if found is None else int(found[0])
@@ -367,6 +366,13 @@ class Ledger:
         with self.transaction() as db:
             db.execute("INSERT INTO events (wall_time, account, kind, detail) VALUES "
                        "(?,?,?,?)", (time.time(), account, kind, detail))
+
+
+def _bar_row(ctx: BarContext, seq: int, logged_at: float) -> tuple[Any, ...]:
+    bids, asks = ctx.levels_json()
+    return (ctx.symbol, ctx.interval, seq, ctx.start, ctx.end, ctx.open, ctx.high, ctx.low,
+            ctx.close, ctx.volume, ctx.source, bids, asks, ctx.mark_price, ctx.funding_rate,
+            ctx.next_funding_time, logged_at, ctx.latency_ms, ctx.errors)
 
 
 _INSERT_BAR = ("INSERT INTO bars (symbol, interval, seq, start, end_ms, open, high, low, "

@@ -22,6 +22,7 @@ made.
 
 from __future__ import annotations
 
+import gc
 import logging
 import queue
 import threading
@@ -124,6 +125,7 @@ class PaperSession(SessionControl):
         self._requests: queue.Queue[tuple[dict[str, Any], Future[dict[str, Any]]]] = (
             queue.Queue())
         self._stop = threading.Event()
+        self._frozen = False
         self._pump: threading.Thread | None = None
         self.http = make_session(testnet=settings.testnet, base_url=settings.base_url)
 
@@ -163,6 +165,12 @@ class PaperSession(SessionControl):
                              wait_s=s.release_wait_s)
         self._catch_up(history)
         ledger.record_event("start", "resumed" if self.resumed else "new session")
+        # The warm-up leaves hundreds of thousands of long-lived objects (every line buffer
+        # of every cerebro). Left to the collector, each full collection scans them all — a
+        # pause of tens of milliseconds in the middle of some bar; frozen, they are skipped.
+        gc.collect()
+        gc.freeze()
+        self._frozen = True
         self._start_stream(history)
         if s.control:
             self.control = ControlServer(s.state_dir, self.submit_request).start()
@@ -310,6 +318,9 @@ class PaperSession(SessionControl):
             self.hub.flush(everything=True)
         for account in self.accounts:
             account.stop()
+        if self._frozen:
+            gc.unfreeze()  # what the session leaves behind can be collected again
+            self._frozen = False
         summary = self.summary()
         if self.ledger is not None:
             self.ledger.record_event("stop", f"{self.live_bars} live bars this run")

@@ -90,3 +90,18 @@ def test_stopping_and_restarting_gives_the_uninterrupted_ledger(
         table(whole, f"SELECT {columns} FROM orders ORDER BY account, seq"))
     assert table(parts, "SELECT * FROM account_state ORDER BY account").equals(
         table(whole, "SELECT * FROM account_state ORDER BY account"))
+
+
+def test_a_running_session_keeps_its_start_up_objects_out_of_collections(
+        tmp_path: Path, paper_session: Callable[..., PaperSession]) -> None:
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    session = paper_session(tmp_path / "state", strategies=("RSIEMAMomentumStrategy",))
+    try:
+        # Every cerebro's line buffers are frozen, so full collections skip them.
+        assert gc.get_freeze_count() > 100_000
+        wait_for_bars(tmp_path / "state", 5)
+    finally:
+        session.stop()
+    assert gc.get_freeze_count() == 0  # and collectable again once it has stopped
