@@ -17,6 +17,7 @@ from .builder import build_cerebro
 from .costs import CostModel
 from .dates import bt_num_to_datetimes
 from .feed import make_feed
+from .lot_rules import LotRules
 from .metrics import compute_metrics, drawdown_series
 
 
@@ -34,6 +35,8 @@ class BacktestRequest:
     costs: CostModel = field(default_factory=CostModel)
     #: Limits of the risk gate; None (the default) runs without it.
     risk: RiskConfig | None = None
+    #: The venue's quantity step and minimums; None (the default) trades any quantity.
+    lot_rules: LotRules | None = None
 
 
 @dataclass
@@ -74,7 +77,8 @@ def make_broker(request: BacktestRequest) -> PerpBroker:
     costs = request.costs
     index = request.frame.index
     broker_cls = PerpBroker if request.risk is None else GatedPerpBroker
-    broker = broker_cls(funding=costs.funding_schedule(index[0], index[-1]))
+    broker = broker_cls(funding=costs.funding_schedule(index[0], index[-1]),
+                        lot_rules=request.lot_rules)
     if request.risk is not None:
         broker.attach_risk_hook(BrokerRiskHook(RiskGate(request.risk)))
     broker.setcash(request.cash)

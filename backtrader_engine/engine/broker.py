@@ -11,6 +11,7 @@ Fills, slippage and order types are backtrader's own (``BackBroker``). On top of
 
 from __future__ import annotations
 
+import collections
 from dataclasses import dataclass
 
 import backtrader as bt
@@ -18,6 +19,7 @@ import numpy as np
 
 from .commission import PerpCommInfo
 from .funding import FundingSchedule, funding_payment
+from .lot_rules import LotRules
 from .trades import Fill, RoundTripLedger
 
 
@@ -92,11 +94,15 @@ class PerpBroker(bt.brokers.BackBroker):
         Funding settlements applied to every open position (None: no funding).
     record : bool
         Record value, cash and absolute position size once per bar.
+    lot_rules : LotRules or None
+        The venue's quantity step and minimums: orders are rounded toward zero to the step,
+        and refused when left below a minimum (see :mod:`.lot_rules`). None: any quantity.
     """
 
     params = (
         ("funding", None),
         ("record", True),
+        ("lot_rules", None),
         # Futures-like accounting: see PerpCommInfo.getvalue for why shortcash must be off.
         ("shortcash", False),
     )
@@ -114,6 +120,7 @@ class PerpBroker(bt.brokers.BackBroker):
         self._range_lines: dict[object, tuple] = {}
         self._clock: _FundingClock | None = None
         self._liq_cache: dict[object, tuple[float, float, float | None]] = {}
+        self._lot_checked: set[int] = set()  # refs of orders fitted to the lot rules
 
     def start(self) -> None:
         super().start()
@@ -125,6 +132,40 @@ class PerpBroker(bt.brokers.BackBroker):
 
     def notify(self, order: bt.Order) -> None:
         self.notifs.append(clone_order(order))
+
+    # -- the venue's lot rules -----------------------------------------------------------------
+    def check_submitted(self) -> None:
+        # Where BackBroker checks margin, so a refused order takes the path of a Margin
+        # rejection (its OCO group and bracket are cancelled) and a rounded one is checked
+        # for margin at its rounded size.
+        rules: LotRules | None = self.p.lot_rules
+        if rules is not None and self.submitted:
+            queue, self.submitted = self.submitted, collections.deque()
+            for order in queue:
+                if self._fit_lot(order, rules):
+                    self.submitted.append(order)
+                    continue
+                self.notify(order)
+                self._ococheck(order)
+                self._bracketize(order, cancel=True)
+        super().check_submitted()
+
+    def _fit_lot(self, order: bt.Order, rules: LotRules) -> bool:
+        """Round *order* to the lot step; ``False`` (order rejected) when it cannot trade."""
+        if order.ref in self._lot_checked:
+            return True  # re-checked (a broker re-running its queue): fitted already
+        self._lot_checked.add(order.ref)
+        position = self.getposition(order.data).size
+        size, reason, message = rules.fit(order.size, order.created.price or 0.0, position)
+        if reason is not None:
+            order.addinfo(reject_reason=reason, reject_message=message)
+            order.reject(self)
+            return False
+        if size != order.size:
+            order.addinfo(requested_size=order.size)
+            order.size = order.created.size = size
+            order.executed.remsize = size
+        return True
 
     # -- fees ----------------------------------------------------------------------------------
     def _execute(self, order, ago=None, price=None, cash=None, position=None, dtcoc=None):

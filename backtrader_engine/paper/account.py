@@ -20,6 +20,7 @@ import backtrader as bt
 
 from backtrader_engine.engine.builder import build_cerebro
 from backtrader_engine.engine.costs import CostModel
+from backtrader_engine.engine.lot_rules import LotRules
 from backtrader_engine.paper.broker import PaperBroker
 from backtrader_engine.paper.context import BarContext
 from backtrader_engine.paper.feed import STOP, LiveFeed, make_live_feeds
@@ -64,6 +65,7 @@ class Account:
     funding_interval_ms: int = 8 * 3_600_000
     portfolio_value: Callable[[], float] | None = None
     health: StreamHealth | None = None  # shared by the session's sub-accounts
+    lot_rules: LotRules | None = None  # the venue's quantity step and minimums
     inbox: queue.Queue[Any] = field(default_factory=queue.Queue)
     error: BaseException | None = None
 
@@ -74,7 +76,8 @@ class Account:
         self.feeds = make_live_feeds(spec.symbol, spec.timeframe, spec.confirm_timeframes,
                                      self.inbox, self.warmup)
         self.broker = PaperBroker(fill_model=self.fill_model, recorder=self.recorder,
-                                  funding_interval_ms=self.funding_interval_ms)
+                                  funding_interval_ms=self.funding_interval_ms,
+                                  lot_rules=self.lot_rules)
         self.recorder.broker = self.broker
         self.broker.setcash(spec.cash)
         self.broker.addcommissioninfo(self.costs.commission_info())

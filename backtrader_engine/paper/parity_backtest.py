@@ -11,6 +11,8 @@ what the paper account had:
 * the same risk limits when ``meta.risk`` is set — a gate of its own, whereas the paper
   session's sub-accounts share one (so its overall limits can bind differently);
 * orders created on warm-up bars are rejected (reason ``warmup``), as the paper broker does;
+* the venue's lot rules the session traded under (``meta.lot_rules``): the same rounding to
+  the quantity step and the same refusals below the minimums;
 * funding as the paper broker charged it: each settlement on the bar where the paper broker
   made it, at the rate the logged ticker published, re-expressed on the bar's open (the
   backtest's mark) so that the same position pays the same amount.
@@ -30,6 +32,7 @@ from backtrader_engine.engine.builder import build_cerebro
 from backtrader_engine.engine.costs import CostModel
 from backtrader_engine.engine.dates import datetimes_to_bt_num
 from backtrader_engine.engine.feed import make_feed
+from backtrader_engine.engine.lot_rules import LotRules
 from backtrader_engine.errors import UserError
 from backtrader_engine.paper.context import WARMUP, BarContext
 from backtrader_engine.paper.parity_ledger import (
@@ -171,8 +174,10 @@ def rerun_account(snapshot: LedgerSnapshot, account: AccountMeta
     # The same conversion the feed applies to its index, so the comparison is exact.
     first_live = datetimes_to_bt_num(pd.DatetimeIndex([pd.Timestamp(live[0].start,
                                                                     unit="ms")]))[0]
+    lots = snapshot.lot_rules.get(account.symbol)
     broker = WarmupGuardBroker(funding=costs.funding_schedule(frame.index[0], frame.index[-1]),
-                               live_from=float(first_live))
+                               live_from=float(first_live),
+                               lot_rules=LotRules.from_dict(lots) if lots else None)
     risk = _risk(snapshot)
     if risk is not None:
         broker.attach_risk_hook(BrokerRiskHook(RiskGate(risk)))

@@ -67,6 +67,8 @@ class LedgerSnapshot:
     orders: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
     funding: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     processed: dict[str, int] = field(default_factory=dict)
+    #: The venue's lot rules per symbol the session traded under (None: none known).
+    lot_rules: dict[str, dict[str, float] | None] = field(default_factory=dict)
 
     def stream(self, account: AccountMeta) -> list[BarContext]:
         """The bars *account*'s broker has processed (warm-up and live, in order)."""
@@ -123,6 +125,7 @@ def read_snapshot(state_dir: Path | str) -> LedgerSnapshot:
         snapshot = LedgerSnapshot(path, str(meta.get("fill_model") or "book"),
                                   dict(meta.get("costs") or {}), meta.get("risk"), accounts,
                                   {})
+        snapshot.lot_rules = dict(meta.get("lot_rules") or {})
         for key in dict.fromkeys((a.symbol, a.interval) for a in accounts):
             snapshot.bars[key] = _bars(db, *key)
         for row in _rows(db, "SELECT * FROM fills ORDER BY account, order_seq, fill_seq"):

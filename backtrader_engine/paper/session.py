@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from backtrader_engine.engine.costs import CostModel
+from backtrader_engine.engine.lot_rules import LotRules
 from backtrader_engine.exchanges.bybit.history import make_session
 from backtrader_engine.exchanges.bybit.retry import Backoff
 from backtrader_engine.exchanges.bybit.stream import (
@@ -45,7 +46,7 @@ from backtrader_engine.exchanges.bybit.stream import (
     stream_topics,
 )
 from backtrader_engine.exchanges.bybit.stream.klines import bar_end
-from backtrader_engine.exchanges.bybit.venue import parse_instrument
+from backtrader_engine.exchanges.bybit.venue import Instrument, parse_instrument
 from backtrader_engine.paper.account import Account, AccountSpec
 from backtrader_engine.paper.context import WARMUP, BarContext
 from backtrader_engine.paper.control import ControlServer
@@ -149,13 +150,21 @@ class PaperSession(SessionControl):
              "params": {k: v for k, v in dict(a.params).items()}} for a in self.specs])
         history = {key: self._history(key) for key in self.streams}
         self.gate = RiskGate(s.risk) if s.risk is not None else None
-        funding = {symbol: self._funding_interval_ms(symbol) for symbol, _ in self.streams}
+        instruments = {symbol: self._instrument(symbol) for symbol, _ in self.streams}
+        lots = {symbol: LotRules.of(inst) if inst is not None else None
+                for symbol, inst in instruments.items()}
+        # The venue's lot rules each sub-account traded under, for the parity re-run.
+        ledger.set_meta("lot_rules", {symbol: rules.as_dict() if rules else None
+                                      for symbol, rules in lots.items()})
         health = StreamHealth()
         for spec in self.specs:
             key = (spec.symbol, spec.interval)
             warm = [ctx for ctx in history[key] if ctx.source == WARMUP]
+            inst = instruments[spec.symbol]
+            funding_ms = (inst.funding_interval_minutes if inst else 480) * 60_000
             self.accounts.append(Account(spec, ledger, s.costs, warm, s.fill_model, self.gate,
-                                         funding[spec.symbol], self.portfolio_value, health))
+                                         funding_ms, self.portfolio_value, health,
+                                         lot_rules=lots[spec.symbol]))
         for account in self.accounts:
             # One at a time: the warm-ups feed the shared risk gate, which must see them in
             # the same order on every start.
@@ -197,14 +206,16 @@ class PaperSession(SessionControl):
         log.info("%s %s: %d warm-up bars", symbol, interval, len(contexts))
         return contexts
 
-    def _funding_interval_ms(self, symbol: str) -> int:
+    def _instrument(self, symbol: str) -> Instrument | None:
+        """The contract's rules from instruments-info; ``None`` when it cannot be had."""
         try:
             reply = self.http.get_instruments_info(category="linear", symbol=symbol)
             item = (reply.get("result") or {}).get("list") or []
-            return parse_instrument(item[0]).funding_interval_minutes * 60_000
-        except Exception as exc:  # venue facts are a nicety here; Bybit's default is 8 h
-            log.warning("%s: funding interval unknown (%s); assuming 8 h", symbol, exc)
-            return 8 * 3_600_000
+            return parse_instrument(item[0])
+        except Exception as exc:  # the session can still trade, only less like the venue
+            log.warning("%s: contract rules unknown (%s); funding assumed every 8 h, order "
+                        "quantities not fitted to a lot step", symbol, exc)
+            return None
 
     def _catch_up(self, history: dict[StreamKey, list[BarContext]]) -> None:
         """Re-deliver logged live bars in release order, without logging them again."""

@@ -264,7 +264,8 @@ def _final_outcome(order: bt.Order) -> tuple[str, str | None]:
     if status == bt.Order.Margin:
         return REJECTED, BROKER_MARGIN
     if status == bt.Order.Rejected:
-        return REJECTED, BROKER_REJECTED
+        # A broker that says why (e.g. the venue's minimum quantity) is taken at its word.
+        return REJECTED, order.info.get("reject_reason") or BROKER_REJECTED
     if status == bt.Order.Expired:
         return EXPIRED, None
     return CANCELLED, None

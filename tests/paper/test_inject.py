@@ -115,3 +115,28 @@ def test_the_strategy_hears_the_connection_state(tmp_path: Path,
     assert strategy.live is True
     assert strategy.statuses[0] == "LIVE"
     assert strategy.statuses[-1] == "DISCONNECTED"
+
+
+def test_injected_quantities_meet_the_venues_lot_rules(
+        tmp_path: Path, three_symbol_replay: ReplayServer,
+        idle_session: Callable[..., PaperSession], cli: Callable[..., object]) -> None:
+    state = tmp_path / "state"
+    session = idle_session(state, three_symbol_replay)
+    try:
+        wait_for_bars(state, 3)
+        small = cli("inject", "--state", str(state), "--symbol", "SOLUSDT", "--side", "buy",
+                    "--qty", "0.04")  # SOLUSDT trades in steps of 0.1
+        odd = cli("inject", "--state", str(state), "--symbol", "BTCUSDT", "--side", "buy",
+                  "--qty", "0.0129")  # BTCUSDT: steps of 0.001
+    finally:
+        session.stop()
+    assert "rejected (venue_min_qty)" in small.out, small.out  # type: ignore[attr-defined]
+    assert "executed 0.012 @" in odd.out, odd.out  # type: ignore[attr-defined]
+    orders = ledger_rows(state, "SELECT account, status, reason, info FROM orders WHERE "
+                         "account LIKE 'Manual%' ORDER BY account")
+    assert [(o[0], o[1], o[2]) for o in orders] == [
+        ("ManualSignalStrategy:BTCUSDT", "Completed", None),
+        ("ManualSignalStrategy:SOLUSDT", "Rejected", "venue_min_qty")]
+    assert '"requested_size": 0.0129' in orders[0][3]
+    rules = ledger_rows(state, "SELECT value FROM meta WHERE key = 'lot_rules'")[0][0]
+    assert '"SOLUSDT": {"qty_step": 0.1, "min_qty": 0.1' in rules
