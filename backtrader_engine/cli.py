@@ -72,6 +72,10 @@ def _add_risk_options(p: argparse.ArgumentParser) -> None:
                    help="screen entry orders through the risk gate with the limits of "
                         "CONFIG_DIR/risk_config.json; the report adds signal counts and "
                         "rejection reasons (default: off)")
+    r.add_argument("--lot-rules", action="store_true",
+                   help="round order quantities toward zero to Bybit's quantity step for "
+                        "--symbol and refuse orders below its minimum quantity or value, as "
+                        "the paper broker does (default: off)")
 
 
 def _add_backtest_options(p: argparse.ArgumentParser, *, strategy_required: bool) -> None:

@@ -54,6 +54,7 @@ def job_from_args(args: argparse.Namespace) -> BacktestJob:
         command=getattr(args, "command_line", None),
         risk_gate=risk_gate,
         risk_config=configured_risk(args.config_dir) if risk_gate else None,
+        lot_rules=bool(getattr(args, "lot_rules", False)),
     )
 
 

@@ -25,9 +25,11 @@ from ..data import (
     validate_for_backtest,
 )
 from ..errors import DataError, UserError
+from ..exchanges.bybit.venue import DEFAULT_INSTRUMENTS
 from ..strategies import apply_params, resolve_strategy
 from .backtest import BacktestRequest, BacktestResult, run_backtest
 from .costs import DEFAULT_FUNDING_RATE, CostModel
+from .lot_rules import LotRules
 from .report import ReportPaths, write_report
 
 
@@ -56,6 +58,7 @@ class BacktestJob:
     command: Sequence[str] | None = None  # recorded in the manifest; default: sys.argv
     risk_gate: bool = False  # screen entry orders through the risk gate
     risk_config: RiskConfig | None = None  # the gate's limits; default: built-in defaults
+    lot_rules: bool = False  # fit order quantities to the venue's lot rules for the symbol
 
 
 def parse_param_overrides(items: Sequence[str]) -> dict[str, str]:
@@ -208,18 +211,29 @@ def prepare_backtest(job: BacktestJob, fees: tuple[float, float]) -> tuple[Backt
                             f"{timeframe}, e.g. {timeframe} data with 15m,1h,4h confirmation")
     costs = cost_model(job, fees)
     check_costs(costs, job.cash)
+    symbol = job.symbol or guess_symbol(path)
     request = BacktestRequest(
         strategy=strategy,
         frame=frame,
         timeframe=timeframe,
         params=params,
-        symbol=job.symbol or guess_symbol(path),
+        symbol=symbol,
         confirm_timeframes=tuple(job.confirm_timeframes),
         cash=job.cash,
         costs=costs,
         risk=_risk_limits(job),
+        lot_rules=_lot_rules(symbol) if job.lot_rules else None,
     )
     return request, path
+
+
+def _lot_rules(symbol: str) -> LotRules:
+    """Bybit's published lot rules of *symbol* (the paper broker's come from the venue)."""
+    instrument = DEFAULT_INSTRUMENTS.get(symbol.upper())
+    if instrument is None:
+        raise UserError(f"--lot-rules: no lot rules known for {symbol}; they are built in for "
+                        f"{', '.join(sorted(DEFAULT_INSTRUMENTS))} (pass --symbol)")
+    return LotRules.of(instrument)
 
 
 def _risk_limits(job: BacktestJob) -> RiskConfig | None:

@@ -109,6 +109,7 @@ def build_manifest(result: BacktestResult, data_path: Path | None,
         "command": list(command) if command is not None else sys.argv[:],
         # Only present with the gate, so ungated reports stay byte-identical to earlier ones.
         **({"risk_config": request.risk.model_dump()} if request.risk is not None else {}),
+        **({"lot_rules": request.lot_rules.as_dict()} if request.lot_rules is not None else {}),
     }
 
 

@@ -63,3 +63,31 @@ def test_a_backtest_with_lot_rules_trades_rounded_quantities_and_says_why_it_ref
     # The reducing limit order rounds to nothing: refused too. The close trades it all.
     assert len(result.trades) == 1 and result.trades["size"].abs().iloc[0] == pytest.approx(
         0.012)
+
+
+def test_backtest_lot_rules_flag_rounds_every_trade_and_records_the_rules(cli, testdata,
+                                                                          tmp_path) -> None:
+    import json
+
+    import pandas as pd
+
+    data = str(testdata / "BTCUSDT-1m-2022-09-05.zip")
+    common = ("backtest", "--strategy", "RSIEMAMomentumStrategy", "--data", data,
+              "--symbol", "BTCUSDT", "--no-plots")
+    plain = cli(*common, "--out", str(tmp_path / "plain"))
+    fitted = cli(*common, "--lot-rules", "--out", str(tmp_path / "fitted"))
+    assert plain.code == 0 and fitted.code == 0, fitted.err
+    sizes = pd.read_csv(tmp_path / "fitted" / "trades.csv")["size"].abs()
+    assert len(sizes) and all(abs(s * 1000 - round(s * 1000)) < 1e-6 for s in sizes)
+    unfitted = pd.read_csv(tmp_path / "plain" / "trades.csv")["size"].abs()
+    assert any(abs(s * 1000 - round(s * 1000)) > 1e-6 for s in unfitted)
+    report = json.loads((tmp_path / "fitted" / "report.json").read_text(encoding="utf-8"))
+    assert json.dumps(report).count('"lot_rules": {"qty_step": 0.001') == 1
+
+
+def test_backtest_lot_rules_for_an_unknown_symbol_is_one_clear_line(one_clear_line, cli,
+                                                                    testdata, tmp_path) -> None:
+    result = cli("backtest", "--strategy", "RSIEMAMomentumStrategy", "--data",
+                 str(testdata / "BTCUSDT-1m-2022-09-05.zip"), "--symbol", "DOGEUSDT",
+                 "--lot-rules", "--no-plots", "--out", str(tmp_path / "x"))
+    assert "--lot-rules: no lot rules known for DOGEUSDT" in one_clear_line(result)
