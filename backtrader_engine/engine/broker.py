@@ -11,12 +11,12 @@ Fills, slippage and order types are backtrader's own (``BackBroker``). On top of
 
 from __future__ import annotations
 
-import collections
 from dataclasses import dataclass
 
 import backtrader as bt
 import numpy as np
 
+from ..risk.orders import screen_submitted
 from .commission import PerpCommInfo
 from .funding import FundingSchedule, funding_payment
 from .lot_rules import LotRules
@@ -139,15 +139,8 @@ class PerpBroker(bt.brokers.BackBroker):
         # rejection (its OCO group and bracket are cancelled) and a rounded one is checked
         # for margin at its rounded size.
         rules: LotRules | None = self.p.lot_rules
-        if rules is not None and self.submitted:
-            queue, self.submitted = self.submitted, collections.deque()
-            for order in queue:
-                if self._fit_lot(order, rules):
-                    self.submitted.append(order)
-                    continue
-                self.notify(order)
-                self._ococheck(order)
-                self._bracketize(order, cancel=True)
+        if rules is not None:
+            screen_submitted(self, lambda order: self._fit_lot(order, rules))
         super().check_submitted()
 
     def _fit_lot(self, order: bt.Order, rules: LotRules) -> bool:

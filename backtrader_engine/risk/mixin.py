@@ -13,11 +13,10 @@ A broker that is not a ``BackBroker`` makes the three :class:`~.hook.BrokerRiskH
 
 from __future__ import annotations
 
-import collections
-
 import backtrader as bt
 
 from .hook import BrokerRiskHook
+from .orders import screen_submitted
 
 
 class RiskGateMixin:
@@ -40,16 +39,8 @@ class RiskGateMixin:
 
     def check_submitted(self) -> None:
         hook = self.risk_hook
-        if hook is not None and self.submitted:
-            queue, self.submitted = self.submitted, collections.deque()
-            for order in queue:
-                if hook.screen(order, self).allowed:
-                    self.submitted.append(order)
-                    continue
-                # The same steps BackBroker takes for a Margin rejection.
-                self.notify(order)
-                self._ococheck(order)
-                self._bracketize(order, cancel=True)
+        if hook is not None:
+            screen_submitted(self, lambda order: hook.screen(order, self).allowed)
         super().check_submitted()
 
     def notify(self, order: bt.Order) -> None:

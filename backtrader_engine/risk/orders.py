@@ -6,7 +6,9 @@ can reuse exactly the same interpretation of an order.
 
 from __future__ import annotations
 
+import collections
 import math
+from collections.abc import Callable
 
 import backtrader as bt
 
@@ -101,3 +103,22 @@ def opens_or_increases(position: float, size: float) -> bool:
     if position == 0.0 or (position > 0.0) == (size > 0.0):
         return True
     return abs(size) > abs(position)
+
+
+def screen_submitted(broker: bt.brokers.BackBroker, accept: Callable[[bt.Order], bool]) -> None:
+    """Keep the broker's submitted orders that *accept* passes; refuse the others.
+
+    *accept* marks an order it refuses ``Rejected``. A refused order then takes the steps
+    ``BackBroker`` takes for a Margin rejection: it is notified, and its OCO group and bracket
+    are cancelled; cash and positions are never touched.
+    """
+    if not broker.submitted:
+        return
+    queue, broker.submitted = broker.submitted, collections.deque()
+    for order in queue:
+        if accept(order):
+            broker.submitted.append(order)
+            continue
+        broker.notify(order)
+        broker._ococheck(order)
+        broker._bracketize(order, cancel=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import backtrader as bt
 import pytest
@@ -52,20 +53,27 @@ def test_the_six_signal_qa_sequence(tmp_path: Path, three_symbol_replay: ReplayS
     assert [o[2] for o in outcomes] == ["executed"] * 3  # the buys; exits are not signals
 
 
+def inject_live(state: Path, replay: ReplayServer, idle_session: Callable[..., PaperSession],
+                cli: Callable[..., object], *signals: tuple[str, ...]) -> list[Any]:
+    """Run a session on *replay* and, once bars flow, inject each ``(symbol, side, *flags)``
+    with the ``inject`` command; the session is stopped after. The command results."""
+    session = idle_session(state, replay)
+    try:
+        wait_for_bars(state, 3)
+        return [cli("inject", "--state", str(state), "--symbol", symbol, "--side", side, *flags)
+                for symbol, side, *flags in signals]
+    finally:
+        session.stop()
+
+
 def test_a_refused_signal_says_why_and_a_restart_replays_injections(
         tmp_path: Path, three_symbol_replay: ReplayServer,
         idle_session: Callable[..., PaperSession], cli: Callable[..., object]) -> None:
     state = tmp_path / "state"
-    session = idle_session(state, three_symbol_replay)
-    try:
-        wait_for_bars(state, 3)
-        low = cli("inject", "--state", str(state), "--symbol", "ETHUSDT", "--side", "buy",
-                  "--confidence", "0.3")
-        ok = cli("inject", "--state", str(state), "--symbol", "BTCUSDT", "--side", "buy",
-                 "--qty", "0.01")
-        bad = cli("inject", "--state", str(state), "--symbol", "DOGEUSDT", "--side", "buy")
-    finally:
-        session.stop()
+    low, ok, bad = inject_live(state, three_symbol_replay, idle_session, cli,
+                               ("ETHUSDT", "buy", "--confidence", "0.3"),
+                               ("BTCUSDT", "buy", "--qty", "0.01"),
+                               ("DOGEUSDT", "buy"))
     assert "rejected (low_confidence)" in low.out  # type: ignore[attr-defined]
     assert "executed 0.01 @" in ok.out  # type: ignore[attr-defined]
     assert bad.code == 2 and "does not trade DOGEUSDT" in bad.err  # type: ignore[attr-defined]
@@ -121,15 +129,9 @@ def test_injected_quantities_meet_the_venues_lot_rules(
         tmp_path: Path, three_symbol_replay: ReplayServer,
         idle_session: Callable[..., PaperSession], cli: Callable[..., object]) -> None:
     state = tmp_path / "state"
-    session = idle_session(state, three_symbol_replay)
-    try:
-        wait_for_bars(state, 3)
-        small = cli("inject", "--state", str(state), "--symbol", "SOLUSDT", "--side", "buy",
-                    "--qty", "0.04")  # SOLUSDT trades in steps of 0.1
-        odd = cli("inject", "--state", str(state), "--symbol", "BTCUSDT", "--side", "buy",
-                  "--qty", "0.0129")  # BTCUSDT: steps of 0.001
-    finally:
-        session.stop()
+    small, odd = inject_live(state, three_symbol_replay, idle_session, cli,
+                             ("SOLUSDT", "buy", "--qty", "0.04"),  # steps of 0.1
+                             ("BTCUSDT", "buy", "--qty", "0.0129"))  # steps of 0.001
     assert "rejected (venue_min_qty)" in small.out, small.out  # type: ignore[attr-defined]
     assert "executed 0.012 @" in odd.out, odd.out  # type: ignore[attr-defined]
     orders = ledger_rows(state, "SELECT account, status, reason, info FROM orders WHERE "
