@@ -105,3 +105,32 @@ def test_a_running_session_keeps_its_start_up_objects_out_of_collections(
     finally:
         session.stop()
     assert gc.get_freeze_count() == 0  # and collectable again once it has stopped
+
+
+def test_a_session_without_contract_rules_says_so_and_trades_any_quantity(
+        tmp_path: Path, paper_session: Callable[..., PaperSession],
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    import json
+
+    from pybit.unified_trading import HTTP
+
+    def unavailable(self: object, **_: object) -> dict:
+        raise ConnectionError("instruments-info is down")
+
+    monkeypatch.setattr(HTTP, "get_instruments_info", unavailable)
+    state = tmp_path / "state"
+    with caplog.at_level("WARNING"):
+        session = paper_session(state, strategies=("RSIEMAMomentumStrategy",))
+    try:
+        wait_for_bars(state, 3)
+        assert all(a.broker.p.lot_rules is None for a in session.accounts)
+        assert all(a.broker.p.funding_interval_ms == 8 * 3_600_000 for a in session.accounts)
+    finally:
+        session.stop()
+    assert "contract rules unknown (instruments-info is down)" in caplog.text
+    db = sqlite3.connect(state / "ledger.sqlite")
+    try:
+        rules = db.execute("SELECT value FROM meta WHERE key = 'lot_rules'").fetchone()[0]
+    finally:
+        db.close()
+    assert json.loads(rules) == {"BTCUSDT": None, "ETHUSDT": None}
