@@ -20,6 +20,7 @@ from ..risk.orders import screen_submitted
 from .commission import PerpCommInfo
 from .funding import FundingSchedule, funding_payment
 from .lot_rules import LotRules
+from .rejections import RejectionCounter
 from .trades import Fill, RoundTripLedger
 
 
@@ -113,6 +114,8 @@ class PerpBroker(bt.brokers.BackBroker):
         self.funding_paid = 0.0
         self.liquidations: list[Liquidation] = []
         self.ledger = RoundTripLedger()
+        #: Orders refused or expired, by reason (see :mod:`.rejections`).
+        self.rejections = RejectionCounter()
         self.record_dt: list[float] = []
         self.record_value: list[float] = []
         self.record_cash: list[float] = []
@@ -131,6 +134,7 @@ class PerpBroker(bt.brokers.BackBroker):
         self._clock_line = self.cerebro.datas[0].lines.datetime
 
     def notify(self, order: bt.Order) -> None:
+        self.rejections.observe(order)
         self.notifs.append(clone_order(order))
 
     # -- the venue's lot rules -----------------------------------------------------------------
