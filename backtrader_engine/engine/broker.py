@@ -17,6 +17,7 @@ import backtrader as bt
 import numpy as np
 
 from ..risk.orders import screen_submitted
+from .accounting import MarginAccounting
 from .commission import PerpCommInfo
 from .funding import FundingSchedule, funding_payment
 from .lot_rules import LotRules
@@ -86,8 +87,12 @@ def clone_order(order: bt.Order) -> bt.Order:
     return copy
 
 
-class PerpBroker(bt.brokers.BackBroker):
-    """BackBroker with perpetual-futures funding, liquidation and per-bar recording.
+class PerpBroker(MarginAccounting, bt.brokers.BackBroker):
+    """BackBroker with margin accounting, funding, liquidation and per-bar recording.
+
+    Accounting is :class:`~.accounting.MarginAccounting`: at 1x without slippage or funding a
+    plain strategy sees stock backtrader's numbers (see docs/backtesting.md for the intended
+    differences).
 
     Parameters
     ----------
@@ -104,8 +109,6 @@ class PerpBroker(bt.brokers.BackBroker):
         ("funding", None),
         ("record", True),
         ("lot_rules", None),
-        # Futures-like accounting: see PerpCommInfo.getvalue for why shortcash must be off.
-        ("shortcash", False),
     )
 
     def __init__(self) -> None:
@@ -122,7 +125,7 @@ class PerpBroker(bt.brokers.BackBroker):
         self.record_size: list[float] = []
         self._range_lines: dict[object, tuple] = {}
         self._clock: _FundingClock | None = None
-        self._liq_cache: dict[object, tuple[float, float, float | None]] = {}
+        self._liq_cache: dict[object, tuple[float, float, float, float | None]] = {}
         self._lot_checked: set[int] = set()  # refs of orders fitted to the lot rules
 
     def start(self) -> None:
@@ -240,17 +243,24 @@ class PerpBroker(bt.brokers.BackBroker):
         return (size > 0 and low_line[0] <= price) or (size < 0 and high_line[0] >= price)
 
     def _liq_price(self, data, size: float, entry: float) -> float | None:
-        # Runs every bar for every open position: cache the price per (size, entry) and the
-        # bar-range lines per data, so the common case is two dict lookups.
+        # Runs every bar for every open position: cache the price per (size, entry, shortfall)
+        # and the bar-range lines per data, so the common case is two dict lookups.
+        shortfall = min(self.cash, 0.0)
         cached = self._liq_cache.get(data)
-        if cached is not None and cached[0] == size and cached[1] == entry:
-            return cached[2]
+        if (cached is not None and cached[0] == size and cached[1] == entry
+                and cached[2] == shortfall):
+            return cached[3]
         comminfo = self.getcommissioninfo(data)
-        price = (comminfo.liquidation_price(size, entry)
-                 if isinstance(comminfo, PerpCommInfo) else None)
+        price = None
+        if isinstance(comminfo, PerpCommInfo):
+            # Free cash below zero (funding paid with nothing left) is drawn from the
+            # position's isolated margin, which brings its liquidation price closer: equity
+            # can never fall below zero without the liquidation that caused it.
+            margin = comminfo.getoperationcost(size, entry) + shortfall
+            price = comminfo.liquidation_price(size, entry, margin)
         if price is not None and size > 0 and price <= 0.0:
-            price = None  # a 1x long cannot be liquidated
-        self._liq_cache[data] = (size, entry, price)
+            price = None  # a long whose margin covers its entry price cannot be liquidated
+        self._liq_cache[data] = (size, entry, shortfall, price)
         if data not in self._range_lines:
             self._range_lines[data] = (data.lines.low, data.lines.high)
         return price

@@ -1,10 +1,19 @@
 """Perpetual-futures commission and margin model shared by the backtest and paper brokers.
 
-Accounting is backtrader's futures-like mode (``stocklike=False``): opening a position locks
-``notional / leverage`` of cash as initial margin, profit and loss flows into cash as the price
-moves (backtrader's per-bar ``cashadjust``), and closing returns the margin. Fees are a fraction
-of the traded notional: the taker rate for market and stop fills, the maker rate for limit orders
-that rest and fill at their own price.
+Accounting (see :mod:`.accounting`) keeps backtrader's stock-like view of an account, so a plain
+strategy sees the numbers stock backtrader would give it, with one perpetual-futures change:
+every position, long or short, locks ``notional / leverage`` of cash as isolated initial margin.
+
+* ``getcash()`` is the free balance: cash not locked as margin. Opening a position of notional
+  ``N`` takes ``N / leverage`` (plus the fee) from it; closing returns that margin plus the
+  realised profit. At 1x a long therefore moves cash exactly as stock backtrader does; a short
+  posts margin instead of receiving the sale's proceeds.
+* ``getvalue()`` is cash plus, for each position, its margin and its unrealised profit.
+* ``getvalue(datas=[d])`` is the position's signed notional ``size * close``, the value
+  backtrader's ``order_target_value`` and ``order_target_percent`` compare against their target.
+
+Fees are a fraction of the traded notional: the taker rate for market and stop fills, the maker
+rate for limit orders that rest and fill at their own price.
 
 Margin is isolated per position: a position is liquidated when its margin plus unrealised profit
 falls to the maintenance margin (``maintenance_margin_rate`` of its notional at that price).
@@ -15,16 +24,21 @@ from __future__ import annotations
 import backtrader as bt
 
 
-def liquidation_price(size: float, entry_price: float, leverage: float, mmr: float) -> float:
+def liquidation_price(size: float, entry_price: float, leverage: float, mmr: float,
+                      margin: float | None = None) -> float:
     """Price at which an isolated position's equity equals its maintenance margin.
 
-    Solves ``entry/L + sign*(P - entry) = mmr * P`` for ``P`` (per unit, fees ignored):
-    long ``P = entry * (1 - 1/L) / (1 - mmr)``, short ``P = entry * (1 + 1/L) / (1 + mmr)``.
-    A 1x long can never be liquidated (its liquidation price is 0).
+    With ``m`` the margin per unit (``entry / leverage`` unless *margin*, the position's whole
+    margin, says otherwise), solves ``m + sign * (P - entry) = mmr * P`` for ``P`` (fees
+    ignored): long ``P = (entry - m) / (1 - mmr)``, short ``P = (entry + m) / (1 + mmr)``.
+    A long whose margin covers its whole entry price (1x) can never be liquidated: its
+    liquidation price is 0 or below.
     """
+    units = abs(size)
+    per_unit = entry_price / leverage if margin is None or not units else margin / units
     if size > 0:
-        return entry_price * (1.0 - 1.0 / leverage) / (1.0 - mmr)
-    return entry_price * (1.0 + 1.0 / leverage) / (1.0 + mmr)
+        return (entry_price - per_unit) / (1.0 - mmr)
+    return (entry_price + per_unit) / (1.0 + mmr)
 
 
 class PerpCommInfo(bt.CommInfoBase):
@@ -61,27 +75,51 @@ class PerpCommInfo(bt.CommInfoBase):
         self.maker_fill = False
 
     def get_margin(self, price: float) -> float:
+        """Initial margin of one unit at *price*."""
         return price * self.p.mult / self.p.leverage
 
     def get_leverage(self) -> float:
-        # backtrader divides the operation cost by get_leverage() on top of get_margin(); the
-        # margin above already carries the leverage, so the extra division must be neutral.
-        return 1.0
+        return self.p.leverage
 
-    def getsize(self, price: float, cash: float) -> float:
-        return cash / self.get_margin(price)
+    def getsize(self, price: float, cash: float) -> int:
+        """Whole units whose notional fits in *cash* at *price*.
+
+        This is what ``order_target_value`` and ``order_target_percent`` turn a value
+        difference into. Stock backtrader rounds down to whole units, and so does this, so
+        those calls give stock backtrader's sizes. Stock backtrader also multiplies by the
+        leverage, which makes a target value overshoot and then trade back on the next call;
+        here a target is a notional at any leverage (the margin it needs is notional/leverage).
+        """
+        return int(cash // (price * self.p.mult))
+
+    def getoperationcost(self, size: float, price: float) -> float:
+        """Cash an opening trade of *size* units locks: its initial margin."""
+        return abs(size) * self.get_margin(price)
+
+    def getvaluesize(self, size: float, price: float) -> float:
+        """Signed notional of *size* units (negative for a short), as stock-like backtrader."""
+        return size * price * self.p.mult
 
     def getvalue(self, position: bt.Position, price: float) -> float:
-        # Cash is already marked to market every bar, so what the position adds to the account
-        # value is the margin it locked at its entry price, not the margin at today's price.
-        return abs(position.size) * self.get_margin(position.price)
+        """Signed notional of *position* at *price*."""
+        return position.size * price * self.p.mult
+
+    def cashadjust(self, size: float, price: float, newprice: float) -> float:
+        # Cash is never marked to market: unrealised profit is part of the position's value
+        # until it is realised, as in stock backtrader.
+        return 0.0
 
     def _getcommission(self, size: float, price: float, pseudoexec: bool) -> float:
         # backtrader passes pseudoexec=True for real fills too, so the broker's flag decides.
         rate = self.p.maker_commission if self.maker_fill else self.p.commission
         return abs(size) * price * self.p.mult * rate
 
-    def liquidation_price(self, size: float, entry_price: float) -> float:
-        """Liquidation price of a position of *size* units opened at *entry_price*."""
+    def liquidation_price(self, size: float, entry_price: float,
+                          margin: float | None = None) -> float:
+        """Liquidation price of a position of *size* units opened at *entry_price*.
+
+        *margin* is the position's whole isolated margin when it is not the initial
+        ``notional / leverage`` (a funding shortfall drawn from it).
+        """
         return liquidation_price(size, entry_price, self.p.leverage,
-                                 self.p.maintenance_margin_rate)
+                                 self.p.maintenance_margin_rate, margin)

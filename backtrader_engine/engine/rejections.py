@@ -67,7 +67,7 @@ def rejection_reason(order: bt.Order) -> str | None:
 
 
 def reason_label(reason: str) -> str:
-    """Human words for a reason code (risk gate codes read as themselves, e.g. ``low_confidence``)."""
+    """Human words for a reason code (gate codes read as themselves: ``low confidence``)."""
     if reason in _LABELS:
         return _LABELS[reason]
     if reason.startswith("breaker:"):

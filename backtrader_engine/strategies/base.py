@@ -185,7 +185,7 @@ class RiskManagedStrategy(bt.Strategy):
         size = equity * self.p.risk_per_trade / stop_distance
 
         ci = self.broker.getcommissioninfo(self.data)
-        margin = price if ci.stocklike else ci.get_margin(price)
+        margin = ci.getoperationcost(1.0, price)  # cash one unit locks (price, or its margin)
         budget = self.broker.getcash() * self.p.max_leverage_use
         per_unit = margin + ci.getcommission(1.0, price)
         if per_unit > 0.0:
