@@ -40,7 +40,8 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
     d.add_argument("--data", type=Path, metavar="PATH",
                    help="candles: CSV, Parquet, Feather, Binance ZIP or a folder of them "
                         "(default: the bundled BTC 1h candles)")
-    d.add_argument("--symbol", metavar="S", help="symbol label for reports (default: from file)")
+    d.add_argument("--symbol", metavar="S",
+                   help="symbol label for reports, e.g. BTCUSDT (default: from the file)")
     d.add_argument("--timeframe", metavar="TF",
                    help="bar size; a multiple of the data's resamples it (default: inferred)")
     d.add_argument("--from", dest="start", metavar="DATE", help="first bar (inclusive)")
@@ -51,7 +52,8 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
 
 def _add_cost_options(p: argparse.ArgumentParser) -> None:
     c = p.add_argument_group("perpetual-futures costs")
-    c.add_argument("--cash", type=float, default=10_000.0, help="starting USDT (default 10000)")
+    c.add_argument("--cash", type=float, default=10_000.0,
+                   help="starting cash, in the data's quote currency (default 10000)")
     c.add_argument("--leverage", type=float, default=1.0, help="position leverage (default 1)")
     c.add_argument("--taker-fee", type=float, metavar="F",
                    help="taker fee fraction (default: bybit_config.json, 0.00055)")
@@ -84,7 +86,9 @@ def _add_backtest_options(p: argparse.ArgumentParser, *, strategy_required: bool
     _add_cost_options(p)
     _add_risk_options(p)
     o = p.add_argument_group("output")
-    o.add_argument("--out", type=Path, metavar="DIR", help="report folder")
+    o.add_argument("--out", type=Path, metavar="DIR",
+                   help="report folder (default: a new runs/<Strategy>-<UTC time>/; "
+                        "demo: runs/demo)")
     o.add_argument("--no-plots", action="store_true", help="skip equity.png and trades.png")
     _add_config_dir(p)
 
@@ -203,7 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("replay", help="serve stored candles as a local Bybit REST + stream")
     p.add_argument("--data", type=Path, metavar="PATH", help="one OHLCV file for --symbol")
-    p.add_argument("--store", type=Path, metavar="DIR", help="a DataStore folder")
+    p.add_argument("--store", type=Path, metavar="DIR",
+                   help="a DataStore folder (default: data; while it holds no candles, "
+                        "BTCUSDT is served from the bundled BTC-USD 1h candles)")
     p.add_argument("--symbol", required=True, metavar="S", help="e.g. BTCUSDT")
     p.add_argument("--speed", type=float, default=60.0, metavar="X",
                    help="market time per wall time; 1 = real time, 0 = as fast as possible "

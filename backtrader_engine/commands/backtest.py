@@ -7,11 +7,21 @@ from pathlib import Path
 
 from ..config import RiskConfig, load_bybit_config, load_risk_config
 from ..engine.costs import DEFAULT_MAKER_FEE, DEFAULT_TAKER_FEE
-from ..engine.job import BacktestJob, parse_param_overrides, run_backtest_job
+from ..engine.job import (
+    BacktestJob,
+    data_path,
+    instrument_label,
+    parse_param_overrides,
+    run_backtest_job,
+)
 from ..engine.report import format_summary
 
 DEMO_STRATEGY = "TrendFollowingADXEMAStrategy"
 DEMO_OUT = Path("runs/demo")
+# ``backtest`` without --out writes to a new RUNS_DIR/<Strategy>-<UTC time>/ each run: a
+# backtest's report is its result, so a run should never end with nothing on disk. It is the
+# folder the dashboard lists reports from.
+RUNS_DIR = Path("runs")
 
 
 def configured_fees(config_dir: Path) -> tuple[float, float]:
@@ -58,9 +68,10 @@ def job_from_args(args: argparse.Namespace) -> BacktestJob:
     )
 
 
-def _run_and_print(job: BacktestJob, config_dir: Path) -> int:
-    result, paths = run_backtest_job(job, configured_fees(config_dir))
-    print(format_summary(result))
+def _run_and_print(job: BacktestJob, config_dir: Path, runs_dir: Path | None = None) -> int:
+    result, paths = run_backtest_job(job, configured_fees(config_dir), runs_dir=runs_dir)
+    instrument, currency = instrument_label(data_path(job), job.symbol)
+    print(format_summary(result, instrument, currency))
     if paths is not None:
         print()
         print(f"report written to {paths.directory}/")
@@ -71,7 +82,7 @@ def _run_and_print(job: BacktestJob, config_dir: Path) -> int:
 
 
 def start_backtest(args: argparse.Namespace) -> int:
-    return _run_and_print(job_from_args(args), args.config_dir)
+    return _run_and_print(job_from_args(args), args.config_dir, runs_dir=RUNS_DIR)
 
 
 def start_demo(args: argparse.Namespace) -> int:

@@ -3,23 +3,48 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import threading
+from pathlib import Path
 
 import pandas as pd
 
+from ..data import DataStore, bundled_info, default_dataset
 from ..errors import UserError
 from ..exchanges.bybit.replay import ReplayMarket, ReplayServer
+from ..paper.sources import BUNDLED_SYMBOL, replay_market
+
+#: The store ``download`` fills by default; while it holds nothing (a fresh clone) the replay
+#: serves the bundled candles, as ``paper --source replay`` does, so it works offline at once.
+DEFAULT_STORE = Path("data")
+_EXCHANGE = "bybit"  # the exchange whose stored candles a store replay serves
+
+
+def _stored_symbols(store: Path) -> list[str]:
+    return sorted({e.symbol for e in DataStore(store).available()
+                   if e.exchange == _EXCHANGE and e.kind == "ohlcv"})
 
 
 def _market(args: argparse.Namespace) -> ReplayMarket:
     symbol = args.symbol.upper()
     if args.data is not None:
         return ReplayMarket.from_files({symbol: args.data})
-    market = ReplayMarket.from_store(args.store)
-    if symbol not in market.symbols:
-        raise UserError(f"{args.store}: no stored candles for {symbol}; stored: "
-                        f"{', '.join(market.symbols)}")
-    return market
+    store = Path(args.store)
+    stored = _stored_symbols(store)
+    if not stored and symbol == BUNDLED_SYMBOL and store.resolve() == DEFAULT_STORE.resolve():
+        # stderr: scripts read the REST and stream lines from stdout.
+        info = bundled_info(default_dataset())
+        print(f"note: {store} holds no downloaded candles yet; serving the bundled "
+              f"{info.label if info else 'BTC'} candles as {BUNDLED_SYMBOL} (bte download "
+              "fills the store; --data FILE serves your own)", file=sys.stderr, flush=True)
+        return replay_market(None, None, BUNDLED_SYMBOL)
+    if symbol not in stored:
+        what = (f"stored: {', '.join(stored)}" if stored else
+                "nothing is stored there" if store.is_dir() else "no such folder")
+        raise UserError(f"{store}: no stored '{_EXCHANGE}' candles for {symbol} ({what}); "
+                        f"replay a candle file with --data FILE, or fetch them with "
+                        f"'bte download --symbols {symbol} --store {store}'")
+    return ReplayMarket.from_store(store, _EXCHANGE)
 
 
 def _start_ms(text: str | None) -> int | None:
@@ -36,8 +61,10 @@ def _start_ms(text: str | None) -> int | None:
 
 def start_replay(args: argparse.Namespace) -> int:
     """Run the replay server in the foreground until interrupted."""
-    if (args.data is None) == (args.store is None):
-        raise UserError("give exactly one of --data PATH or --store DIR")
+    if args.data is not None and args.store is not None:
+        raise UserError("give one of --data PATH and --store DIR, not both")
+    if args.store is None:
+        args.store = DEFAULT_STORE
     server = ReplayServer(_market(args), host=args.host, port=args.port, speed=args.speed,
                           hold_when_idle=args.hold_when_idle, faults=args.faults,
                           start_ms=_start_ms(args.start))

@@ -4,7 +4,12 @@ Every loader returns the canonical OHLCV frame: float64 columns ``open, high, lo
 volume`` indexed by an ascending, unique, tz-naive UTC ``DatetimeIndex`` named ``datetime``.
 """
 
-from backtrader_engine.data.bundled import bundled_datasets, default_dataset
+from backtrader_engine.data.bundled import (
+    DatasetInfo,
+    bundled_datasets,
+    bundled_info,
+    default_dataset,
+)
 from backtrader_engine.data.frame import OHLCV_COLUMNS, canonicalize
 from backtrader_engine.data.funding import load_funding, parse_funding_arg
 from backtrader_engine.data.loader import LoadInfo, load_ohlcv, load_with_report
@@ -33,6 +38,7 @@ __all__ = [
     "OHLCV_COLUMNS",
     "TIMEFRAMES",
     "DataStore",
+    "DatasetInfo",
     "Finding",
     "Gap",
     "LoadInfo",
@@ -41,6 +47,7 @@ __all__ = [
     "StoreEntry",
     "VolatilitySummary",
     "bundled_datasets",
+    "bundled_info",
     "canonical_timeframe",
     "canonicalize",
     "check_quality",

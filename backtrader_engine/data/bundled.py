@@ -5,6 +5,8 @@ See ``backtrader_engine/resources/data/SOURCES.md`` for provenance and the rebui
 
 from __future__ import annotations
 
+import filecmp
+from dataclasses import dataclass
 from pathlib import Path
 
 from backtrader_engine.errors import DataError
@@ -18,6 +20,27 @@ BUNDLED_FILES: dict[str, str] = {
     "XRPUSDT-funding-8h": "XRPUSDT-funding-8h.parquet",
 }
 DEFAULT_DATASET = "BTCUSD-1h-coinbase"
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What a bundled candle file holds, from its provenance in SOURCES.md."""
+
+    symbol: str  # as the venue writes it
+    venue: str  # exchange and market
+    quote: str  # currency of the prices, hence of cash and every amount of a backtest on them
+
+    @property
+    def label(self) -> str:
+        """E.g. ``BTC-USD (Coinbase spot, USD)``."""
+        return f"{self.symbol} ({self.venue}, {self.quote})"
+
+
+#: Dataset name -> what its candles are (the funding series is not candles, so not here).
+BUNDLED_INFO: dict[str, DatasetInfo] = {
+    "BTCUSD-1h-coinbase": DatasetInfo("BTC-USD", "Coinbase spot", "USD"),
+    "XRPUSDT-5m-binance-perp": DatasetInfo("XRPUSDT", "Binance USDT-M perpetual", "USDT"),
+}
 
 
 def _resolve(name: str) -> Path:
@@ -54,3 +77,19 @@ def bundled_datasets() -> dict[str, Path]:
         :func:`backtrader_engine.data.load_funding`).
     """
     return {name: _resolve(name) for name in BUNDLED_FILES}
+
+
+def bundled_info(path: str | Path) -> DatasetInfo | None:
+    """What *path* holds when it is a bundled candle file, else ``None``.
+
+    A copy counts too (same file name, same bytes): a checkout run through another checkout's
+    installed package has its resource files somewhere else than :data:`RESOURCE_DIR`.
+    """
+    path = Path(path)
+    for name, info in BUNDLED_INFO.items():
+        bundled = RESOURCE_DIR / BUNDLED_FILES[name]
+        if path.name != bundled.name or not path.is_file() or not bundled.is_file():
+            continue
+        if path.resolve() == bundled.resolve() or filecmp.cmp(path, bundled, shallow=False):
+            return info
+    return None

@@ -7,6 +7,7 @@ The CLI, the dashboard and the bot all go through :func:`prepare_backtest` and
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ import pandas as pd
 from ..config.risk import RiskConfig
 from ..data import (
     TIMEFRAMES,
+    bundled_info,
     default_dataset,
     infer_timeframe,
     load_ohlcv,
@@ -30,7 +32,7 @@ from ..strategies import apply_params, resolve_strategy
 from .backtest import BacktestRequest, BacktestResult, run_backtest
 from .costs import DEFAULT_FUNDING_RATE, CostModel
 from .lot_rules import LotRules
-from .report import ReportPaths, write_report
+from .report import ReportPaths, new_report_folder, write_report
 
 
 @dataclass
@@ -125,6 +127,42 @@ def guess_symbol(path: Path) -> str:
     return head or "UNKNOWN"
 
 
+#: Quote currencies recognised at the end of a symbol such as ``BTCUSDT`` (longest first, so
+#: ``USDT`` is not read as ``USD``).
+_QUOTES = ("USDT", "USDC", "USD", "EUR")
+
+
+def quote_currency(symbol: str) -> str | None:
+    """The quote currency a symbol names (``BTCUSDT``, ``BTC-USD``, ``BTC/USDT:USDT``), or None."""
+    text = symbol.strip().upper()
+    if ":" in text:  # ccxt's BASE/QUOTE:SETTLE: amounts are counted in the settle currency
+        settle = text.rsplit(":", 1)[1]
+        return settle if settle in _QUOTES else None
+    joined = re.sub(r"[^A-Z0-9]", "", text)
+    return next((q for q in _QUOTES if joined.endswith(q) and len(joined) > len(q)), None)
+
+
+def instrument_label(path: Path, symbol: str | None) -> tuple[str, str | None]:
+    """How a summary names the traded instrument, and the currency its amounts are in.
+
+    The data's own facts come first (a bundled dataset knows its venue and quote currency),
+    then the ``--symbol`` the user gave. Without either the label is neutral and names the
+    file: a symbol guessed from a file name may be wrong, as the Coinbase BTC-USD candles,
+    once summarised as ``BTCUSD`` in USDT, showed.
+    """
+    info = bundled_info(path)
+    if info is not None:
+        return info.label, info.quote
+    if symbol:
+        return symbol, quote_currency(symbol)
+    return f"unlabelled data ({path.name})", None
+
+
+def data_path(job: BacktestJob) -> Path:
+    """The candles *job* runs on: its ``data``, else the bundled default dataset."""
+    return Path(job.data) if job.data else default_dataset()
+
+
 def _slice(frame: pd.DataFrame, start: str | None, end: str | None, path: Path) -> pd.DataFrame:
     try:
         lo = pd.Timestamp(start) if start else None
@@ -200,7 +238,7 @@ def prepare_backtest(job: BacktestJob, fees: tuple[float, float]) -> tuple[Backt
     # Explicit --param values win over the file's.
     from_file = load_params_file(job.params_file, strategy.__name__) if job.params_file else {}
     params = apply_params(strategy, {**from_file, **job.params})
-    path = Path(job.data) if job.data else default_dataset()
+    path = data_path(job)
     frame = load_ohlcv(path)
     frame = _slice(frame, job.start, job.end, path)
     frame, timeframe = _resolve_timeframe(frame, job.timeframe, path)
@@ -243,13 +281,21 @@ def _risk_limits(job: BacktestJob) -> RiskConfig | None:
     return job.risk_config if job.risk_config is not None else RiskConfig()
 
 
-def run_backtest_job(job: BacktestJob, fees: tuple[float, float]) -> tuple[
-        BacktestResult, ReportPaths | None]:
-    """Prepare, run and (when ``job.out`` is set) write the report of one backtest."""
+def run_backtest_job(job: BacktestJob, fees: tuple[float, float], *,
+                     runs_dir: Path | None = None) -> tuple[BacktestResult, ReportPaths | None]:
+    """Prepare, run and write the report of one backtest.
+
+    The report goes to ``job.out`` when set; otherwise, when *runs_dir* is given, to a new
+    folder ``runs_dir/<StrategyClass>-<UTC time>`` (never an existing one); otherwise nowhere.
+    The folder is made only after the run, so a run that fails leaves no empty folder behind.
+    """
     request, path = prepare_backtest(job, fees)
     result = run_backtest(request)
-    paths = None
     if job.out:
-        command = list(job.command) if job.command is not None else None
-        paths = write_report(result, Path(job.out), path, plots=job.plots, command=command)
-    return result, paths
+        out = Path(job.out)
+    elif runs_dir is not None:
+        out = new_report_folder(Path(runs_dir), request.strategy.__name__)
+    else:
+        return result, None
+    command = list(job.command) if job.command is not None else None
+    return result, write_report(result, out, path, plots=job.plots, command=command)

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import itertools
 import json
 import math
 import platform
 import sys
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -123,6 +125,29 @@ def _clean(value: object) -> object:
     return value
 
 
+def new_report_folder(root: Path, name: str, now: datetime | None = None) -> Path:
+    """Create and return a new folder ``root/<name>-<UTC YYYYmmdd-HHMMSS>`` for one report.
+
+    A folder that already exists is never reused (``-2``, ``-3``, ... are appended instead), so
+    a run cannot overwrite an earlier report, even two runs started in the same second.
+    """
+    moment = datetime.now(UTC) if now is None else now
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    base = f"{name}-{moment:%Y%m%d-%H%M%S}"
+    root.mkdir(parents=True, exist_ok=True)
+    for n in itertools.count(1):
+        folder = root / (base if n == 1 else f"{base}-{n}")
+        try:
+            # mkdir without exist_ok claims the name atomically: checking first and creating
+            # after would let two concurrent runs pick the same folder.
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return folder
+    raise AssertionError("unreachable")  # itertools.count never ends
+
+
 def write_report(result: BacktestResult, out_dir: Path, data_path: Path | None = None,
                  *, plots: bool = True, command: list[str] | None = None) -> ReportPaths:
     """Write report.json, trades.csv, equity.csv and (by default) the two plots into *out_dir*."""
@@ -150,6 +175,9 @@ def write_report(result: BacktestResult, out_dir: Path, data_path: Path | None =
     return paths
 
 
+# Rows whose values are amounts of money carry the currency in their label when it is known.
+_MONEY_ROWS = frozenset({"final_value", "expectancy", "fees_paid", "funding_paid"})
+
 _SUMMARY_ROWS = [
     ("final_value", "Final value", "{:,.2f}"),
     ("total_return_pct", "Total return %", "{:+.2f}"),
@@ -163,7 +191,7 @@ _SUMMARY_ROWS = [
     ("trades", "Closed trades", "{}"),
     ("win_rate_pct", "Win rate %", "{:.1f}"),
     ("profit_factor", "Profit factor", "{:.3f}"),
-    ("expectancy", "Expectancy (USDT)", "{:+.2f}"),
+    ("expectancy", "Expectancy", "{:+.2f}"),
     ("sqn", "SQN", "{:.2f}"),
     ("exposure_pct", "Exposure %", "{:.1f}"),
     ("fees_paid", "Fees paid", "{:,.2f}"),
@@ -172,16 +200,31 @@ _SUMMARY_ROWS = [
 ]
 
 
-def format_summary(result: BacktestResult) -> str:
-    """A two-column table of the headline metrics for the terminal."""
+def format_summary(result: BacktestResult, instrument: str | None = None,
+                   currency: str | None = None) -> str:
+    """A two-column table of the headline metrics for the terminal.
+
+    Parameters
+    ----------
+    result : BacktestResult
+        The finished run.
+    instrument : str, optional
+        How to name what was traded, e.g. ``BTC-USD (Coinbase spot, USD)``; default: the
+        request's symbol.
+    currency : str, optional
+        The data's quote currency, in which cash and every amount are counted; unknown
+        (``None``) leaves the amounts without a unit rather than guess one.
+    """
     request = result.request
     index = request.frame.index
-    header = (f"{request.strategy.__name__}  {request.symbol} {request.timeframe}  "
+    header = (f"{request.strategy.__name__}  {instrument or request.symbol} {request.timeframe}  "
               f"{index[0]:%Y-%m-%d %H:%M} -> {index[-1]:%Y-%m-%d %H:%M}  ({len(index)} bars)")
-    lines = [header, _costs_line(request), "-" * len(header)]
+    lines = [header, _costs_line(request, currency), "-" * len(header)]
     for key, label, fmt in _SUMMARY_ROWS:
         value = result.metrics.get(key)
         text = "n/a" if value is None else fmt.format(value)
+        if currency and key in _MONEY_ROWS:
+            label = f"{label} ({currency})"
         lines.append(f"  {label:<22}{text:>18}")
     if result.risk_hook is not None:
         lines.extend(_risk_lines(result.risk_hook.tally.total))
@@ -200,7 +243,7 @@ def _risk_lines(counts: SignalCounts) -> list[str]:
     return lines
 
 
-def _costs_line(request) -> str:
+def _costs_line(request, currency: str | None = None) -> str:
     costs = request.costs
     if isinstance(costs.funding, pd.Series):
         funding = f"funding from {costs.funding_source or 'series'}"
@@ -208,5 +251,6 @@ def _costs_line(request) -> str:
         funding = f"funding {costs.funding:g} per {costs.funding_interval_hours:g}h"
     else:
         funding = "no funding"
-    return (f"cash {request.cash:,.0f}  leverage {costs.leverage:g}x  taker {costs.taker_fee:.4%}"
+    cash = f"cash {request.cash:,.0f}" + (f" {currency}" if currency else "")
+    return (f"{cash}  leverage {costs.leverage:g}x  taker {costs.taker_fee:.4%}"
             f"  maker {costs.maker_fee:.4%}  slippage {costs.slippage_bps:g} bps  {funding}")

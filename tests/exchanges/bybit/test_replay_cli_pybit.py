@@ -65,8 +65,9 @@ def test_replay_command_serves_until_interrupted(source_store: Path) -> None:
 
 
 def test_replay_command_user_errors(source_store: Path, capsys) -> None:
-    assert main(["replay", "--symbol", "BTCUSDT"]) == 2
-    assert "exactly one of --data" in capsys.readouterr().err
+    assert main(["replay", "--data", "x.csv", "--store", str(source_store),
+                 "--symbol", "BTCUSDT"]) == 2
+    assert "one of --data PATH and --store DIR, not both" in capsys.readouterr().err
     assert main(["replay", "--store", str(source_store), "--symbol", "BTCUSDT",
                  "--faults", "nope=1"]) == 2
     assert "unknown fault 'nope'" in capsys.readouterr().err
