@@ -1,0 +1,163 @@
+"""Each intended difference from stock backtrader in docs/backtesting.md, shown on real candles.
+
+Everything not listed there is equal to stock backtrader at 1x without slippage or funding
+(tests/engine/conformance/). Each test runs the same plain strategy both ways and checks that
+the difference is exactly the documented one, and nothing more.
+"""
+
+from __future__ import annotations
+
+import backtrader as bt
+import pytest
+
+from backtrader_engine.data import default_dataset, load_ohlcv
+from backtrader_engine.engine.backtest import BacktestRequest, run_backtest
+from backtrader_engine.engine.costs import CostModel
+
+CASH = 10_000.0
+
+
+@pytest.fixture(scope="module")
+def candles():
+    return load_ohlcv(default_dataset()).iloc[:600]
+
+
+class Views(bt.Strategy):
+    """Sells or buys ``size`` at bar ``at`` and records what the strategy sees each bar."""
+
+    params = (("size", -2.0), ("at", 5), ("sizer_percents", None), ("then", None))
+
+    def __init__(self):
+        self.views = []
+        self.statuses = []
+        if self.p.sizer_percents is not None:
+            self.setsizer(bt.sizers.PercentSizer(percents=self.p.sizer_percents))
+
+    def notify_order(self, order):
+        if order.status in (order.Completed, order.Margin, order.Rejected):
+            self.statuses.append((order.getstatusname(), order.executed.size))
+
+    def next(self):
+        position = self.getposition()
+        self.views.append((len(self), self.broker.getcash(), self.broker.getvalue(),
+                           self.broker.getvalue(datas=[self.data]), position.size,
+                           position.price))
+        if len(self) == self.p.at:
+            if self.p.size > 0:
+                self.buy(size=self.p.size)
+            else:
+                self.sell(size=-self.p.size)
+        if self.p.then is not None and len(self) == self.p.at + 3:
+            self.buy()  # sized by the sizer while the short is open
+
+
+def _stock(frame, **params):
+    cerebro = bt.Cerebro(stdstats=False)
+    cerebro.adddata(bt.feeds.PandasData(dataname=frame))
+    cerebro.addstrategy(Views, **params)
+    cerebro.broker.setcash(CASH)
+    cerebro.broker.setcommission(commission=0.001)
+    return cerebro.run()[0]
+
+
+def _ours(frame, leverage=1.0, **params):
+    captured = {}
+
+    class Capture(Views):
+        def stop(self):
+            captured["strategy"] = self
+
+    result = run_backtest(BacktestRequest(
+        strategy=Capture, frame=frame, timeframe="1h", params=params, cash=CASH,
+        costs=CostModel(taker_fee=0.001, maker_fee=0.001, slippage_bps=0.0, funding=0.0,
+                        leverage=leverage)))
+    return captured["strategy"], result
+
+
+def test_a_short_posts_margin_instead_of_adding_its_proceeds_to_cash(candles):
+    stock = _stock(candles, size=-2.0)
+    ours, _ = _ours(candles, size=-2.0)
+    assert len(stock.views) == len(ours.views)
+    shorts = 0
+    for s, o in zip(stock.views, ours.views, strict=True):
+        bar, s_cash, s_value, s_data_value, s_size, s_price = s
+        _, o_cash, o_value, o_data_value, o_size, o_price = o
+        assert (o_size, o_price) == (s_size, s_price)
+        assert o_value == pytest.approx(s_value, rel=1e-12)  # value: identical
+        assert o_data_value == pytest.approx(s_data_value, rel=1e-12)  # signed notional
+        if s_size < 0:
+            shorts += 1
+            # The documented rule: stock adds |size| x entry, a perpetual takes it.
+            assert o_cash == pytest.approx(s_cash - 2 * abs(s_size) * s_price, rel=1e-12)
+            assert s_data_value < 0
+        else:
+            assert o_cash == pytest.approx(s_cash, rel=1e-12)
+    assert shorts > 500
+
+
+def test_a_short_larger_than_equity_is_refused_at_1x(candles):
+    price = float(candles["close"].iloc[4])
+    size = -3 * CASH / price  # three times the account at 1x
+    stock = _stock(candles, size=size)
+    ours, result = _ours(candles, size=size)
+    assert stock.statuses == [("Completed", pytest.approx(size))]
+    assert ours.statuses == [("Margin", 0.0)]
+    assert result.metrics["trades"] == 0 and result.metrics["open_trades"] == 0
+    # ... while at 3x leverage the same short fits (its margin is one account).
+    ours_3x, _ = _ours(candles, leverage=3.5, size=size)
+    assert ours_3x.statuses == [("Completed", pytest.approx(size))]
+
+
+def test_percent_sizer_sizes_from_free_cash_which_a_short_has_posted(candles):
+    # A PercentSizer buy while a short is open: stock sizes from cash that includes the short's
+    # proceeds; a perpetual's free cash has the short's margin taken out.
+    stock = _stock(candles, size=-2.0, sizer_percents=50, then="buy")
+    ours, _ = _ours(candles, size=-2.0, sizer_percents=50, then="buy")
+    # The sizer returns the open position's size when one is open, so both close it: equal.
+    assert [s for s, _ in stock.statuses] == [s for s, _ in ours.statuses] == ["Completed"] * 2
+    assert stock.statuses[1][1] == ours.statuses[1][1] == pytest.approx(2.0)
+    # What differs is the cash it would size a new entry from, by twice the short's notional.
+    s_view, o_view = stock.views[7], ours.views[7]
+    assert s_view[4] == o_view[4] == -2.0
+    assert o_view[1] == pytest.approx(s_view[1] - 2 * 2.0 * s_view[5], rel=1e-12)
+
+
+class TargetValue(bt.Strategy):
+    params = (("target", 5_000.0),)
+
+    def __init__(self):
+        self.sizes = []
+
+    def next(self):
+        self.order_target_value(target=self.p.target)
+        self.sizes.append(self.getposition().size)
+
+
+def test_order_target_value_is_a_notional_at_any_leverage(candles):
+    frame = candles.iloc[:100]
+    cerebro = bt.Cerebro(stdstats=False)
+    cerebro.adddata(bt.feeds.PandasData(dataname=frame))
+    cerebro.addstrategy(TargetValue, target=5_000.0)
+    cerebro.broker.setcash(CASH)
+    cerebro.broker.setcommission(commission=0.0, leverage=3.0)
+    stock = cerebro.run()[0]
+    captured = {}
+
+    class Capture(TargetValue):
+        def stop(self):
+            captured["strategy"] = self
+
+    run_backtest(BacktestRequest(strategy=Capture, frame=frame, timeframe="1h", cash=CASH,
+                                 costs=CostModel(taker_fee=0.0, maker_fee=0.0, funding=0.0,
+                                                 leverage=3.0)))
+    ours = captured["strategy"]
+    # Stock backtrader multiplies the size by the leverage: it buys three times the target,
+    # sells back on the next bars, and on this data ends up short a long target.
+    assert stock.sizes[1] == 3 * int(5_000.0 // float(frame["close"].iloc[0]))
+    assert min(stock.sizes) < 0 and stock.sizes[-1] < 0
+    # Here the target is the position's notional: whole units worth at most 5,000, held.
+    closes = frame["close"].to_numpy()
+    assert all(size >= 0 for size in ours.sizes)
+    for size, close in zip(ours.sizes[2:], closes[2:], strict=True):
+        assert 5_000.0 - close < size * close <= 5_000.0 + 2 * close
+    assert ours.sizes[-1] == 2
