@@ -161,3 +161,46 @@ def test_order_target_value_is_a_notional_at_any_leverage(candles):
     for size, close in zip(ours.sizes[2:], closes[2:], strict=True):
         assert 5_000.0 - close < size * close <= 5_000.0 + 2 * close
     assert ours.sizes[-1] == 2
+
+
+class LeverView(bt.Strategy):
+    params = (("size", 2.0),)
+
+    def __init__(self):
+        self.levered = []
+
+    def next(self):
+        if len(self) == 3:
+            self.buy(size=self.p.size) if self.p.size > 0 else self.sell(size=-self.p.size)
+        position = self.getposition()
+        if position.size:
+            self.levered.append((self.broker.getvalue(datas=[self.data], lever=True),
+                                 position.size, position.price, self.data.close[0]))
+
+
+@pytest.mark.parametrize("size", [2.0, -2.0], ids=["long", "short"])
+def test_levered_data_value_is_the_positions_margin_plus_unrealised_pnl(candles, size):
+    frame = candles.iloc[:50]
+    cerebro = bt.Cerebro(stdstats=False)
+    cerebro.adddata(bt.feeds.PandasData(dataname=frame))
+    cerebro.addstrategy(LeverView, size=size)
+    cerebro.broker.setcash(CASH)
+    stock = cerebro.run()[0]
+    captured = {}
+
+    class Capture(LeverView):
+        def stop(self):
+            captured["strategy"] = self
+
+    run_backtest(BacktestRequest(strategy=Capture, frame=frame, timeframe="1h", cash=CASH,
+                                 params={"size": size},
+                                 costs=CostModel(taker_fee=0.0, maker_fee=0.0, funding=0.0)))
+    ours = captured["strategy"]
+    assert len(ours.levered) == len(stock.levered) > 40
+    for (o_value, o_size, entry, close), (s_value, *_) in zip(ours.levered, stock.levered,
+                                                               strict=True):
+        assert o_value == pytest.approx(abs(o_size) * entry + o_size * (close - entry))
+        if size > 0:
+            assert o_value == pytest.approx(s_value)  # a 1x long: equal
+        else:
+            assert s_value == pytest.approx(o_size * close)  # stock: the signed notional
