@@ -8,6 +8,7 @@ fix print one line and exit with code 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -372,6 +373,25 @@ def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None, name: str) 
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of stdout went away (`bte backtest ... | head`): whatever the command
+        # was doing is done or moot, so end quietly, with the status a shell gives a process
+        # ended by SIGPIPE, instead of a traceback.
+        _discard_stdout()
+        return 141
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at exit does not hit the closed pipe again."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # replaced by an in-memory stream
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -165,3 +166,22 @@ def test_config_check_catches_a_misspelt_strategy_param(one_clear_line, cli, tmp
     path.write_text(json.dumps(raw))
     line = one_clear_line(cli("config", "check", "--config-dir", str(configs)))
     assert "strategies_config.json" in line and "rsi_perod" in line and "rsi_period" in line
+
+
+@pytest.mark.parametrize("argv", [
+    ["strategies"],
+    ["backtest", "--strategy", "RSIEMAMomentum", "--to", "2017-08-01", "--no-plots"],
+], ids=["strategies", "backtest"])
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path, argv):
+    # As `bte ... | head` once head has exited: the reader is gone before anything is written.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "backtrader_engine", *argv],
+                              stdout=write_end, stderr=subprocess.PIPE, text=True,
+                              cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                              timeout=120)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 141
+    assert proc.stderr == ""
