@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..config import RiskConfig, load_bybit_config, load_risk_config
@@ -72,6 +73,9 @@ def _run_and_print(job: BacktestJob, config_dir: Path, runs_dir: Path | None = N
     result, paths = run_backtest_job(job, configured_fees(config_dir), runs_dir=runs_dir)
     instrument, currency = instrument_label(data_path(job), job.symbol)
     print(format_summary(result, instrument, currency))
+    warning = result.rejection_warning()
+    if warning is not None:
+        print(warning, file=sys.stderr)
     if paths is not None:
         print()
         print(f"report written to {paths.directory}/")

@@ -19,6 +19,7 @@ from .dates import bt_num_to_datetimes
 from .feed import make_feed
 from .lot_rules import LotRules
 from .metrics import compute_metrics, drawdown_series
+from .rejections import EXPIRED, MARGIN, REJECTED, reason_label
 
 
 @dataclass
@@ -50,10 +51,42 @@ class BacktestResult:
     liquidations: list = field(default_factory=list)
     #: The risk gate's hook (journal, counts, breakers) when the run used one.
     risk_hook: BrokerRiskHook | None = None
+    #: Orders refused or expired unfilled, ``{reason: count}`` (``PerpBroker.rejections``).
+    rejections: dict[str, int] = field(default_factory=dict)
+    #: Orders the strategy sent to the broker (its own liquidations are not counted).
+    orders_submitted: int = 0
 
     @property
     def final_value(self) -> float:
         return float(self.metrics["final_value"])
+
+    @property
+    def orders_rejected(self) -> int:
+        """How many orders were refused or expired unfilled (every reason)."""
+        return sum(self.rejections.values())
+
+    def rejected_orders(self) -> dict[str, object]:
+        """The report's ``rejected_orders`` section: total, orders submitted and by reason.
+
+        ``margin``, ``expired`` and ``rejected`` are always listed (0 when none), so a reader
+        can look any of them up; other codes (lot rules, risk gate) appear when they occurred.
+        """
+        by_reason = {MARGIN: 0, EXPIRED: 0, REJECTED: 0}
+        by_reason.update(self.rejections)
+        ordered = dict(sorted(by_reason.items(), key=lambda item: (-item[1], item[0])))
+        return {"total": self.orders_rejected, "orders_submitted": self.orders_submitted,
+                "by_reason": ordered}
+
+    def rejection_warning(self) -> str | None:
+        """``warning: 311 of 373 orders were not accepted (311 insufficient margin); ...``,
+        or None when every order was accepted."""
+        if not self.orders_rejected:
+            return None
+        reasons = ", ".join(f"{count} {reason_label(reason)}"
+                            for reason, count in self.rejected_orders()["by_reason"].items()
+                            if count)
+        return (f"warning: {self.orders_rejected} of {self.orders_submitted} orders were not "
+                f"accepted ({reasons}); see report.json rejected_orders")
 
 
 def confirmation_frames(
@@ -110,8 +143,12 @@ def run_backtest(request: BacktestRequest) -> BacktestResult:
         funding_paid=broker.funding_paid,
         liquidations=len(broker.liquidations),
     )
+    # BackBroker lists every order transmitted to it in ``orders``; the broker's own
+    # liquidation orders never pass through it.
     return BacktestResult(metrics, equity, trades, request, list(broker.liquidations),
-                          risk_hook=getattr(broker, "risk_hook", None))
+                          risk_hook=getattr(broker, "risk_hook", None),
+                          rejections=broker.rejections.as_dict(),
+                          orders_submitted=len(broker.orders))
 
 
 def equity_frame(broker: PerpBroker, initial_cash: float, close: pd.Series) -> pd.DataFrame:

@@ -1,11 +1,12 @@
 """Write a backtest's report files and print its summary table.
 
-``DIR/report.json`` holds the metrics and a reproducibility manifest (strategy source and data
-file hashes, effective params, costs, package versions, the command line); ``trades.csv`` and
-``equity.csv`` hold the raw series the metrics come from; ``equity.png`` and ``trades.png`` show
-them. A run with the risk gate adds a ``risk_gate`` section (signal counts, rejection reasons,
-breakers), its limits in the manifest, and the signal journal as ``signals.csv``; a run without
-it writes exactly what it wrote before the gate existed.
+``DIR/report.json`` holds the metrics, the orders that were not accepted (``rejected_orders``:
+total, orders submitted and counts by reason, see :mod:`.rejections`; always present) and a
+reproducibility manifest (strategy source and data file hashes, effective params, costs,
+package versions, the command line); ``trades.csv`` and ``equity.csv`` hold the raw series the
+metrics come from; ``equity.png`` and ``trades.png`` show them. A run with the risk gate adds
+a ``risk_gate`` section (signal counts, rejection reasons, breakers), its limits in the
+manifest, and the signal journal as ``signals.csv``; a run without it writes none of them.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from .. import __version__
 from ..risk import RECORD_FIELDS, SignalCounts
 from .backtest import BacktestResult
 from .plots import plot_equity, plot_trades
+from .rejections import describe_rejections
 
 _PACKAGES = ("backtrader", "numpy", "pandas", "pyarrow", "matplotlib", "pydantic", "ta")
 
@@ -156,7 +158,8 @@ def write_report(result: BacktestResult, out_dir: Path, data_path: Path | None =
     paths = ReportPaths(out_dir, out_dir / "report.json", out_dir / "trades.csv",
                         out_dir / "equity.csv", out_dir / "equity.png", out_dir / "trades.png",
                         signals=out_dir / "signals.csv" if hook is not None else None)
-    document = {"metrics": result.metrics, "manifest": build_manifest(result, data_path, command)}
+    document = {"metrics": result.metrics, "rejected_orders": result.rejected_orders(),
+                "manifest": build_manifest(result, data_path, command)}
     if hook is not None:
         summary = hook.summary()
         summary.pop("config")  # already in the manifest
@@ -226,6 +229,7 @@ def format_summary(result: BacktestResult, instrument: str | None = None,
         if currency and key in _MONEY_ROWS:
             label = f"{label} ({currency})"
         lines.append(f"  {label:<22}{text:>18}")
+    lines.extend(_rejection_lines(result))
     if result.risk_hook is not None:
         lines.extend(_risk_lines(result.risk_hook.tally.total))
     return "\n".join(lines)
@@ -254,3 +258,13 @@ def _costs_line(request, currency: str | None = None) -> str:
     cash = f"cash {request.cash:,.0f}" + (f" {currency}" if currency else "")
     return (f"{cash}  leverage {costs.leverage:g}x  taker {costs.taker_fee:.4%}"
             f"  maker {costs.maker_fee:.4%}  slippage {costs.slippage_bps:g} bps  {funding}")
+
+
+def _rejection_lines(result: BacktestResult) -> list[str]:
+    """``Orders rejected  311 of 373`` and, when any were, what refused them."""
+    count = f"{result.orders_rejected} of {result.orders_submitted}"
+    lines = [f"  {'Orders rejected':<22}{count:>18}"]
+    described = describe_rejections(result.rejections)
+    if described:
+        lines.append(f"    {described}")
+    return lines

@@ -44,7 +44,8 @@ class TrialOutcome:
     value : float
         What the study maximises (the metric, or ``PENALTY + trades`` when penalised).
     metrics : dict
-        The full, JSON-safe metric set of the backtest.
+        The full, JSON-safe metric set of the backtest, plus ``orders_rejected`` (orders
+        refused or expired unfilled, every reason; a trial column in ``trials.csv``).
     penalty : str or None
         Why the trial was penalised, or None.
     daily_returns : list of float
@@ -144,7 +145,8 @@ def evaluate(request: BacktestRequest, suggested: Mapping[str, object], metric: 
     returns = daily_returns(result.equity["equity"]).to_numpy(dtype=float)
     # Daily returns are finite unless equity hit zero; keep the stored list JSON-safe anyway.
     returns = np.nan_to_num(returns, nan=0.0, posinf=0.0, neginf=-1.0)
-    return TrialOutcome(value, jsonable_metrics(result.metrics), penalty, returns.tolist(), result)
+    metrics = {**jsonable_metrics(result.metrics), "orders_rejected": result.orders_rejected}
+    return TrialOutcome(value, metrics, penalty, returns.tolist(), result)
 
 
 def is_penalised(value: float | None) -> bool:

@@ -29,6 +29,7 @@ _COMPARE_ROWS = [
     ("profit_factor", "Profit factor", "{:.3f}"),
     ("win_rate_pct", "Win rate %", "{:.1f}"),
     ("trades", "Closed trades", "{}"),
+    ("orders_rejected", "Orders rejected", "{}"),
 ]
 
 

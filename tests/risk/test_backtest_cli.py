@@ -66,6 +66,10 @@ def test_risk_gate_writes_counts_reasons_and_the_journal(cli, testdata, tmp_path
     # This day loses more than 3% on the strategy's trades: the daily stop and the confidence
     # floor both refuse signals.
     assert {"daily_loss", "low_confidence"} <= set(reasons)
+    # Every order the gate refused is also a refused order, under the gate's code.
+    refused = report["rejected_orders"]["by_reason"]
+    assert {r: n for r, n in refused.items() if r not in ("margin", "expired", "rejected")} == {
+        r: n for r, n in reasons.items() if not r.startswith("broker:")}
     assert report["risk_gate"]["daily_loss_halts"] >= 1
     assert total["executed"] > 0
     assert set(report["risk_gate"]["signals"]["by_strategy"]) == {"RSIEMAMomentumStrategy"}
@@ -114,10 +118,11 @@ def test_gate_off_report_is_unchanged_and_a_gate_that_never_binds_changes_nothin
              str(config_dir_with(tmp_path, **PERMISSIVE)))
     report_off = json.loads((off / "report.json").read_text())
     report_on = json.loads((on / "report.json").read_text())
-    assert list(report_off) == ["metrics", "manifest"]
+    assert list(report_off) == ["metrics", "rejected_orders", "manifest"]
     assert "risk_config" not in report_off["manifest"]
     assert not (off / "signals.csv").exists()
     assert report_on["metrics"] == report_off["metrics"]
+    assert report_on["rejected_orders"] == report_off["rejected_orders"]
     for name in ("trades.csv", "equity.csv"):
         assert (on / name).read_bytes() == (off / name).read_bytes(), name
     total = report_on["risk_gate"]["signals"]["total"]
