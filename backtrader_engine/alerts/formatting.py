@@ -84,6 +84,9 @@ def format_status(snap: SessionSnapshot, live: Live) -> str:
     rejected = sum(snap.signals_rejected.values())
     lines.append(f"signals: {snap.signals_generated} generated, {snap.signals_executed} "
                  f"executed, {rejected} rejected")
+    refused = ", ".join(f"{esc(reason)} {n}" for reason, n in snap.orders_rejected.items())
+    lines.append(f"orders rejected: {sum(snap.orders_rejected.values())}"
+                 + (f" ({refused})" if refused else ""))
     lines.append("")
     for account in snap.accounts:
         size, price = _position(account, live)

@@ -54,15 +54,15 @@ def _fit_to_replay(wanted: list[Wanted], market: Any, explicit_symbols: bool,
 
 def _summary_lines(summary: dict[str, Any]) -> list[str]:
     lines = [f"{'sub-account':<44} {'value':>11} {'cash':>11} {'position':>10} "
-             f"{'trades':>6} {'orders':>6}"]
+             f"{'trades':>6} {'orders':>6} {'rejected':>8}"]
     total = start = 0.0
     for name, row in summary["accounts"].items():
         total += row["value"]
         start += row["initial_cash"]
         lines.append(f"{name:<44} {row['value']:>11.2f} {row['cash']:>11.2f} "
                      f"{row['position']:>10.4g} {row['round_trips']:>6} "
-                     f"{row['open_orders']:>6}" + (f"  ERROR {row['error']}" if row["error"]
-                                                    else ""))
+                     f"{row['open_orders']:>6} {row.get('orders_rejected', 0):>8}"
+                     + (f"  ERROR {row['error']}" if row["error"] else ""))
     lines.append(f"{'total':<44} {total:>11.2f}   ({total - start:+.2f} since start)")
     stream = summary.get("stream") or {}
     lines.append(f"live bars {summary['live_bars']}  caught up {summary['caught_up_bars']}  "

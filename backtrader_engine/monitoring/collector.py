@@ -227,6 +227,9 @@ def _add_snapshot(families: dict[str, Metric], snap: Any, base: list[str],
                                                   float(account.trades_lost))
         for reason, count in sorted(account.signals_rejected.items()):
             families[d.SIGNALS_REJECTED.name].add_metric([*labels, str(reason)], float(count))
+        refused = {**dict.fromkeys(d.ORDER_REJECTION_REASONS, 0), **account.orders_rejected}
+        for reason, count in sorted(refused.items()):
+            families[d.ORDERS_REJECTED.name].add_metric([*labels, str(reason)], float(count))
     families[d.EQUITY.name].add_metric(base, float(snap.portfolio_value))
     families[d.PORTFOLIO_DRAWDOWN.name].add_metric(base, float(snap.drawdown_pct))
     for key, stream in sorted(snap.streams.items()):

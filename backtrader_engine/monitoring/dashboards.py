@@ -204,13 +204,17 @@ def advanced_dashboard(t: Thresholds) -> dict[str, Any]:
                             "{{strategy}} {{symbol}}"))
          .draw_style(cm.GraphDrawStyle.BARS), 12, 8),
         (_timeseries("Signal outcomes", "none", "Signals generated, executed and rejected "
-                     "(by reason) per interval.",
+                     "(by reason) per interval, and orders the broker refused or let expire "
+                     "(by reason).",
                      _query(f"sum(increase(paper_signals_generated_total{{{_ACCOUNT}}}"
                             f"[{rate}]))", "generated"),
                      _query(f"sum(increase(paper_signals_executed_total{{{_ACCOUNT}}}"
                             f"[{rate}]))", "executed", "B"),
                      _query(f"sum by (reason) (increase(paper_signals_rejected_total"
-                            f"{{{_ACCOUNT}}}[{rate}]))", "rejected: {{reason}}", "C")), 12, 8),
+                            f"{{{_ACCOUNT}}}[{rate}]))", "rejected: {{reason}}", "C"),
+                     _query(f"sum by (reason) (increase(paper_orders_rejected_total"
+                            f"{{{_ACCOUNT}}}[{rate}])) > 0", "orders refused: {{reason}}",
+                            "D")), 12, 8),
         (_timeseries("Order-to-fill latency", "s", "From a bar being logged to its fill being "
                      "recorded: median and 99th percentile.",
                      _query("histogram_quantile(0.5, sum by (le) (rate("

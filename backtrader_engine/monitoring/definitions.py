@@ -99,6 +99,10 @@ SIGNALS_EXECUTED = _account(
 SIGNALS_REJECTED = _account(
     "paper_signals_rejected", "counter",
     "Signals refused, by reason code (risk gate codes, warmup, Margin, ...).", "reason")
+ORDERS_REJECTED = _account(
+    "paper_orders_rejected", "counter",
+    "Orders refused or expired unfilled, by reason code (margin, expired, rejected, lot rules, "
+    "warmup, entries_paused, risk gate codes).", "reason")
 INITIAL_CASH = _account(
     "bt_initial_cash", "gauge", "Cash the sub-account started with, USDT.")
 REALISED_PNL = _account(
@@ -161,8 +165,9 @@ SCRAPE_ERROR = _portfolio(
 
 BOT_METRICS: tuple[MetricDef, ...] = (
     PORTFOLIO_VALUE, DRAWDOWN_PERCENT, WIN_RATE, TRADES_CLOSED, SIGNALS_GENERATED,
-    SIGNALS_EXECUTED, SIGNALS_REJECTED, INITIAL_CASH, REALISED_PNL, UNREALISED_PNL,
-    POSITION_SIZE, FEES_PAID, FUNDING_PAID, EQUITY, PORTFOLIO_DRAWDOWN, FILL_LATENCY,
+    SIGNALS_EXECUTED, SIGNALS_REJECTED, ORDERS_REJECTED, INITIAL_CASH, REALISED_PNL,
+    UNREALISED_PNL, POSITION_SIZE, FEES_PAID, FUNDING_PAID, EQUITY, PORTFOLIO_DRAWDOWN,
+    FILL_LATENCY,
     STALENESS, BAR_AGE, WS_RECONNECTS, WS_MALFORMED, BREAKER_OPEN, BREAKER_TRIPS, ENTRIES_PAUSED,
     UPTIME,
     SESSION_UP, BOT_INFO, LOG_ERRORS, SCRAPE_ERRORS, SCRAPE_ERROR,
@@ -196,6 +201,14 @@ STUDY_METRICS: tuple[MetricDef, ...] = (STUDY_TRIALS, STUDY_BEST, STUDY_SCRAPE_E
 
 #: Source names of :data:`SCRAPE_ERRORS`.
 SOURCES: tuple[str, ...] = ("ledger", "live_status")
+
+#: Reasons of :data:`ORDERS_REJECTED` exported for every sub-account from the first scrape,
+#: as 0 until one occurs (so ``increase()`` sees the first refusal): the codes of
+#: :mod:`backtrader_engine.engine.rejections` that any paper session can produce. Risk gate
+#: codes appear as they occur.
+ORDER_REJECTION_REASONS: tuple[str, ...] = (
+    "margin", "expired", "rejected", "venue_min_qty", "venue_min_notional", "warmup",
+    "entries_paused")
 
 
 def series_names(metrics: tuple[MetricDef, ...] = BOT_METRICS) -> frozenset[str]:

@@ -15,6 +15,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import backtrader as bt
+
+from backtrader_engine.engine.rejections import rejection_reason
 from backtrader_engine.errors import UserError
 from backtrader_engine.paper import control
 from backtrader_engine.paper.ledger import FILENAME
@@ -53,6 +56,8 @@ class AccountSnapshot:
     signals_rejected: dict[str, int]
     last_signal: dict[str, Any] | None
     last_bar_ms: int | None
+    #: Orders refused or expired unfilled, ``{reason: count}`` (reasons that occurred only).
+    orders_rejected: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,8 @@ class SessionSnapshot:
     equity: list[tuple[int, float]] = field(default_factory=list)
     fill_latencies_s: list[float] = field(default_factory=list)
     fill_model: str = ""
+    #: Every sub-account's refused or expired orders together, ``{reason: count}``.
+    orders_rejected: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -163,20 +170,25 @@ def _read(db: sqlite3.Connection, state_dir: Path, recent: int,
                 for name, st in states.items()}
         funding = {name: st["funding"] for name, st in states.items()}
     signals = _signal_counts(db)
+    refused = order_rejections(db)
     accounts = []
     for row in _rows(db, "SELECT * FROM accounts ORDER BY rowid"):
         name = row["account"]
         accounts.append(_account(db, row, described.get(name, {}), states.get(name),
-                                 sums.get(name), funding.get(name, 0.0), signals.get(name)))
+                                 sums.get(name), funding.get(name, 0.0), signals.get(name),
+                                 refused.get(name, {})))
     value = sum(a.value for a in accounts)
     initial = sum(a.initial_cash for a in accounts)
     last = db.execute("SELECT peak FROM portfolio ORDER BY release DESC LIMIT 1").fetchone()
     peak = max(initial, value, last["peak"] if last is not None else initial)
     won, lost = sum(a.trades_won for a in accounts), sum(a.trades_lost for a in accounts)
     rejected: dict[str, int] = {}
+    orders_rejected: dict[str, int] = {}
     for a in accounts:
         for reason, n in a.signals_rejected.items():
             rejected[reason] = rejected.get(reason, 0) + n
+        for reason, n in a.orders_rejected.items():
+            orders_rejected[reason] = orders_rejected.get(reason, 0) + n
     return SessionSnapshot(
         state_dir=state_dir, accounts=accounts, portfolio_value=value, initial_cash=initial,
         pnl=value - initial, drawdown_pct=(peak - value) / peak * 100.0 if peak > 0 else 0.0,
@@ -196,12 +208,14 @@ def _read(db: sqlite3.Connection, state_dir: Path, recent: int,
         events=_rows(db, "SELECT wall_time, account, kind, detail FROM events ORDER BY id "
                          "DESC LIMIT ?", (recent,)),
         streams=_streams(db, described.values()), equity=_equity(db, equity_points),
-        fill_latencies_s=_latencies(db), fill_model=_meta(db, "fill_model") or "")
+        fill_latencies_s=_latencies(db), fill_model=_meta(db, "fill_model") or "",
+        orders_rejected=_largest_first(orders_rejected))
 
 
 def _account(db: sqlite3.Connection, row: dict[str, Any], described: dict[str, Any],
              state: dict[str, Any] | None, sums: dict[str, Any] | None, funding: float,
-             signals: dict[str, Any] | None) -> AccountSnapshot:
+             signals: dict[str, Any] | None,
+             orders_rejected: dict[str, int]) -> AccountSnapshot:
     name = row["account"]
     initial = float(row["initial_cash"])
     value = float(state["value"]) if state else initial
@@ -227,7 +241,8 @@ def _account(db: sqlite3.Connection, row: dict[str, Any], described: dict[str, A
         funding=funding, peak_value=top, drawdown_pct=(top - value) / top * 100.0 if top else 0.0,
         trades_won=won, trades_lost=lost, signals_generated=signals["generated"],
         signals_executed=signals["executed"], signals_rejected=signals["rejected"],
-        last_signal=_last_signal(db, name), last_bar_ms=int(state["ts_ms"]) if state else None)
+        last_signal=_last_signal(db, name), last_bar_ms=int(state["ts_ms"]) if state else None,
+        orders_rejected=orders_rejected)
 
 
 def _signal_counts(db: sqlite3.Connection) -> dict[str, dict[str, Any]]:
@@ -242,6 +257,44 @@ def _signal_counts(db: sqlite3.Connection) -> dict[str, dict[str, Any]]:
             reason = r["reason"] or "unknown"
             counts["rejected"][reason] = counts["rejected"].get(reason, 0) + r["n"]
     return out
+
+
+class _StoredOrder:
+    """An order as its ledger row stored it: what :func:`rejection_reason` reads."""
+
+    def __init__(self, status: str, reject_reason: str | None) -> None:
+        self.status = bt.Order.Status.index(status)
+        self.info = {"reject_reason": reject_reason} if reject_reason else {}
+
+
+#: Order statuses :func:`rejection_reason` counts (Expired, Margin, Rejected), found by asking it.
+_REFUSED_STATUSES = tuple(name for name in bt.Order.Status
+                          if rejection_reason(_StoredOrder(name, None)) is not None)
+
+
+def order_rejections(db: sqlite3.Connection) -> dict[str, dict[str, int]]:
+    """``{account: {reason: count}}`` of the orders the ledger holds as refused or expired.
+
+    The recorder stores each order's last status and its ``info`` (``reject_reason``
+    included); each group of rows is classified by
+    :func:`~backtrader_engine.engine.rejections.rejection_reason`, the one definition the
+    brokers count with, so a restarted session, whose outputs are re-derived into the same
+    rows, reports the same counts.
+    """
+    marks = ",".join("?" for _ in _REFUSED_STATUSES)
+    out: dict[str, dict[str, int]] = {}
+    for r in _rows(db, "SELECT account, status, json_extract(info, '$.reject_reason') AS "
+                       f"reject_reason, COUNT(*) AS n FROM orders WHERE status IN ({marks}) "
+                       "GROUP BY account, status, reject_reason", _REFUSED_STATUSES):
+        reason = rejection_reason(_StoredOrder(r["status"], r["reject_reason"]))
+        if reason is not None:
+            counts = out.setdefault(r["account"], {})
+            counts[reason] = counts.get(reason, 0) + int(r["n"])
+    return {account: _largest_first(counts) for account, counts in out.items()}
+
+
+def _largest_first(counts: dict[str, int]) -> dict[str, int]:
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
 def _last_signal(db: sqlite3.Connection, account: str) -> dict[str, Any] | None:

@@ -135,7 +135,8 @@ def bot_status(*, run_dir: Path | str | None = None,
 
 
 def key_figures(state_dir: Path) -> dict[str, Any]:
-    """Equity, PnL, drawdown, open positions and signal counts of the session in *state_dir*.
+    """Equity, PnL, drawdown, open positions, signal counts and refused orders (by reason,
+    per sub-account) of the session in *state_dir*.
 
     Raises
     ------
@@ -155,7 +156,10 @@ def key_figures(state_dir: Path) -> dict[str, Any]:
             "signals_generated": snap.signals_generated,
             "signals_executed": snap.signals_executed,
             "signals_rejected": sum(snap.signals_rejected.values()),
-            "rejected_by_reason": dict(snap.signals_rejected)}
+            "rejected_by_reason": dict(snap.signals_rejected),
+            "orders_rejected": sum(snap.orders_rejected.values()),
+            "orders_rejected_by_account": {a.name: dict(a.orders_rejected)
+                                           for a in snap.accounts if a.orders_rejected}}
 
 
 def _figures(state_dir: Path) -> tuple[dict[str, Any] | None, str | None]:

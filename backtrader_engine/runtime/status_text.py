@@ -48,6 +48,9 @@ def _figure_lines(f: dict[str, Any]) -> list[str]:
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(f["rejected_by_reason"].items()))
     out.append(f"signals executed {f['signals_executed']}, rejected {f['signals_rejected']}"
                + (f" ({reasons})" if reasons else ""))
+    out.append(f"orders rejected {f.get('orders_rejected', 0)}")
+    for account, counts in (f.get("orders_rejected_by_account") or {}).items():
+        out.append(f"  {account}: " + ", ".join(f"{reason} {n}" for reason, n in counts.items()))
     return out
 
 

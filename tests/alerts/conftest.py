@@ -277,6 +277,18 @@ class LedgerScript:
             "confidence": 0.9, "outcome": outcome, "reason": reason, "message": message,
             "stage": "gate" if reason and not reason.startswith("broker") else "broker"})])
 
+    def order(self, account: str, seq: int, status: str, *, reason: str | None = None,
+              ts: int = 1_000, size: float = 0.5) -> None:
+        """An order row as the recorder writes it: its last status and, when the broker
+        attached one, the ``reject_reason`` (*reason*) in its info."""
+        info = {"reject_reason": reason} if reason else {}
+        column = reason or {"Margin": "broker:margin", "Rejected": "broker:rejected"}.get(status)
+        self.ledger.write_outputs([("orders", {
+            "account": account, "seq": seq, "bar_seq": 1, "created_ms": ts, "side": "buy",
+            "type": "Market", "size": size, "price": None, "price_limit": None,
+            "parent_seq": None, "status": status, "reason": column, "confidence": None,
+            "info": json.dumps(info, sort_keys=True), "updated_ms": ts})])
+
     def fill(self, account: str, seq: int, size: float, price: float, *, ts: int = 1_000,
              pnl: float = 0.0, fee: float = 0.05, fill_seq: int = 0) -> None:
         self.position[account] += size

@@ -32,6 +32,7 @@ def test_answers_from_the_ledger_alone(state_dir: Path,
     assert "portfolio: 2,011.98 USDT (+11.98 USDT" in status
     assert "open positions: 1;" in status and "RSI:BTCUSDT: 1,010.00 USDT, 0.5 @ " in status
     assert "Boll:ETHUSDT: 1,001.98 USDT, flat" in status
+    assert "orders rejected: 0\n" in status
     trades = formatting.format_trades(snap, 2)
     assert trades.splitlines()[1].startswith("1970-01-01 00:03:00 UTC Boll:ETHUSDT: buy 2 @ 9")
     assert "PnL +2.00 USDT" in trades
@@ -71,3 +72,23 @@ def test_long_answers_are_clipped_whole_lines() -> None:
     assert len(logs) <= MAX_MESSAGE and logs.endswith("&lt;499&gt;</pre>")
     reply = formatting.format_reply("Force exit", {"ok": True, "accounts": ["a", "b"]})
     assert reply == '<b>Force exit</b>\naccounts: ["a", "b"]'
+
+
+def test_status_counts_refused_orders_by_reason(state_dir: Path,
+                                                ledger_script: Callable[..., LedgerScript]
+                                                ) -> None:
+    script = ledger_script(state_dir, accounts=(BTC, ETH))
+    script.order(BTC, 0, "Margin")
+    script.order(BTC, 1, "Margin")
+    script.order(BTC, 2, "Completed")
+    script.order(BTC, 3, "Canceled")  # the strategy's own cancel: not a refusal
+    script.order(ETH, 0, "Rejected", reason="warmup")
+    script.order(ETH, 1, "Rejected", reason="max_position")
+    script.order(ETH, 2, "Rejected")
+    script.order(ETH, 3, "Expired")
+    snap = read_snapshot(state_dir)
+    assert {a.name: a.orders_rejected for a in snap.accounts} == {
+        BTC: {"margin": 2}, ETH: {"expired": 1, "max_position": 1, "rejected": 1, "warmup": 1}}
+    status = formatting.format_status(snap, None)
+    assert ("orders rejected: 6 (margin 2, expired 1, max_position 1, rejected 1, warmup 1)"
+            in status.splitlines())

@@ -27,6 +27,8 @@ def test_figures_are_the_snapshots(ledger: Path) -> None:
     signals = {f.key: f.value for f in shape.signal_figures(data.snapshot)}
     assert signals["live_signals_executed"] == str(snap.signals_executed)
     assert signals["live_signals_rejected"] == str(sum(snap.signals_rejected.values()))
+    assert signals["live_orders_rejected"] == str(sum(snap.orders_rejected.values()))
+    assert snap.orders_rejected.get("warmup", 0) > 0  # orders on warm-up history are refused
 
 
 def test_tables_hold_the_snapshots_rows(ledger: Path) -> None:

@@ -49,6 +49,8 @@ class Account:
         "warmup": 2, "low_confidence": 1})
     last_signal: dict[str, Any] | None = None
     last_bar_ms: int | None = 1_662_354_000_000
+    orders_rejected: dict[str, int] = field(default_factory=lambda: {
+        "warmup": 2, "margin": 1})
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class Snapshot:
     equity: list[tuple[int, float]] = field(default_factory=list)
     fill_latencies_s: list[float] = field(default_factory=list)
     fill_model: str = "book"
+    orders_rejected: dict[str, int] = field(default_factory=lambda: {"warmup": 2, "margin": 1})
 
 
 @pytest.fixture

@@ -71,6 +71,9 @@ def test_snapshot_and_live_status_become_labelled_samples(
     assert sample(s, "paper_signals_executed_total", **btc) == 5
     assert sample(s, "paper_signals_rejected_total", **btc, reason="warmup") == 2
     assert sample(s, "paper_signals_rejected_total", **btc, reason="low_confidence") == 1
+    assert sample(s, "paper_orders_rejected_total", **btc, reason="warmup") == 2
+    assert sample(s, "paper_orders_rejected_total", **btc, reason="margin") == 1
+    assert sample(s, "paper_orders_rejected_total", **btc, reason="expired") == 0
     assert sample(s, "bt_fees_paid_total", **btc) == 3.5
     assert sample(s, "bt_funding_paid", **btc) == -0.25
     assert sample(s, "bt_position_size", **btc) == 0.01
@@ -123,6 +126,38 @@ def test_every_sample_is_defined_with_its_labels(
     # With a full snapshot and a live session every family has samples.
     assert {m.name for m in d.BOT_METRICS} == {
         next(m.name for m in d.BOT_METRICS if n in m.series_names) for n, _ in exported}
+
+
+def test_refused_orders_have_a_zero_series_per_reason_from_the_first_scrape(
+        tmp_path: Path, make_snapshot: Callable[..., Any],
+        make_account: Callable[..., Any]) -> None:
+    accounts = [make_account(orders_rejected={}), make_account(
+        name="ManualSignalStrategy:ETHUSDT", strategy="manual",
+        strategy_class="ManualSignalStrategy", symbol="ETHUSDT", orders_rejected={})]
+    snap = make_snapshot(accounts=accounts)
+    collector = SessionCollector(tmp_path / "desk", read_snapshot=lambda _: snap,
+                                 live_status=lambda _: None)
+    before = {(dict(ls)["symbol"], dict(ls)["reason"]): v for (n, ls), v in collect(
+        collector).items() if n == "paper_orders_rejected_total"}
+    reasons = ("margin", "expired", "rejected", "venue_min_qty", "venue_min_notional",
+               "warmup", "entries_paused")
+    assert before == {(symbol, reason): 0.0 for symbol in ("BTCUSDT", "ETHUSDT")
+                      for reason in reasons}
+
+    # The collector reads ``snap`` at each scrape: the ledger now holds refused orders.
+    accounts[1] = make_account(
+        name="ManualSignalStrategy:ETHUSDT", strategy="manual",
+        strategy_class="ManualSignalStrategy", symbol="ETHUSDT",
+        orders_rejected={"margin": 311, "max_position": 4})
+    snap = make_snapshot(accounts=accounts)
+    after = collect(collector)
+    eth = {"portfolio": "desk", "asset_class": "crypto_perp",
+           "strategy": "ManualSignalStrategy", "symbol": "ETHUSDT"}
+    assert sample(after, "paper_orders_rejected_total", **eth, reason="margin") == 311
+    assert sample(after, "paper_orders_rejected_total", **eth, reason="max_position") == 4
+    assert sample(after, "paper_orders_rejected_total", **eth, reason="warmup") == 0
+    assert sample(after, "paper_orders_rejected_total", symbol="BTCUSDT", reason="margin") == 0
+    assert len([k for k in after if k[0] == "paper_orders_rejected_total"]) == 2 * 7 + 1
 
 
 def test_failing_reads_leave_the_scrape_intact(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from backtrader_engine.config import RiskConfig
+from backtrader_engine.monitoring import definitions as d
 from backtrader_engine.monitoring import start_exporter
 from backtrader_engine.paper.session import PaperSession
 from backtrader_engine.runtime import read_snapshot
@@ -54,9 +55,15 @@ def test_a_running_session_scrapes_like_its_snapshot(
         for reason, count in account.signals_rejected.items():
             assert sample(stopped, "paper_signals_rejected_total", **labels,
                           reason=reason) == count
+        refused = {**dict.fromkeys(d.ORDER_REJECTION_REASONS, 0), **account.orders_rejected}
+        assert {dict(ls)["reason"]: v for (n, ls), v in stopped.items()
+                if n == "paper_orders_rejected_total" and labels.items() <= dict(ls).items()
+                } == refused
         won += sample(stopped, "bt_trades_closed_total", **labels, result="win")
         lost += sample(stopped, "bt_trades_closed_total", **labels, result="loss")
     assert (won, lost) == (snap.trades_won, snap.trades_lost) and won + lost > 0
+    # Orders on warm-up history are refused; the gate may refuse more.
+    assert snap.orders_rejected.get("warmup", 0) > 0
     assert {dict(ls)["symbol"] for n, ls in stopped if n == "bt_last_bar_age_seconds"} == {
         "BTCUSDT", "ETHUSDT"}
     # Fills seen while running stay counted: the histogram never shrinks.

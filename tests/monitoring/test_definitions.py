@@ -27,6 +27,8 @@ def test_the_seed_systems_metrics_keep_their_names_and_labels() -> None:
         assert set(by_series[name].labels) == ACCOUNT
     assert set(by_series["bt_trades_closed_total"].labels) == ACCOUNT | {"result"}
     assert set(by_series["paper_signals_rejected_total"].labels) == ACCOUNT | {"reason"}
+    assert set(by_series["paper_orders_rejected_total"].labels) == ACCOUNT | {"reason"}
+    assert by_series["paper_orders_rejected_total"].kind == "counter"
     assert by_series["bt_order_fill_latency_seconds_bucket"].kind == "histogram"
 
 
@@ -94,3 +96,15 @@ def test_every_metric_is_documented() -> None:
         assert f"`{m.series_names[0]}`" in docs, m.name
         for label in m.labels:
             assert label in docs, (m.name, label)
+
+
+def test_zero_series_reasons_are_the_codes_the_brokers_count() -> None:
+    from backtrader_engine.engine import rejections
+    from backtrader_engine.engine.lot_rules import BELOW_MIN_NOTIONAL, BELOW_MIN_QTY
+    from backtrader_engine.risk.reasons import ENTRIES_PAUSED
+
+    assert d.ORDER_REJECTION_REASONS == (
+        rejections.MARGIN, rejections.EXPIRED, rejections.REJECTED, BELOW_MIN_QTY,
+        BELOW_MIN_NOTIONAL, "warmup", ENTRIES_PAUSED)
+    for reason in d.ORDER_REJECTION_REASONS:  # each has its own words in the one definition
+        assert rejections.reason_label(reason) != reason.replace("_", " "), reason

@@ -104,7 +104,7 @@ def headline(snap: SessionSnapshot) -> list[Figure]:
 
 
 def signal_figures(snap: SessionSnapshot) -> list[Figure]:
-    """Signals generated, executed and rejected, fees and funding."""
+    """Signals generated, executed and rejected, orders refused, fees and funding."""
     rejected = sum(snap.signals_rejected.values())
     return [
         Figure("live_signals_generated", "Signals generated", str(snap.signals_generated)),
@@ -112,6 +112,10 @@ def signal_figures(snap: SessionSnapshot) -> list[Figure]:
         Figure("live_signals_rejected", "Rejected", str(rejected),
                help=", ".join(f"{k}: {v}" for k, v in sorted(snap.signals_rejected.items()))
                or "none"),
+        Figure("live_orders_rejected", "Orders rejected",
+               str(sum(snap.orders_rejected.values())),
+               help="Orders the broker refused or let expire, by reason: " + (", ".join(
+                   f"{k}: {v}" for k, v in snap.orders_rejected.items()) or "none")),
         Figure("live_fees", "Fees paid", fmt.money(snap.fees)),
         Figure("live_funding", "Funding paid", fmt.money(snap.funding, signed=True),
                help="Positive: paid; negative: received"),
