@@ -29,6 +29,13 @@ MARGIN = "margin"
 EXPIRED = "expired"
 REJECTED = "rejected"
 
+#: Every reason a broker of this package can give: metrics export a zero series for each from
+#: the first scrape, so an alert on their rate sees data before the first refusal. Risk-gate
+#: refusals are counted under their own codes too, and exported by the gate's signal metrics.
+KNOWN_REASONS: tuple[str, ...] = (
+    MARGIN, EXPIRED, REJECTED, "venue_min_qty", "venue_min_notional", "warmup",
+    "entries_paused")
+
 #: How a reason reads in one line of a summary ("311 orders rejected: insufficient margin").
 _LABELS = {
     MARGIN: "insufficient margin",

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from ..engine.rejections import KNOWN_REASONS
+
 MetricKind = Literal["gauge", "counter", "histogram", "info"]
 
 #: Every paper sub-account trades a linear perpetual future.
@@ -206,9 +208,7 @@ SOURCES: tuple[str, ...] = ("ledger", "live_status")
 #: as 0 until one occurs (so ``increase()`` sees the first refusal): the codes of
 #: :mod:`backtrader_engine.engine.rejections` that any paper session can produce. Risk gate
 #: codes appear as they occur.
-ORDER_REJECTION_REASONS: tuple[str, ...] = (
-    "margin", "expired", "rejected", "venue_min_qty", "venue_min_notional", "warmup",
-    "entries_paused")
+ORDER_REJECTION_REASONS: tuple[str, ...] = KNOWN_REASONS
 
 
 def series_names(metrics: tuple[MetricDef, ...] = BOT_METRICS) -> frozenset[str]:
