@@ -55,6 +55,8 @@ class BacktestResult:
     rejections: dict[str, int] = field(default_factory=dict)
     #: Orders the strategy sent to the broker (its own liquidations are not counted).
     orders_submitted: int = 0
+    #: Orders accepted at a size rounded down to the venue's quantity step (``--lot-rules``).
+    orders_resized: int = 0
 
     @property
     def final_value(self) -> float:
@@ -75,7 +77,7 @@ class BacktestResult:
         by_reason.update(self.rejections)
         ordered = dict(sorted(by_reason.items(), key=lambda item: (-item[1], item[0])))
         return {"total": self.orders_rejected, "orders_submitted": self.orders_submitted,
-                "by_reason": ordered}
+                "by_reason": ordered, "resized_to_lot_step": self.orders_resized}
 
     def rejection_warning(self) -> str | None:
         """``warning: 311 of 373 orders were not accepted (311 insufficient margin); ...``,
@@ -148,7 +150,8 @@ def run_backtest(request: BacktestRequest) -> BacktestResult:
     return BacktestResult(metrics, equity, trades, request, list(broker.liquidations),
                           risk_hook=getattr(broker, "risk_hook", None),
                           rejections=broker.rejections.as_dict(),
-                          orders_submitted=len(broker.orders))
+                          orders_submitted=len(broker.orders),
+                          orders_resized=broker.rejections.resized)
 
 
 def equity_frame(broker: PerpBroker, initial_cash: float, close: pd.Series) -> pd.DataFrame:

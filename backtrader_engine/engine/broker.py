@@ -163,6 +163,7 @@ class PerpBroker(MarginAccounting, bt.brokers.BackBroker):
             return False
         if size != order.size:
             order.addinfo(requested_size=order.size)
+            self.rejections.resized += 1
             order.size = order.created.size = size
             order.executed.remsize = size
         return True

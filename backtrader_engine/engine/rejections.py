@@ -91,6 +91,9 @@ class RejectionCounter:
 
     def __init__(self) -> None:
         self.by_reason: Counter[str] = Counter()
+        #: Orders accepted at a smaller size than asked: rounded down to the venue's
+        #: quantity step (``order.info['requested_size']`` keeps what was asked).
+        self.resized = 0
         self._seen: set[int] = set()
 
     def observe(self, order: bt.Order) -> str | None:

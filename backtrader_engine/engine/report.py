@@ -267,4 +267,8 @@ def _rejection_lines(result: BacktestResult) -> list[str]:
     described = describe_rejections(result.rejections)
     if described:
         lines.append(f"    {described}")
+    if result.orders_resized:
+        noun = "order" if result.orders_resized == 1 else "orders"
+        lines.append(f"    {result.orders_resized} {noun} rounded down to the venue's quantity "
+                     "step (--lot-rules)")
     return lines

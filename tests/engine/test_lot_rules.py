@@ -8,6 +8,7 @@ import pytest
 from backtrader_engine.engine.backtest import BacktestRequest, run_backtest
 from backtrader_engine.engine.costs import CostModel
 from backtrader_engine.engine.lot_rules import BELOW_MIN_NOTIONAL, BELOW_MIN_QTY, LotRules
+from backtrader_engine.engine.report import format_summary
 from backtrader_engine.exchanges.bybit.venue import DEFAULT_INSTRUMENTS
 
 from .test_broker import Script, flat_frame
@@ -63,6 +64,10 @@ def test_a_backtest_with_lot_rules_trades_rounded_quantities_and_says_why_it_ref
     # The reducing limit order rounds to nothing: refused too. The close trades it all.
     assert len(result.trades) == 1 and result.trades["size"].abs().iloc[0] == pytest.approx(
         0.012)
+    # Both refusals and the rounding are counted where the report and summary read them.
+    assert result.rejections == {BELOW_MIN_QTY: 2}
+    assert result.rejected_orders()["resized_to_lot_step"] == 1
+    assert "1 order rounded down to the venue's quantity step" in format_summary(result)
 
 
 def test_backtest_lot_rules_flag_rounds_every_trade_and_records_the_rules(cli, testdata,
