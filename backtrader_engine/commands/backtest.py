@@ -73,9 +73,9 @@ def _run_and_print(job: BacktestJob, config_dir: Path, runs_dir: Path | None = N
     result, paths = run_backtest_job(job, configured_fees(config_dir), runs_dir=runs_dir)
     instrument, currency = instrument_label(data_path(job), job.symbol)
     print(format_summary(result, instrument, currency))
-    warning = result.rejection_warning()
-    if warning is not None:
-        print(warning, file=sys.stderr)
+    for warning in (result.rejection_warning(), result.sizing_warning()):
+        if warning is not None:
+            print(warning, file=sys.stderr)
     if paths is not None:
         print()
         print(f"report written to {paths.directory}/")

@@ -145,6 +145,7 @@ class MarginAccounting:
             dunrealized = comminfo.profitandloss(position.size, position.price, close)
             dequity = comminfo.getoperationcost(position.size, position.price) + dunrealized
             if datas and len(datas) == 1:
+                comminfo.valued_flat = not position.size
                 return dequity if lever else dvalue
             notional += dvalue
             equity += dequity

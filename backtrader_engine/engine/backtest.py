@@ -57,6 +57,9 @@ class BacktestResult:
     orders_submitted: int = 0
     #: Orders accepted at a size rounded down to the venue's quantity step (``--lot-rules``).
     orders_resized: int = 0
+    #: ``order_target_value``/``order_target_percent`` calls that asked for less than one
+    #: whole unit, so no order was placed (backtrader sizes those calls in whole units).
+    sized_to_zero: int = 0
 
     @property
     def final_value(self) -> float:
@@ -77,7 +80,8 @@ class BacktestResult:
         by_reason.update(self.rejections)
         ordered = dict(sorted(by_reason.items(), key=lambda item: (-item[1], item[0])))
         return {"total": self.orders_rejected, "orders_submitted": self.orders_submitted,
-                "by_reason": ordered, "resized_to_lot_step": self.orders_resized}
+                "by_reason": ordered, "resized_to_lot_step": self.orders_resized,
+                "target_calls_below_one_unit": self.sized_to_zero}
 
     def rejection_warning(self) -> str | None:
         """``warning: 311 of 373 orders were not accepted (311 insufficient margin); ...``,
@@ -89,6 +93,17 @@ class BacktestResult:
                             if count)
         return (f"warning: {self.orders_rejected} of {self.orders_submitted} orders were not "
                 f"accepted ({reasons}); see report.json rejected_orders")
+
+    def sizing_warning(self) -> str | None:
+        """A warning when ``order_target_value``/``percent`` calls placed nothing because
+        they asked for less than one whole unit, else None."""
+        if not self.sized_to_zero:
+            return None
+        calls = "call" if self.sized_to_zero == 1 else "calls"
+        return (f"warning: {self.sized_to_zero} order_target_value/order_target_percent "
+                f"{calls} asked for less than one whole unit and placed no order (backtrader "
+                "sizes them in whole units); size with order_target_size or a sizer for "
+                "fractional units")
 
 
 def confirmation_frames(
@@ -151,7 +166,9 @@ def run_backtest(request: BacktestRequest) -> BacktestResult:
                           risk_hook=getattr(broker, "risk_hook", None),
                           rejections=broker.rejections.as_dict(),
                           orders_submitted=len(broker.orders),
-                          orders_resized=broker.rejections.resized)
+                          orders_resized=broker.rejections.resized,
+                          sized_to_zero=getattr(broker.getcommissioninfo(feeds[0]),
+                                                "sized_to_zero", 0))
 
 
 def equity_frame(broker: PerpBroker, initial_cash: float, close: pd.Series) -> pd.DataFrame:

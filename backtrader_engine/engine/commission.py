@@ -73,6 +73,14 @@ class PerpCommInfo(bt.CommInfoBase):
         # Set by the broker around each real fill; margin checks at order submission leave it
         # off, so they are priced conservatively as taker fills.
         self.maker_fill = False
+        #: ``order_target_value``/``order_target_percent`` calls from a flat position that
+        #: asked for less than one whole unit: they place no order at all, which backtrader
+        #: does silently; the report says how often. (A remainder below one unit while a
+        #: position is held is the usual rounding of a re-targeted position, not counted.)
+        self.sized_to_zero = 0
+        # Set by the broker when a strategy reads the value of a flat position, which is what
+        # ``order_target_value`` does right before it asks ``getsize`` for a size.
+        self.valued_flat = False
 
     def get_margin(self, price: float) -> float:
         """Initial margin of one unit at *price*."""
@@ -90,7 +98,11 @@ class PerpCommInfo(bt.CommInfoBase):
         leverage, which makes a target value overshoot and then trade back on the next call;
         here a target is a notional at any leverage (the margin it needs is notional/leverage).
         """
-        return int(cash // (price * self.p.mult))
+        units = int(cash // (price * self.p.mult))
+        if units == 0 and cash > 0.0 and self.valued_flat:
+            self.sized_to_zero += 1
+        self.valued_flat = False
+        return units
 
     def getoperationcost(self, size: float, price: float) -> float:
         """Cash an opening trade of *size* units locks: its initial margin."""

@@ -267,6 +267,10 @@ def _rejection_lines(result: BacktestResult) -> list[str]:
     described = describe_rejections(result.rejections)
     if described:
         lines.append(f"    {described}")
+    if result.sized_to_zero:
+        calls = "call" if result.sized_to_zero == 1 else "calls"
+        lines.append(f"    {result.sized_to_zero} order_target_* {calls} below one whole unit: "
+                     "no order placed")
     if result.orders_resized:
         noun = "order" if result.orders_resized == 1 else "orders"
         lines.append(f"    {result.orders_resized} {noun} rounded down to the venue's quantity "

@@ -59,7 +59,8 @@ def test_over_ordering_is_counted_in_the_report_summary_and_a_warning(tmp_path: 
     report = json.loads((out / "report.json").read_text())
     assert report["rejected_orders"] == {
         "total": 8, "orders_submitted": 10,
-        "by_reason": {"margin": 7, "expired": 1, "rejected": 0}, "resized_to_lot_step": 0}
+        "by_reason": {"margin": 7, "expired": 1, "rejected": 0}, "resized_to_lot_step": 0,
+        "target_calls_below_one_unit": 0}
     assert report["rejected_orders"]["by_reason"]["margin"] == 7
     assert list(report) == ["metrics", "rejected_orders", "manifest"]
     # The summary table: a row and what refused the orders.
@@ -84,7 +85,8 @@ def test_a_run_without_refusals_reports_zeros_and_warns_nothing(tmp_path: Path) 
     # The valid= limit is still placed (bar 1) and still expires: only it is refused.
     assert report["rejected_orders"] == {
         "total": 1, "orders_submitted": 3,
-        "by_reason": {"expired": 1, "margin": 0, "rejected": 0}, "resized_to_lot_step": 0}
+        "by_reason": {"expired": 1, "margin": 0, "rejected": 0}, "resized_to_lot_step": 0,
+        "target_calls_below_one_unit": 0}
     assert "1 of 3 orders were not accepted (1 expired unfilled (valid=))" in result.err
 
     clean = tmp_path / "clean"
