@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import math
 import statistics
-import time
 from statistics import NormalDist
 
 import numpy as np
@@ -274,11 +273,12 @@ def test_pbo_none_cases_and_bad_splits():
         probability_of_backtest_overfitting(rng.normal(size=100))
 
 
-def test_pbo_is_fast_for_a_realistic_study():
+def test_pbo_of_a_realistic_noise_study_is_near_a_coin_flip():
+    # 1,000 periods x 200 trials of pure noise, 16 splits: every one of C(16, 8) = 12,870
+    # combinations is evaluated (speed is a benchmark's business, not a unit test's).
     matrix = np.random.default_rng(12).normal(0.0, 0.01, (1000, 200))
-    probability_of_backtest_overfitting(matrix[:50, :5])  # first-call overheads
-    start = time.perf_counter()
     result = probability_of_backtest_overfitting(matrix, n_splits=16)
-    elapsed = time.perf_counter() - start
     assert result is not None and result.n_combinations == 12870
-    assert elapsed < 2.0  # typically a few tenths of a second
+    assert len(result.logits) == 12870
+    # With no skill anywhere, the in-sample best is out-of-sample median-ish: PBO near 0.5.
+    assert 0.3 < result.pbo < 0.7
