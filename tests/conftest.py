@@ -238,3 +238,106 @@ def child() -> Iterator[Callable[..., subprocess.Popen[str]]]:
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
+
+
+# --- round trips: one set of fills and funding payments for every consumer of the rule -------
+@dataclass(frozen=True)
+class TripFill:
+    """One execution as backtrader reports it (an ``OrderExecutionBit``'s fields)."""
+
+    ts_ms: int
+    size: float
+    price: float
+    position_after: float
+    closed: float
+    opened: float
+    pnl: float
+    closed_fee: float
+    opened_fee: float
+
+    @property
+    def fee(self) -> float:
+        return self.closed_fee + self.opened_fee
+
+
+@dataclass(frozen=True)
+class TripFunding:
+    """One funding settlement charged to the position (negative: received)."""
+
+    ts_ms: int
+    payment: float
+
+
+@dataclass(frozen=True)
+class TripScenario:
+    """Fills and settlements in order, the last mark and what the one rule makes of them."""
+
+    events: tuple[TripFill | TripFunding, ...]
+    mark: float
+    fee_rate: float
+    closed: int
+    won: int
+    lost: int
+    net_pnl: float
+    open_trips: int
+
+
+def build_trip_scenario(orders: list[tuple[str, int, float, float]], fee_rate: float,
+                        mark: float) -> tuple[TripFill | TripFunding, ...]:
+    """Fills and settlements from ``("fill", ts_ms, size, price)`` and ``("funding", ts_ms,
+    payment, 0)``, with backtrader's per-fill PnL and fees (average-price position)."""
+    events: list[TripFill | TripFunding] = []
+    position, avg = 0.0, 0.0
+    for kind, ts, a, b in orders:
+        if kind == "funding":
+            events.append(TripFunding(ts, a))
+            continue
+        size, price = a, b
+        if position == 0.0 or (position > 0) == (size > 0):
+            closed, opened = 0.0, size
+        else:
+            closed = -position if abs(size) >= abs(position) else size
+            opened = size - closed
+        pnl = -closed * (price - avg)  # closing a long sells (closed < 0)
+        after = position + size
+        if opened and closed:
+            avg = price
+        elif opened:
+            avg = (avg * abs(position) + price * abs(opened)) / abs(after)
+        position = after
+        events.append(TripFill(ts, size, price, after, closed, opened, pnl,
+                               abs(closed) * price * fee_rate, abs(opened) * price * fee_rate))
+    return tuple(events)
+
+
+@pytest.fixture
+def trip_scenario() -> TripScenario:
+    """Four round trips through every case of the rule, fees at 0.1 %.
+
+    1. long 1 @ 100 → 101: gross +1, fees 0.201, funding 1.0 paid: net −0.201, a **loss only
+       because of funding** (a win of 0.799 without it);
+    2. short 2 @ 100, bought back by a **reversal** (buy 3 @ 98): gross +4, fees 0.2 + 0.196,
+       funding 0.05 received: net +3.654, a win;
+    3. the long 1 @ 98 the reversal opened, closed in two **partial** sells (0.5 @ 97,
+       0.5 @ 99): gross 0, fees 0.098 + 0.0485 + 0.0495, funding 0.02: net −0.216, a loss;
+    4. long 2 @ 100, **still open** at the end (mark 102), funding 0.03.
+
+    Closed: 3, won 1, lost 2, net PnL −0.201 + 3.654 − 0.216 = 3.237.
+    """
+    hour = 3_600_000
+    t0 = 1_662_336_000_000  # 2022-09-05 00:00 UTC
+    orders = [
+        ("fill", t0 + 1 * hour, 1.0, 100.0),
+        ("funding", t0 + 2 * hour, 1.0, 0.0),
+        ("fill", t0 + 3 * hour, -1.0, 101.0),
+        ("fill", t0 + 4 * hour, -2.0, 100.0),
+        ("funding", t0 + 5 * hour, -0.05, 0.0),
+        ("fill", t0 + 6 * hour, 3.0, 98.0),
+        ("funding", t0 + 7 * hour, 0.02, 0.0),
+        ("fill", t0 + 8 * hour, -0.5, 97.0),
+        ("fill", t0 + 9 * hour, -0.5, 99.0),
+        ("fill", t0 + 10 * hour, 2.0, 100.0),
+        ("funding", t0 + 11 * hour, 0.03, 0.0),
+    ]
+    return TripScenario(build_trip_scenario(orders, 0.001, 102.0), mark=102.0, fee_rate=0.001,
+                        closed=3, won=1, lost=2, net_pnl=-0.201 + 3.654 - 0.216, open_trips=1)

@@ -62,6 +62,15 @@ def _position(account: AccountSnapshot, live: Live) -> tuple[float, float]:
     return account.position, account.position_price
 
 
+def closed_trades_line(snap: SessionSnapshot) -> str:
+    """Closed round trips, won and lost, win rate and their net PnL (fees and funding
+    included): the snapshot's counts, kept by the engine's one round-trip rule."""
+    win_rate = "-" if snap.win_rate is None else f"{snap.win_rate * 100:.1f}%"
+    realised = sum(a.realised_pnl for a in snap.accounts)
+    return (f"closed trades: {snap.trades_won + snap.trades_lost} (won {snap.trades_won}, "
+            f"lost {snap.trades_lost}); win rate {win_rate}; net {signed_money(realised)}")
+
+
 def format_status(snap: SessionSnapshot, live: Live) -> str:
     """``/status``: running or not, market data, breakers, entries, portfolio, accounts."""
     value = sum(_value(a, live) for a in snap.accounts) if live else snap.portfolio_value
@@ -87,6 +96,7 @@ def format_status(snap: SessionSnapshot, live: Live) -> str:
     refused = ", ".join(f"{esc(reason)} {n}" for reason, n in snap.orders_rejected.items())
     lines.append(f"orders rejected: {sum(snap.orders_rejected.values())}"
                  + (f" ({refused})" if refused else ""))
+    lines.append(closed_trades_line(snap))
     lines.append("")
     for account in snap.accounts:
         size, price = _position(account, live)
@@ -146,15 +156,13 @@ def format_profit(snap: SessionSnapshot) -> str:
     """``/profit``: PnL split into realised/unrealised, costs, win rate and drawdown."""
     realised = sum(a.realised_pnl for a in snap.accounts)
     unrealised = sum(a.unrealised_pnl for a in snap.accounts)
-    win_rate = "-" if snap.win_rate is None else f"{snap.win_rate * 100:.1f}%"
     return clip([
         "<b>Profit</b>",
         f"PnL: {signed_money(snap.pnl)} on {money(snap.initial_cash)} "
         f"({snap.pnl / snap.initial_cash * 100 if snap.initial_cash else 0.0:+.2f}%)",
         f"realised: {signed_money(realised)}; unrealised: {signed_money(unrealised)}",
         f"fees: {money(snap.fees)}; funding paid: {money(snap.funding)}",
-        f"closed trades: {snap.trades_won + snap.trades_lost} (won {snap.trades_won}, lost "
-        f"{snap.trades_lost}); win rate {win_rate}",
+        closed_trades_line(snap),
         f"drawdown from peak: {_pct(snap.drawdown_pct)}",
     ])
 

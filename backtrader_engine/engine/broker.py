@@ -189,10 +189,7 @@ class PerpBroker(MarginAccounting, bt.brokers.BackBroker):
     def _record_fill(self, order: bt.Order, bit) -> None:
         data = order.data
         self.fees_paid += bit.closedcomm + bit.openedcomm
-        fill = Fill(dt=bit.dt, bar=len(data), price=bit.price, closed=bit.closed,
-                    opened=bit.opened, pnl=bit.pnl, closed_fee=bit.closedcomm,
-                    opened_fee=bit.openedcomm,
-                    liquidation=bool(order.info.get("liquidation", False)))
+        fill = Fill.from_bit(bit, len(data), bool(order.info.get("liquidation", False)))
         self.ledger.on_fill(data, data._name or "", fill)
 
     # -- the bar loop --------------------------------------------------------------------------

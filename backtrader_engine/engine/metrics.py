@@ -7,8 +7,10 @@ Conventions (stated once, used everywhere):
 - Drawdowns are measured on the per-bar equity curve with the initial cash as the first peak;
   ``max_drawdown_pct`` is a positive number.
 - ``rmd`` is total return divided by max drawdown, ``calmar`` is CAGR divided by max drawdown.
-- Trade statistics use closed trades and their net PnL (after fees and funding); a position still
-  open at the end is reported in ``open_trades`` and counts in the final value only.
+- Trade statistics use closed round trips and their net PnL (after fees and funding), counted
+  by the one rule of :mod:`.trades` (:class:`~.trades.TripTally`: won when net PnL > 0, else
+  lost); a position still open at the end is reported in ``open_trades`` and counts in the
+  final value only.
 - Undefined figures (a ratio over zero) are ``None`` rather than infinities.
 """
 
@@ -18,6 +20,8 @@ import math
 
 import numpy as np
 import pandas as pd
+
+from .trades import TripTally, is_win
 
 DAYS_PER_YEAR = 365.0
 
@@ -99,14 +103,18 @@ def trade_statistics(trades: pd.DataFrame) -> dict[str, float | int | None]:
     closed = trades[trades["status"] == "closed"]
     pnl = closed["net_pnl"].to_numpy(dtype=float)
     n = len(pnl)
-    wins = pnl[pnl > 0]
+    tally = TripTally.of_net(pnl)
+    wins = pnl[np.fromiter((is_win(x) for x in pnl), dtype=bool, count=n)]
     losses = pnl[pnl < 0]
     stats: dict[str, float | int | None] = {
         "trades": n,
+        "trades_won": tally.won,
+        "trades_lost": tally.lost,
+        "closed_net_pnl": tally.net_pnl,
         "open_trades": int((trades["status"] == "open").sum()),
         "long_trades": int((closed["side"] == "long").sum()),
         "short_trades": int((closed["side"] == "short").sum()),
-        "win_rate_pct": 100.0 * len(wins) / n if n else None,
+        "win_rate_pct": 100.0 * tally.win_rate if tally.win_rate is not None else None,
         "profit_factor": _ratio(float(wins.sum()), abs(float(losses.sum()))),
         "expectancy": float(pnl.mean()) if n else None,
         "avg_win": float(wins.mean()) if len(wins) else None,

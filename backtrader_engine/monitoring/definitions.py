@@ -91,9 +91,12 @@ DRAWDOWN_PERCENT = _account(
     "Sub-account value below its running peak, percent (0 at a new high).")
 WIN_RATE = _account(
     "bt_win_rate", "gauge",
-    "Share of closed round trips that won, 0 to 1; absent before the first closed trip.")
+    "Share of closed round trips won (net PnL after fees and funding above zero), 0 to 1; "
+    "absent before the first closed trip.")
 TRADES_CLOSED = _account(
-    "bt_trades_closed", "counter", "Closed round trips by result (win or loss).", "result")
+    "bt_trades_closed", "counter",
+    "Closed round trips by result: win (net PnL after fees and funding above zero) or loss.",
+    "result")
 SIGNALS_GENERATED = _account(
     "paper_signals_generated", "counter", "Entry signals the strategies generated.")
 SIGNALS_EXECUTED = _account(
@@ -108,9 +111,12 @@ ORDERS_REJECTED = _account(
 INITIAL_CASH = _account(
     "bt_initial_cash", "gauge", "Cash the sub-account started with, USDT.")
 REALISED_PNL = _account(
-    "bt_realised_pnl", "gauge", "Realised PnL, net of fees and funding paid, USDT.")
+    "bt_realised_pnl", "gauge",
+    "Net PnL of the closed round trips (fees and funding included), USDT.")
 UNREALISED_PNL = _account(
-    "bt_unrealised_pnl", "gauge", "Unrealised PnL of the open position at the last mark, USDT.")
+    "bt_unrealised_pnl", "gauge",
+    "Net PnL of the open round trip at the last mark (its fees, funding and partial closes "
+    "included), USDT.")
 POSITION_SIZE = _account(
     "bt_position_size", "gauge", "Open position in contracts; negative when short.")
 FEES_PAID = _account(

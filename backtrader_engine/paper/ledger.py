@@ -82,7 +82,8 @@ CREATE TABLE IF NOT EXISTS account_state (
     account TEXT PRIMARY KEY, bar_seq INTEGER NOT NULL, ts_ms INTEGER NOT NULL,
     cash REAL NOT NULL, value REAL NOT NULL, position REAL NOT NULL,
     position_price REAL NOT NULL, fees REAL NOT NULL, funding REAL NOT NULL,
-    peak REAL, trades_won INTEGER, trades_lost INTEGER, realised_pnl REAL);
+    peak REAL, trades_won INTEGER, trades_lost INTEGER, realised_pnl REAL,
+    trips_net_pnl REAL);
 CREATE TABLE IF NOT EXISTS equity (
     account TEXT NOT NULL, bar_seq INTEGER NOT NULL, ts_ms INTEGER NOT NULL,
     value REAL NOT NULL, PRIMARY KEY (account, bar_seq));
@@ -386,7 +387,8 @@ _OUTPUT_TABLES = frozenset({"orders", "signals", "account_state", "equity", "fun
 _ADDED_COLUMNS = {"bars": (("latency_ms", "REAL"), ("errors", "INTEGER")),
                   "fills": (("recorded_at", "REAL"),),
                   "account_state": (("peak", "REAL"), ("trades_won", "INTEGER"),
-                                    ("trades_lost", "INTEGER"), ("realised_pnl", "REAL"))}
+                                    ("trades_lost", "INTEGER"), ("realised_pnl", "REAL"),
+                                    ("trips_net_pnl", "REAL"))}
 
 
 def _migrate(db: sqlite3.Connection) -> None:

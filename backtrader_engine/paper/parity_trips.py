@@ -6,18 +6,21 @@ stream's bars the feed had delivered, the ledger's ``bar_seq``). Funding settles
 broker's bar step, before that bar's fills, so it sorts first; fills made at submission (book
 fills) carry the signal bar's count and so come before the next bar's funding.
 
-Round trips follow the rule of :mod:`backtrader_engine.engine.trades` (flat to flat; a
-reversal closes one trip and opens the next in the same fill). They are rebuilt here rather
-than taken from :class:`~backtrader_engine.engine.trades.RoundTripLedger` because the parity
-check needs to know *which* fills made each trip, to attribute a difference to them. A fill's
-fee is split between the part that closes and the part that opens in proportion to size,
-which is how backtrader computes the two (the fee is linear in size).
+Round trips are the engine's own: :class:`~backtrader_engine.engine.trades.RoundTripLedger`
+builds them by the one rule (flat to flat; a reversal closes one trip and opens the next in
+the same fill; per-fill gross PnL and fees, the fee split between the closing and the opening
+part in proportion to size; funding to the trip open at the settlement; net = gross − fees −
+funding), the same rule as the backtest metrics and the paper counters. :class:`Trip` is a
+view over one of them that also keeps *which* fills and settlements made it, so that a
+difference can be attributed to them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+
+from backtrader_engine.engine.trades import Fill, RoundTrip, RoundTripLedger
 
 #: Relative tolerance for "equal": |a - b| <= REL_TOL * max(1, |a|, |b|). Both sides compute
 #: the same figures from the same inputs, so a real difference is many orders larger, while
@@ -73,20 +76,50 @@ class Funding:
 
 @dataclass
 class Trip:
-    """One position from flat to flat, with the fills and funding that made it."""
+    """One round trip of the engine's rule, with the fills and funding that made it.
 
-    side: str
+    The figures are those of the shared :class:`~backtrader_engine.engine.trades.RoundTrip`
+    (``trip``); this view adds which executions and settlements made it, the mark an open trip
+    is valued at, and whether fills are missing from it.
+    """
+
+    trip: RoundTrip
     entries: list[tuple[Execution, float]] = field(default_factory=list)
     exits: list[tuple[Execution, float]] = field(default_factory=list)
     funding_events: list[Funding] = field(default_factory=list)
-    remaining: float = 0.0
-    peak: float = 0.0
-    gross_pnl: float = 0.0
-    fees: float = 0.0
-    funding: float = 0.0
-    status: str = "open"
     mark: float | None = None
     complete: bool = True  # False: the fills before a break in the position chain
+
+    @property
+    def side(self) -> str:
+        return self.trip.side
+
+    @property
+    def status(self) -> str:
+        return self.trip.status
+
+    @property
+    def remaining(self) -> float:
+        return self.trip.remaining
+
+    @property
+    def peak(self) -> float:
+        return self.trip.peak
+
+    @property
+    def fees(self) -> float:
+        return self.trip.fees
+
+    @property
+    def funding(self) -> float:
+        return self.trip.funding
+
+    @property
+    def gross_pnl(self) -> float:
+        """Gross PnL; an open trip's held quantity is valued at the mark."""
+        if self.status == "open" and self.mark is not None:
+            return self.trip.marked_gross(self.mark)
+        return self.trip.gross_pnl
 
     @property
     def entry_ms(self) -> int:
@@ -106,16 +139,14 @@ class Trip:
 
     @property
     def entry_price(self) -> float:
-        qty = sum(q for _, q in self.entries)
-        return sum(e.price * q for e, q in self.entries) / qty if qty else 0.0
+        return self.trip.entry_price
 
     @property
     def exit_price(self) -> float:
         """Average exit price; an open trip is marked at the last processed close."""
         if self.status == "open":
             return float(self.mark if self.mark is not None else self.entry_price)
-        qty = sum(q for _, q in self.exits)
-        return sum(e.price * q for e, q in self.exits) / qty if qty else 0.0
+        return self.trip.exit_price
 
     @property
     def net_pnl(self) -> float:
@@ -133,70 +164,52 @@ class Trip:
                 "gross_pnl": self.gross_pnl, "net_pnl": self.net_pnl}
 
 
-def _split(position: float, size: float) -> tuple[float, float]:
-    """(closed, opened) parts of a fill of *size* on *position*, signed like *size*."""
-    if position == 0.0 or (position > 0) == (size > 0):
-        return 0.0, size
-    closed = -position if abs(size) >= abs(position) else size
-    return closed, size - closed
-
-
 class _TripBuilder:
-    """Feeds executions and funding, in processing order, into round trips."""
+    """Feeds executions and funding, in processing order, into the engine's round trips."""
+
+    _KEY = "account"
 
     def __init__(self) -> None:
+        self.ledger = RoundTripLedger()
         self.trips: list[Trip] = []
-        self.current: Trip | None = None
+        self.views: dict[int, Trip] = {}  # RoundTrip.trade_id -> its view
         self.position = 0.0
 
+    def _view(self, trip: RoundTrip) -> Trip:
+        view = self.views.get(trip.trade_id)
+        if view is None:
+            view = self.views[trip.trade_id] = Trip(trip)
+            self.trips.append(view)
+        return view
+
     def funding(self, item: Funding) -> None:
-        if self.current is not None:
-            self.current.funding += item.payment
-            self.current.funding_events.append(item)
+        trip = self.ledger.on_funding(self._KEY, item.payment)
+        if trip is not None:
+            self._view(trip).funding_events.append(item)
 
     def _resync(self, item: Execution) -> None:
         before = item.position_after - item.size  # type: ignore[operator]
         if not same(before, self.position):
-            if self.current is not None:
-                self.current.complete, self.current.status = False, "closed"
-                self.current = None
+            trip = self.ledger.abandon(self._KEY)
+            if trip is not None:
+                self._view(trip).complete = False
             self.position = before
 
     def fill(self, item: Execution) -> None:
         if item.position_after is not None:
             self._resync(item)
-        closed, opened = _split(self.position, item.size)
-        share = item.fee / abs(item.size) if item.size else 0.0
-        trip = self.current
-        if closed and trip is not None:
-            qty = abs(closed)
-            trip.exits.append((item, qty))
-            trip.remaining -= qty
-            trip.gross_pnl += item.pnl
-            trip.fees += share * qty
-            if trip.remaining <= 1e-12 * max(1.0, trip.peak):
-                trip.status = "closed"
-                trip = self.current = None
-        if opened:
-            if trip is None:
-                trip = self.current = Trip("long" if opened > 0 else "short")
-                self.trips.append(trip)
-            qty = abs(opened)
-            trip.entries.append((item, qty))
-            trip.remaining += qty
-            trip.peak = max(trip.peak, trip.remaining)
-            trip.fees += share * qty
+        fill = Fill.from_execution(item.time_ms, item.bar, item.price, item.size,
+                                   self.position, item.pnl, item.fee, item.liquidation)
+        for trip, role, qty in self.ledger.on_fill(self._KEY, "", fill):
+            view = self._view(trip)
+            (view.exits if role == "exit" else view.entries).append((item, qty))
         self.position += item.size
         if abs(self.position) <= 1e-12 * max(1.0, abs(item.size)):
             self.position = 0.0
 
     def finish(self, mark: float | None) -> list[Trip]:
-        trip = self.current
-        if trip is not None:
-            trip.mark = mark
-            if mark is not None:
-                sign = 1.0 if trip.side == "long" else -1.0
-                trip.gross_pnl += sign * trip.remaining * (mark - trip.entry_price)
+        for trip in self.ledger.open_trips().values():
+            self._view(trip).mark = mark
         return self.trips
 
 

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import backtrader as bt
 
+from backtrader_engine.engine.trades import Fill, RoundTripLedger
 from backtrader_engine.paper.ledger import Ledger
-from backtrader_engine.paper.trades import TradeCounter
 from backtrader_engine.risk.journal import SignalRecord
 
 if TYPE_CHECKING:
@@ -56,7 +56,9 @@ class AccountRecorder:
         self._orders: dict[int, tuple[bt.Order, int, dict[str, Any], int]] = {}
         self._bar: tuple[int, int] | None = None  # (seq, ts) of the bar last stepped
         self._peak: float | None = None
-        self.trades = TradeCounter()
+        #: The sub-account's round trips by the engine's one rule, fed with the same fills
+        #: and settlements as the ledger rows; a restart re-derives them with the outputs.
+        self.trips = RoundTripLedger()
 
     def flush(self) -> None:
         """Write the step's rows and the account's state after it, in one transaction."""
@@ -94,8 +96,8 @@ class AccountRecorder:
 
     def on_fill(self, order: bt.Order, seq: int, fill_seq: int, bar: int, ts: int, bit: Any,
                 maker: bool) -> None:
-        self.trades.add(float(bit.size), float(bit.psize), float(bit.pnl),
-                        float(bit.closedcomm + bit.openedcomm))
+        liquidation = bool(order.info.get("liquidation", False))
+        self.trips.on_fill(self.symbol, self.symbol, Fill.from_bit(bit, bar, liquidation, ts))
         self._rows.append(("fills", {
             "account": self.account, "order_seq": seq, "fill_seq": fill_seq, "bar_seq": bar,
             "ts_ms": ts, "symbol": self.symbol, "side": "buy" if bit.size > 0 else "sell",
@@ -103,11 +105,12 @@ class AccountRecorder:
             "fee": float(bit.closedcomm + bit.openedcomm),
             "liquidity": "maker" if maker else "taker", "pnl": float(bit.pnl),
             "position_after": float(bit.psize),
-            "liquidation": int(bool(order.info.get("liquidation", False))),
+            "liquidation": int(liquidation),
             "recorded_at": time.time()}))
 
     def on_funding(self, funding_time: int, rate: float, mark: float, position: float,
                    payment: float) -> None:
+        self.trips.on_funding(self.symbol, payment)
         self._rows.append(("funding", {
             "account": self.account, "funding_time": funding_time, "symbol": self.symbol,
             "rate": rate, "mark_price": mark, "position": position, "payment": payment}))
@@ -127,13 +130,14 @@ class AccountRecorder:
         # during the step would leave the stored value one step behind the cash.
         value = broker.current_value
         self._peak = value if self._peak is None else max(self._peak, value)
+        trips = self.trips.tally()
         self._rows.append(("account_state", {
             "account": self.account, "bar_seq": bar, "ts_ms": ts, "cash": broker.getcash(),
             "value": value, "position": float(position.size),
             "position_price": float(position.price), "fees": broker.fees_paid,
             "funding": broker.funding_paid, "peak": self._peak,
-            "trades_won": self.trades.won, "trades_lost": self.trades.lost,
-            "realised_pnl": self.trades.pnl}))
+            "trades_won": trips.won, "trades_lost": trips.lost,
+            "trips_net_pnl": trips.net_pnl}))
         ctx = broker.context(data)
         if ctx is not None and ctx.tradable:  # the equity curve starts with live trading
             self._rows.append(("equity", {"account": self.account, "bar_seq": bar,

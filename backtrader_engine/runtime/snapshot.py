@@ -21,7 +21,7 @@ from backtrader_engine.engine.rejections import rejection_reason
 from backtrader_engine.errors import UserError
 from backtrader_engine.paper import control
 from backtrader_engine.paper.ledger import FILENAME
-from backtrader_engine.paper.trades import closed_trades
+from backtrader_engine.paper.trades import tally_rows
 
 _OPEN_STATUSES = ("Created", "Submitted", "Accepted", "Partial")
 _MAX_LATENCY_S = 60.0  # fills re-derived after a restart are not live measurements
@@ -43,7 +43,11 @@ class AccountSnapshot:
     value: float
     position: float
     position_price: float
+    #: Net PnL (fees and funding included) of the closed round trips, by the one rule of
+    #: :mod:`backtrader_engine.engine.trades`, as are ``trades_won`` and ``trades_lost``.
     realised_pnl: float
+    #: Value minus starting cash minus ``realised_pnl``: the open round trip's net PnL at the
+    #: last mark (its fees, funding and partial closes so far included).
     unrealised_pnl: float
     fees: float
     funding: float
@@ -159,24 +163,16 @@ def _read(db: sqlite3.Connection, state_dir: Path, recent: int,
           equity_points: int) -> SessionSnapshot:
     described = {a["name"]: a for a in _meta(db, "accounts") or []}
     states = {r["account"]: r for r in _rows(db, "SELECT * FROM account_state")}
-    if any(state.get("realised_pnl") is None for state in states.values()):
-        # A ledger from before the state kept running totals: sum the history.
-        sums = {r["account"]: r for r in _rows(
-            db, "SELECT account, SUM(pnl) AS pnl, SUM(fee) AS fees FROM fills GROUP BY account")}
-        funding = {r["account"]: r["paid"] for r in _rows(
-            db, "SELECT account, SUM(payment) AS paid FROM funding GROUP BY account")}
-    else:
-        sums = {name: {"pnl": st["realised_pnl"], "fees": st["fees"]}
-                for name, st in states.items()}
-        funding = {name: st["funding"] for name, st in states.items()}
+    fees = {name: st["fees"] for name, st in states.items()}
+    funding = {name: st["funding"] for name, st in states.items()}
     signals = _signal_counts(db)
     refused = order_rejections(db)
     accounts = []
     for row in _rows(db, "SELECT * FROM accounts ORDER BY rowid"):
         name = row["account"]
         accounts.append(_account(db, row, described.get(name, {}), states.get(name),
-                                 sums.get(name), funding.get(name, 0.0), signals.get(name),
-                                 refused.get(name, {})))
+                                 fees.get(name, 0.0), funding.get(name, 0.0),
+                                 signals.get(name), refused.get(name, {})))
     value = sum(a.value for a in accounts)
     initial = sum(a.initial_cash for a in accounts)
     last = db.execute("SELECT peak FROM portfolio ORDER BY release DESC LIMIT 1").fetchone()
@@ -213,21 +209,14 @@ def _read(db: sqlite3.Connection, state_dir: Path, recent: int,
 
 
 def _account(db: sqlite3.Connection, row: dict[str, Any], described: dict[str, Any],
-             state: dict[str, Any] | None, sums: dict[str, Any] | None, funding: float,
+             state: dict[str, Any] | None, fees: float, funding: float,
              signals: dict[str, Any] | None,
              orders_rejected: dict[str, int]) -> AccountSnapshot:
     name = row["account"]
     initial = float(row["initial_cash"])
     value = float(state["value"]) if state else initial
-    fees = float(sums["fees"]) if sums else 0.0
-    realised = (float(sums["pnl"]) if sums else 0.0) - fees - funding
     top = max(initial, value, (state or {}).get("peak") or initial)
-    if state is not None and state.get("trades_won") is not None:
-        won, lost = int(state["trades_won"]), int(state["trades_lost"])
-    else:  # a ledger from before the counts were kept
-        won, lost = closed_trades(_rows(db, "SELECT size, position_after, pnl, fee FROM fills "
-                                            "WHERE account=? ORDER BY ts_ms, order_seq, "
-                                            "fill_seq", (name,)))
+    won, lost, realised = _trips(db, name, state)
     signals = signals or {"generated": 0, "executed": 0, "rejected": {}}
     class_name = described.get("class") or name.split(":")[0]
     return AccountSnapshot(
@@ -243,6 +232,24 @@ def _account(db: sqlite3.Connection, row: dict[str, Any], described: dict[str, A
         signals_executed=signals["executed"], signals_rejected=signals["rejected"],
         last_signal=_last_signal(db, name), last_bar_ms=int(state["ts_ms"]) if state else None,
         orders_rejected=orders_rejected)
+
+
+def _trips(db: sqlite3.Connection, account: str,
+           state: dict[str, Any] | None) -> tuple[int, int, float]:
+    """(won, lost, net PnL) of the account's closed round trips, by the engine's one rule.
+
+    The recorder stores them with each state row; a ledger written before they included
+    funding (no ``trips_net_pnl``) has them rebuilt from its fills and funding rows.
+    """
+    if state is not None and state.get("trips_net_pnl") is not None:
+        return int(state["trades_won"]), int(state["trades_lost"]), float(state["trips_net_pnl"])
+    fills = _rows(db, "SELECT ts_ms, bar_seq, symbol, size, price, position_after, pnl, fee, "
+                      "liquidation FROM fills WHERE account=? ORDER BY ts_ms, order_seq, "
+                      "fill_seq", (account,))
+    funding = _rows(db, "SELECT funding_time, payment FROM funding WHERE account=? ORDER BY "
+                        "funding_time", (account,))
+    tally = tally_rows(fills, funding)
+    return tally.won, tally.lost, tally.net_pnl
 
 
 def _signal_counts(db: sqlite3.Connection) -> dict[str, dict[str, Any]]:

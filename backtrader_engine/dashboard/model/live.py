@@ -95,7 +95,9 @@ def headline(snap: SessionSnapshot) -> list[Figure]:
         Figure("live_win_rate", "Win rate",
                fmt.percent(snap.win_rate * 100.0, digits=1) if snap.win_rate is not None
                else "n/a",
-               help=f"{snap.trades_won} won / {snap.trades_lost} lost of {trades} closed trades"),
+               help=f"{snap.trades_won} won / {snap.trades_lost} lost of {trades} closed trades"
+                    f", net {fmt.money(sum(a.realised_pnl for a in snap.accounts), signed=True)}"
+                    " (fees and funding included)"),
         Figure("live_positions", "Open positions", str(open_positions),
                help="Sub-accounts holding a position"),
         Figure("live_orders", "Open orders", str(len(snap.open_orders)),
