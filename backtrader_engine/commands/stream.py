@@ -2,6 +2,9 @@
 
 Prints each closed bar and any gap or connection change, and a summary of the client's
 counters at the end; a quick way to check connectivity, a replay server, or fault handling.
+When Bybit refuses every kline topic (a symbol or timeframe it does not serve, such as 1m
+from a replay of 1h candles), no bar can ever arrive: the command ends with one line and
+exit code 2 instead of waiting.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import TextIO
 
 import pandas as pd
 
+from ..errors import UserError
 from ..exchanges.bybit.history import interval_for, make_session
 from ..exchanges.bybit.stream import (
     BarGap,
@@ -41,9 +45,27 @@ def _line(event: MarketEvent) -> str | None:
     return None
 
 
+def refused_every_kline(stream: BybitStream) -> str | None:
+    """Why no bar can arrive, when Bybit refused every kline topic of *stream*; else None."""
+    klines = sorted(t for t in stream.topics if t.startswith("kline."))
+    refusals = stream.refused_topics()
+    if not klines or any(t not in refusals for t in klines):
+        return None
+    reasons = "; ".join(dict.fromkeys(refusals[t] for t in klines))
+    return (f"Bybit refused every kline topic ({reasons}), so no bar can arrive; check "
+            f"--symbols and --timeframes (a replay server streams the timeframe of its "
+            f"candles and longer ones: --timeframes 1h for the bundled 1h candles)")
+
+
 def watch(stream: BybitStream, *, bars: int | None, seconds: float | None,
           out: TextIO) -> int:
-    """Print events until *bars* closed bars arrived or *seconds* passed; the bar count."""
+    """Print events until *bars* closed bars arrived or *seconds* passed; the bar count.
+
+    Raises
+    ------
+    UserError
+        When Bybit refused every kline topic, so that no bar could ever arrive.
+    """
     deadline = time.monotonic() + seconds if seconds else None
     seen = 0
     stream.start()
@@ -51,6 +73,8 @@ def watch(stream: BybitStream, *, bars: int | None, seconds: float | None,
         while (bars is None or seen < bars) and (deadline is None
                                                  or time.monotonic() < deadline):
             event = stream.queue.get(timeout=0.5)
+            if (refused := refused_every_kline(stream)) is not None:
+                raise UserError(refused)
             if event is None:
                 continue
             seen += isinstance(event, ClosedBar)

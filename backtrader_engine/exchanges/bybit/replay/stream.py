@@ -140,8 +140,10 @@ class ReplayStream:
     def _subscription(self, client: Client, op: str, req_id: str, names: list[str]) -> None:
         topics = [parse_topic(name, self.intervals) for name in names]
         bad = [name for name, topic in zip(names, topics, strict=True) if topic is None]
-        # The ack goes first, then the initial snapshots, as on Bybit.
-        client.ack(op, req_id, success=not bad, msg=f"Invalid topic: {bad[0]}" if bad else "")
+        # The ack goes first, then the initial snapshots, as on Bybit. A request with a bad
+        # topic is refused naming it (every bad one), and its other topics are served.
+        client.ack(op, req_id, success=not bad,
+                   msg=f"Invalid topic: {', '.join(bad)}" if bad else "")
         for topic in topics:
             if topic is None:
                 continue

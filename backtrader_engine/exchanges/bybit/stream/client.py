@@ -28,6 +28,7 @@ import contextlib
 import itertools
 import logging
 import random
+import re
 import threading
 import time
 from collections import Counter
@@ -57,6 +58,20 @@ from backtrader_engine.exchanges.bybit.stream.parser import Ack, MalformedLog, R
 
 log = logging.getLogger(__name__)
 _CONNECT_ERRORS = (OSError, ConnectionClosed, InvalidHandshake, TimeoutError, EOFError)
+_TOPIC_TOKEN = re.compile(r"[A-Za-z0-9_.\-]+")
+
+
+def refused_in(message: str, topics: Sequence[str]) -> list[str]:
+    """The *topics* of a refused request that Bybit's *message* names, else all of them.
+
+    One subscribe request carries up to ``subscribe_batch`` topics, and a refusal answers
+    for the request as a whole, but its ``ret_msg`` names the offending topic
+    (``error:handler not found,topic:kline.7.BTCUSDT``, ``Invalid topic: kline.1.BTCUSDT``);
+    the other topics of the request are served. A message that names none of them refuses
+    them all.
+    """
+    named = set(_TOPIC_TOKEN.findall(message))
+    return [topic for topic in topics if topic in named] or list(topics)
 
 
 @dataclass(frozen=True)
@@ -112,7 +127,8 @@ class BybitStream:
         self.sequencer = KlineSequencer(backfill.fetch if backfill else None, resume)
         self.counts: Counter[str] = Counter()
         self.state = DISCONNECTED
-        self.failed_topics: set[str] = set()
+        self.failed_topics: set[str] = set()  # topics of refused requests, logged once
+        self.refusals: dict[str, str] = {}  # refused topic -> Bybit's reason
         self.last_frame = 0.0  # time.monotonic() of the latest frame
         self._req_ids = itertools.count(1)
         self._pending: dict[str, list[str]] = {}
@@ -322,11 +338,15 @@ class BybitStream:
                                                                              rtt)
         elif not ack.success:
             self.counts["subscribe_failures"] += 1
-            fresh = set(topics) - self.failed_topics
-            self.failed_topics.update(topics)
+            reason = ack.message or "no reason given"
+            refused = refused_in(ack.message, topics)
+            fresh = set(refused) - self.failed_topics
+            self.failed_topics.update(refused)
+            if ack.op == "subscribe":
+                self.refusals.update(dict.fromkeys(refused, reason))
             if fresh or not topics:
-                log.error("Bybit refused %s of %s: %s", ack.op, ", ".join(topics) or "?",
-                          ack.message or "no reason given")
+                log.error("Bybit refused %s of %s: %s", ack.op, ", ".join(refused) or "?",
+                          reason)
 
     async def _bar(self, bar: Bar) -> None:
         gap = self.sequencer.pending_gap(bar)
@@ -367,6 +387,11 @@ class BybitStream:
         self.queue.put(StreamStatus("", int(time.time() * 1000), state, reason))
 
     # --- reporting -----------------------------------------------------------------------------
+    def refused_topics(self) -> dict[str, str]:
+        """``{topic: Bybit's reason}`` of the topics Bybit refused to subscribe (on any
+        connection so far); safe to call from any thread."""
+        return dict(self.refusals)
+
     def error_count(self) -> int:
         """Stream errors so far: malformed messages, reconnects, failed subscriptions and
         backfills."""

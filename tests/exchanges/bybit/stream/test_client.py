@@ -28,6 +28,7 @@ from backtrader_engine.exchanges.bybit.stream import (
     public_stream_url,
     stream_topics,
 )
+from backtrader_engine.exchanges.bybit.stream.client import refused_in
 
 SYMBOLS = ("BTCUSDT", "ETHUSDT")
 FAST = StreamSettings(backoff_initial=0.05, backoff_max=0.2, delayed_after=0.3,
@@ -173,6 +174,24 @@ def test_refused_topic_is_logged_and_the_rest_keeps_streaming(
         stream.close()
     assert stream.stats()["subscribe_failures"] == 1
     assert "DOGEUSDT" in caplog.text and "Invalid topic" in caplog.text
+    # Both topics went in one request; the refusal names DOGEUSDT's, and only it is refused.
+    assert stream.refused_topics() == {"kline.1.DOGEUSDT": "Invalid topic: kline.1.DOGEUSDT"}
+
+
+@pytest.mark.parametrize(("message", "refused"), [
+    ("Invalid topic: kline.1.DOGEUSDT", ["kline.1.DOGEUSDT"]),
+    ("error:handler not found,topic:kline.7.BTCUSDT", ["kline.7.BTCUSDT"]),
+    ("Invalid topic: kline.1.BTCUSDTX", ["kline.1.BTCUSDTX"]),  # not its prefix BTCUSDT
+    ("Invalid topic: kline.1.BTCUSDT, kline.1.BTCUSDTX", ["kline.1.BTCUSDT",
+                                                         "kline.1.BTCUSDTX"]),
+    ("rate limited", ["kline.1.BTCUSDT", "kline.7.BTCUSDT", "kline.1.BTCUSDTX",
+                      "kline.1.DOGEUSDT"]),  # names none: the whole request is refused
+    ("", ["kline.1.BTCUSDT", "kline.7.BTCUSDT", "kline.1.BTCUSDTX", "kline.1.DOGEUSDT"]),
+])
+def test_a_refusal_counts_against_the_topics_it_names(message: str,
+                                                      refused: list[str]) -> None:
+    batch = ["kline.1.BTCUSDT", "kline.7.BTCUSDT", "kline.1.BTCUSDTX", "kline.1.DOGEUSDT"]
+    assert refused_in(message, batch) == refused
 
 
 def test_an_unreachable_server_is_retried_with_backoff() -> None:

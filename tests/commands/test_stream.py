@@ -1,0 +1,60 @@
+"""``stream`` ends with one line and exit code 2 when Bybit refuses every kline topic, and
+keeps streaming the topics it serves when it refuses only some."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+
+from backtrader_engine.exchanges.bybit.replay import ReplayMarket, ReplayServer
+
+
+def test_every_kline_topic_refused_ends_with_one_line(
+        cli, one_clear_line, replay_server: Callable[..., ReplayServer]) -> None:
+    # The replay serves 1m candles of BTCUSDT and ETHUSDT: DOGEUSDT is refused outright.
+    server = replay_server(stream={"speed": 0, "hold_when_idle": True})
+    line = one_clear_line(cli("stream", "--symbols", "DOGEUSDT", "--base-url",
+                              server.base_url, "--bars", "5"))
+    assert line.startswith("error: Bybit refused every kline topic (Invalid topic: "
+                           "kline.1.DOGEUSDT")
+    assert "no bar can arrive" in line and "--timeframes" in line
+
+
+def test_the_default_1m_against_a_coarser_replay_is_refused(
+        cli, one_clear_line, source_candles: dict[str, pd.DataFrame]) -> None:
+    # The README's old mistake: `stream` (default --timeframes 1m) against a replay of
+    # coarser candles, which streams their timeframe and longer ones only.
+    five = source_candles["BTCUSDT"].resample("5min").agg(
+        {"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"})
+    server = ReplayServer(ReplayMarket({"BTCUSDT": {"5m": five}}), speed=0,
+                          hold_when_idle=True).start()
+    try:
+        line = one_clear_line(cli("stream", "--symbols", "BTCUSDT", "--base-url",
+                                  server.base_url, "--bars", "20"))
+        assert "(Invalid topic: kline.1.BTCUSDT)" in line
+        result = cli("stream", "--symbols", "BTCUSDT", "--timeframes", "5m", "--base-url",
+                     server.base_url, "--bars", "2", "--book-depth", "1")
+    finally:
+        server.stop()
+    assert result.code == 0, result.err
+    assert len([line for line in result.out.splitlines() if "(stream)" in line]) == 2
+
+
+def test_every_kline_topic_refused_in_one_request(
+        cli, one_clear_line, replay_server: Callable[..., ReplayServer]) -> None:
+    server = replay_server(stream={"speed": 0, "hold_when_idle": True})
+    line = one_clear_line(cli("stream", "--symbols", "DOGEUSDT,XRPUSDT", "--base-url",
+                              server.base_url, "--seconds", "30"))
+    assert "kline.1.DOGEUSDT" in line and "kline.1.XRPUSDT" in line
+
+
+def test_a_refused_symbol_does_not_stop_the_others(
+        cli, replay_server: Callable[..., ReplayServer]) -> None:
+    # One subscribe request carries both symbols' topics; only DOGEUSDT's are refused.
+    server = replay_server(stream={"speed": 0, "hold_when_idle": True})
+    result = cli("stream", "--symbols", "BTCUSDT,DOGEUSDT", "--base-url", server.base_url,
+                 "--bars", "3", "--book-depth", "1")
+    assert result.code == 0, result.err
+    bars = [line for line in result.out.splitlines() if "(stream)" in line]
+    assert len(bars) == 3 and all(" BTCUSDT " in line for line in bars)
