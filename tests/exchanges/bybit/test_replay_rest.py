@@ -79,6 +79,22 @@ def test_bad_kline_params_answer_10001(replay_server, params, message) -> None:
     assert body["retCode"] == 10001 and message in body["retMsg"] and body["result"] == {}
 
 
+def test_an_interval_finer_than_the_candles_answers_10001(source_candles) -> None:
+    # A replay of 5m candles has 5m and longer, as its stream does; 1m is a clear
+    # parameter error (before: an HTTP 500 from a failed resample, retried by clients).
+    five = resample_ohlcv(source_candles["BTCUSDT"], "5m")
+    server = ReplayServer(ReplayMarket({"BTCUSDT": {"5m": five}})).start()
+    try:
+        fine = _get(server, "/v5/market/kline", symbol="BTCUSDT", interval="1")
+        served = _get(server, "/v5/market/kline", symbol="BTCUSDT", interval="5", limit=1)
+    finally:
+        server.stop()
+    assert fine.status_code == 200 and fine.json()["retCode"] == 10001
+    assert fine.json()["retMsg"] == ("params error: interval 1 is finer than the 5m candles "
+                                     "replayed for BTCUSDT")
+    assert served.json()["retCode"] == 0 and len(served.json()["result"]["list"]) == 1
+
+
 def test_instruments_info_paging_and_unknown_symbol(replay_server) -> None:
     server = replay_server()
     page = _get(server, "/v5/market/instruments-info", category="linear", limit=1).json()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from backtrader_engine.data.timeframes import BYBIT_INTERVALS, parse_timeframe
 from backtrader_engine.exchanges.bybit.replay.market import INTERVALS, ReplayMarket
 from backtrader_engine.exchanges.bybit.venue import to_item
 
@@ -68,6 +69,11 @@ def kline(market: ReplayMarket, query: Mapping[str, str]) -> dict[str, Any]:
     interval = query.get("interval", "")
     if interval not in INTERVALS:
         raise ParamError("Invalid period!")
+    base = market.base_timeframe(symbol)
+    if interval != "M" and parse_timeframe(BYBIT_INTERVALS[interval]) < parse_timeframe(base):
+        # Bybit has every interval; a replay has its candles' timeframe and longer ones.
+        raise ParamError(f"params error: interval {interval} is finer than the {base} "
+                         f"candles replayed for {symbol}")
     limit = _int(query, "limit", 200, 1, 1000)
     start, end = _int(query, "start", lo=0), _int(query, "end", lo=0)
     rows = market.klines(symbol, interval, start, end, int(limit or 200))
