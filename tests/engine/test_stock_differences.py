@@ -51,27 +51,37 @@ class Views(bt.Strategy):
             self.buy()  # sized by the sizer while the short is open
 
 
-def _stock(frame, **params):
+def run_stock(strategy, frame, *, fee=0.001, leverage=1.0, **params):
+    """The strategy instance after a stock backtrader run (``PandasData``, stock-like fee)."""
     cerebro = bt.Cerebro(stdstats=False)
     cerebro.adddata(bt.feeds.PandasData(dataname=frame))
-    cerebro.addstrategy(Views, **params)
+    cerebro.addstrategy(strategy, **params)
     cerebro.broker.setcash(CASH)
-    cerebro.broker.setcommission(commission=0.001)
+    cerebro.broker.setcommission(commission=fee, leverage=leverage)
     return cerebro.run()[0]
 
 
-def _ours(frame, leverage=1.0, **params):
+def run_ours(strategy, frame, *, fee=0.001, leverage=1.0, **params):
+    """The strategy instance and result of this package's backtest (no slippage, funding)."""
     captured = {}
 
-    class Capture(Views):
+    class Capture(strategy):
         def stop(self):
             captured["strategy"] = self
 
     result = run_backtest(BacktestRequest(
         strategy=Capture, frame=frame, timeframe="1h", params=params, cash=CASH,
-        costs=CostModel(taker_fee=0.001, maker_fee=0.001, slippage_bps=0.0, funding=0.0,
+        costs=CostModel(taker_fee=fee, maker_fee=fee, slippage_bps=0.0, funding=0.0,
                         leverage=leverage)))
     return captured["strategy"], result
+
+
+def _stock(frame, **params):
+    return run_stock(Views, frame, **params)
+
+
+def _ours(frame, leverage=1.0, **params):
+    return run_ours(Views, frame, leverage=leverage, **params)
 
 
 def test_a_short_posts_margin_instead_of_adding_its_proceeds_to_cash(candles):
@@ -135,22 +145,8 @@ class TargetValue(bt.Strategy):
 
 def test_order_target_value_is_a_notional_at_any_leverage(candles):
     frame = candles.iloc[:100]
-    cerebro = bt.Cerebro(stdstats=False)
-    cerebro.adddata(bt.feeds.PandasData(dataname=frame))
-    cerebro.addstrategy(TargetValue, target=5_000.0)
-    cerebro.broker.setcash(CASH)
-    cerebro.broker.setcommission(commission=0.0, leverage=3.0)
-    stock = cerebro.run()[0]
-    captured = {}
-
-    class Capture(TargetValue):
-        def stop(self):
-            captured["strategy"] = self
-
-    run_backtest(BacktestRequest(strategy=Capture, frame=frame, timeframe="1h", cash=CASH,
-                                 costs=CostModel(taker_fee=0.0, maker_fee=0.0, funding=0.0,
-                                                 leverage=3.0)))
-    ours = captured["strategy"]
+    stock = run_stock(TargetValue, frame, fee=0.0, leverage=3.0, target=5_000.0)
+    ours, _ = run_ours(TargetValue, frame, fee=0.0, leverage=3.0, target=5_000.0)
     # Stock backtrader multiplies the size by the leverage: it buys three times the target,
     # sells back on the next bars, and on this data ends up short a long target.
     assert stock.sizes[1] == 3 * int(5_000.0 // float(frame["close"].iloc[0]))
@@ -181,21 +177,8 @@ class LeverView(bt.Strategy):
 @pytest.mark.parametrize("size", [2.0, -2.0], ids=["long", "short"])
 def test_levered_data_value_is_the_positions_margin_plus_unrealised_pnl(candles, size):
     frame = candles.iloc[:50]
-    cerebro = bt.Cerebro(stdstats=False)
-    cerebro.adddata(bt.feeds.PandasData(dataname=frame))
-    cerebro.addstrategy(LeverView, size=size)
-    cerebro.broker.setcash(CASH)
-    stock = cerebro.run()[0]
-    captured = {}
-
-    class Capture(LeverView):
-        def stop(self):
-            captured["strategy"] = self
-
-    run_backtest(BacktestRequest(strategy=Capture, frame=frame, timeframe="1h", cash=CASH,
-                                 params={"size": size},
-                                 costs=CostModel(taker_fee=0.0, maker_fee=0.0, funding=0.0)))
-    ours = captured["strategy"]
+    stock = run_stock(LeverView, frame, fee=0.0, size=size)
+    ours, _ = run_ours(LeverView, frame, fee=0.0, size=size)
     assert len(ours.levered) == len(stock.levered) > 40
     for (o_value, o_size, entry, close), (s_value, *_) in zip(ours.levered, stock.levered,
                                                                strict=True):
