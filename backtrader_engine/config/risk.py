@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
 from backtrader_engine.config.base import ConfigModel, Rule, RuleViolation
+
+#: How a tripped circuit breaker re-arms; see docs/risk.md#circuit-breakers.
+BreakerMode = Literal["cooldown", "daily", "halt"]
 
 
 def _rule_strategy_cap_within_overall_cap(cfg: RiskConfig) -> RuleViolation | None:
@@ -66,13 +69,80 @@ def _rule_breaker_volatility_above_filter(cfg: RiskConfig) -> RuleViolation | No
     )
 
 
+def _rule_cooldown_only_in_cooldown_mode(cfg: RiskConfig) -> RuleViolation | None:
+    """A cool-down on a 'daily' or 'halt' breaker would be ignored, which hints at a slip."""
+    for name in BREAKER_FIELDS:
+        breaker: BreakerConfig = getattr(cfg.breakers, name)
+        if breaker.mode != "cooldown" and breaker.cooldown_seconds is not None:
+            return RuleViolation(
+                f"breakers.{name}.cooldown_seconds", breaker.cooldown_seconds,
+                f"applies only to mode 'cooldown', and this breaker's mode is "
+                f"'{breaker.mode}'",
+                "remove it or set the mode to 'cooldown'",
+            )
+    return None
+
+
 RISK_RULES: tuple[Rule, ...] = (
     _rule_strategy_cap_within_overall_cap,
     _rule_daily_loss_within_drawdown,
     _rule_trade_risk_within_daily_loss,
     _rule_spacing_allows_strategy_cap,
     _rule_breaker_volatility_above_filter,
+    _rule_cooldown_only_in_cooldown_mode,
 )
+
+
+class BreakerConfig(ConfigModel):
+    """How one circuit breaker re-arms after it tripped."""
+
+    mode: BreakerMode = Field(
+        description="'cooldown': entries resume after 'cooldown_seconds' of market time; "
+                    "'daily': at the next 00:00 UTC of market time; 'halt': only when an "
+                    "operator resumes trading (/start_trading, bte bot resume-entries, the "
+                    "panel). The breaker then re-arms against a fresh baseline (the drawdown "
+                    "breaker's peak becomes the equity at re-arm).",
+    )
+    cooldown_seconds: float | None = Field(
+        None, ge=0,
+        description="Mode 'cooldown' only: market-time seconds the breaker stays open after "
+                    "a trip (0 records trips without blocking); null or absent: "
+                    "'breaker_cooldown_seconds'.",
+    )
+
+
+class BreakersConfig(ConfigModel):
+    """Re-arm semantics of each circuit breaker; a breaker left out keeps its default."""
+
+    drawdown: BreakerConfig = Field(
+        default_factory=lambda: BreakerConfig(mode="cooldown", cooldown_seconds=86400.0),
+        description="Drawdown breaker ('max_drawdown_pct'). Default: cooldown of one day, "
+                    "then a fresh peak.",
+    )
+    volatility: BreakerConfig = Field(
+        default_factory=lambda: BreakerConfig(mode="cooldown"),
+        description="Volatility breaker ('breaker_volatility_pct'). Default: cooldown of "
+                    "'breaker_cooldown_seconds'.",
+    )
+    latency: BreakerConfig = Field(
+        default_factory=lambda: BreakerConfig(mode="cooldown"),
+        description="Latency breaker ('max_latency_ms'). Default: cooldown of "
+                    "'breaker_cooldown_seconds'.",
+    )
+    spread: BreakerConfig = Field(
+        default_factory=lambda: BreakerConfig(mode="cooldown"),
+        description="Spread breaker ('max_spread_pct'). Default: cooldown of "
+                    "'breaker_cooldown_seconds'.",
+    )
+    error_rate: BreakerConfig = Field(
+        default_factory=lambda: BreakerConfig(mode="halt"),
+        description="Error-rate breaker ('max_errors_per_minute'). Default: halt until an "
+                    "operator resumes.",
+    )
+
+
+#: The breakers of :class:`BreakersConfig`, in the gate's order.
+BREAKER_FIELDS: tuple[str, ...] = ("drawdown", "volatility", "latency", "spread", "error_rate")
 
 
 class RiskConfig(ConfigModel):
@@ -139,13 +209,19 @@ class RiskConfig(ConfigModel):
     max_drawdown_pct: float = Field(
         10.0, gt=0, le=100,
         description="Circuit breaker: stop opening positions once equity falls this percent "
-                    "below its peak; it trips again after each cool-down while the drawdown "
-                    "lasts. At least 'daily_loss_limit_pct'.",
+                    "below its peak (the peak since the start or since the breaker last "
+                    "re-armed; see 'breakers.drawdown'). At least 'daily_loss_limit_pct'.",
     )
     breaker_cooldown_seconds: float = Field(
         900.0, ge=0,
-        description="Market-time seconds a tripped circuit breaker stays open (no new "
-                    "entries) before it closes again.",
+        description="Market-time seconds a tripped circuit breaker in mode 'cooldown' stays "
+                    "open (no new entries) before it re-arms, unless it sets its own "
+                    "'cooldown_seconds'.",
+    )
+    breakers: BreakersConfig = Field(
+        default_factory=BreakersConfig,
+        description="Per circuit breaker: its mode ('cooldown', 'daily' or 'halt') and "
+                    "cool-down.",
     )
     max_latency_ms: float = Field(
         2000.0, gt=0,
@@ -172,3 +248,14 @@ class RiskConfig(ConfigModel):
         10000.0, gt=0,
         description="Starting equity in USDT for backtests and paper trading.",
     )
+
+    def breaker_mode(self, name: str) -> str:
+        """Mode of breaker *name*: ``cooldown``, ``daily`` or ``halt``."""
+        breaker: BreakerConfig = getattr(self.breakers, name)
+        return breaker.mode
+
+    def breaker_cooldown(self, name: str) -> float:
+        """Cool-down of breaker *name* in seconds (its own, else 'breaker_cooldown_seconds')."""
+        breaker: BreakerConfig = getattr(self.breakers, name)
+        own = breaker.cooldown_seconds
+        return float(own) if own is not None else float(self.breaker_cooldown_seconds)

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .breakers import BREAKER_NAMES
-from .clock import to_datetime
 from .reasons import (
     DAILY_LOSS,
     HOURLY_CAP,
@@ -38,9 +37,7 @@ def check_breakers(gate: RiskGate, req: SignalRequest) -> Decision | None:
     for name in BREAKER_NAMES:
         breaker = gate.breakers[name]
         if breaker.is_open(req.time):
-            until = to_datetime(breaker.closes_at() or req.time)
-            return Decision.refuse(breaker_reason(name), f"{breaker.reason}; circuit breaker "
-                                   f"open until {until:%Y-%m-%d %H:%M:%S}")
+            return Decision.refuse(breaker_reason(name), breaker.open_message())
     return None
 
 

@@ -38,7 +38,6 @@ class RiskGate:
     def __init__(self, config: RiskConfig | None = None) -> None:
         self.config = config if config is not None else RiskConfig()
         c = self.config
-        cooldown = c.breaker_cooldown_seconds
         limits = {
             "drawdown": (c.max_drawdown_pct, "%"),
             "volatility": (c.breaker_volatility_pct, "%"),
@@ -47,10 +46,13 @@ class RiskGate:
             "error_rate": (float(c.max_errors_per_minute), " errors/min"),
         }
         self.breakers: dict[str, CircuitBreaker] = {
-            name: CircuitBreaker(name, limits[name][0], cooldown, limits[name][1])
+            name: CircuitBreaker(name, limits[name][0], c.breaker_cooldown(name),
+                                 limits[name][1], mode=c.breaker_mode(name))
             for name in BREAKER_NAMES
         }
         self.daily = DailyLossStop(c.daily_loss_limit_pct)
+        #: The drawdown breaker's baseline: the highest equity since the start or since the
+        #: breaker last re-armed (it then restarts from the equity at re-arm).
         self.peak_equity: float | None = None
         #: Latest market time seen in any observation or decision (epoch seconds).
         self.now: float | None = None
@@ -78,6 +80,8 @@ class RiskGate:
         """Feed the account equity (cash plus open profit): daily loss and drawdown use it."""
         t = self._tick(when)
         self.daily.observe(t, equity)
+        if self.breakers["drawdown"].rearm(t):
+            self.peak_equity = equity  # a fresh peak: the drawdown before re-arm is forgiven
         if self.peak_equity is None or equity > self.peak_equity:
             self.peak_equity = equity
         if self.peak_equity > 0.0:
@@ -95,6 +99,8 @@ class RiskGate:
     def observe_error(self, when: MarketTime) -> None:
         """Feed one exchange or API error; too many within a minute trip ``error_rate``."""
         t = self._tick(when)
+        if self.breakers["error_rate"].rearm(t):
+            self._errors = EventWindow(_MINUTE)  # a fresh count: errors before re-arm are done
         self._errors.add(t)
         self.breakers["error_rate"].observe(t, float(self._errors.count(t)))
 
@@ -120,6 +126,17 @@ class RiskGate:
         """Every breaker's state at *when* (default: the latest market time seen)."""
         t = self._at(when)
         return {name: breaker.state(t) for name, breaker in self.breakers.items()}
+
+    # -- operator -------------------------------------------------------------------------------
+    def resume_halted(self, when: MarketTime | None = None) -> list[str]:
+        """Close every open ``halt`` breaker at *when* (default: the latest market time seen).
+
+        What an operator's ``/start_trading`` does besides lifting a pause. Each resumed
+        breaker re-arms at its next observation against a fresh baseline. ``cooldown`` and
+        ``daily`` breakers re-arm on their own and are not touched. Returns the names resumed.
+        """
+        t = self._at(when)
+        return [name for name, breaker in self.breakers.items() if breaker.resume(t)]
 
     # -- decisions ------------------------------------------------------------------------------
     def check(self, request: SignalRequest) -> Decision:

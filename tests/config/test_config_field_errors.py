@@ -71,6 +71,15 @@ def test_unknown_key_suggests_nearest_valid_key(
     pytest.param("risk_config.json", {"min_confidence": 3, "max_leverage": 0},
                  ["field 'min_confidence' = 3: must be less than or equal to 1",
                   "(+1 more problem in this file)"], id="several"),
+    pytest.param("risk_config.json", {"breakers.drawdown.mode": "pause"},
+                 ["field 'breakers.drawdown.mode' = \"pause\": must be 'cooldown', 'daily' "
+                  "or 'halt'"], id="breaker-mode"),
+    pytest.param("risk_config.json", {"breakers.spread.cooldown_seconds": -5},
+                 ["field 'breakers.spread.cooldown_seconds' = -5: must be greater than or "
+                  "equal to 0"], id="breaker-cooldown"),
+    pytest.param("risk_config.json", {"breakers.latency": {"cooldown_seconds": 60}},
+                 ["field 'breakers.latency.mode': required key is missing; add it"],
+                 id="breaker-without-mode"),
     pytest.param("alert_config.json", {"telegram.token_env": "123456:ABC-token"},
                  ["field 'telegram.token_env'", "is not an environment variable name"],
                  id="env-name"),
