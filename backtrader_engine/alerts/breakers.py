@@ -1,9 +1,9 @@
 """Circuit-breaker alerts, from the live status and from the rejections they cause.
 
 The running session reports its breakers in its live status (``breakers``: name →
-``{"open", "until_ms", "reason"}``); a rejection with reason ``breaker:<name>`` in the
-ledger also shows one is open. Either source opens the alert once; the live status also
-says when the breaker closed again.
+``{"open", "mode", "reason", "resumes", ...}``, see ``BreakerState.as_dict``); a rejection
+with reason ``breaker:<name>`` in the ledger also shows one is open. Either source opens the
+alert once; the live status also says when the breaker closed again.
 """
 
 from __future__ import annotations
@@ -31,7 +31,11 @@ class BreakerTracker:
             if state.get("open") and name not in self.open:
                 self.open[name] = reason
                 fields = [("breaker", name), ("reason", reason or "-")]
-                if state.get("until_ms"):
+                if state.get("mode"):
+                    fields.append(("mode", str(state["mode"])))
+                if state.get("resumes"):  # e.g. "entries resume 2022-09-05 05:15 UTC"
+                    fields.append(("resumes", str(state["resumes"])))
+                elif state.get("until_ms"):
                     fields.append(("closes at", utc_time(int(state["until_ms"]))))
                 fields.append(("effect", "new entries refused; exits still allowed"))
                 out.append(Notification(ev.BREAKER, ev.CRITICAL,

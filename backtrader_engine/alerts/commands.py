@@ -58,7 +58,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("profit", "PnL, fees, funding, win rate and drawdown"),
     ("performance", "PnL and win rate per strategy"),
     ("strategies", "strategies, symbols, timeframes and params"),
-    ("start_trading", "accept new entries again (after /stopentry)"),
+    ("start_trading", "accept new entries again (after /stopentry or a halted breaker)"),
     ("stopentry", "refuse new entries; open positions are still managed"),
     ("forceexit", "close positions at market: /forceexit BTCUSDT or /forceexit all"),
     ("stop", "stop the bot cleanly (as SIGTERM does)"),
@@ -307,8 +307,14 @@ class CommandBot:
             read_snapshot(self.state_dir)))
 
     async def _start_trading(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._answer(update, lambda: formatting.format_reply(
-            "New entries allowed again", control_ops.resume_entries(self.state_dir)))
+        def resume() -> str:
+            reply = control_ops.resume_entries(self.state_dir)
+            cleared = reply.get("breakers_resumed") or []
+            title = "New entries allowed again" + (
+                f"; halted breakers cleared: {', '.join(cleared)}" if cleared else "")
+            return formatting.format_reply(title, reply)
+
+        await self._answer(update, resume)
 
     async def _stopentry(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._answer(update, lambda: formatting.format_reply(

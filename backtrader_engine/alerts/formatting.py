@@ -83,7 +83,7 @@ def format_status(snap: SessionSnapshot, live: Live) -> str:
         lines.append("new entries: " + ("PAUSED (/start_trading resumes)"
                                         if live.get("entries_paused") else "allowed"))
         breakers = live.get("breakers") or {}
-        opened = [f"{esc(name)} ({esc(state.get('reason') or '-')})"
+        opened = [f"{esc(name)} ({esc(_breaker_detail(state))})"
                   for name, state in sorted(breakers.items()) if state.get("open")]
         lines.append("breakers open: " + (", ".join(opened) or "none"))
     lines.append(f"portfolio: {money(value)} ({signed_money(value - snap.initial_cash)}, "
@@ -105,6 +105,16 @@ def format_status(snap: SessionSnapshot, live: Live) -> str:
         lines.append(f"{esc(account.name)}: {money(_value(account, live))}, {held}"
                      + (f" ERROR {esc(error)}" if error else ""))
     return clip(lines)
+
+
+def _breaker_detail(state: Mapping[str, Any]) -> str:
+    """What tripped an open breaker, then its mode and when entries resume, if known."""
+    parts = [str(state.get("reason") or "-")]
+    if state.get("mode"):
+        parts.append(f"mode {state['mode']}")
+    if state.get("resumes"):
+        parts.append(str(state["resumes"]))
+    return "; ".join(parts)
 
 
 def format_balance(snap: SessionSnapshot, live: Live) -> str:

@@ -179,10 +179,14 @@ def event_notification(row: Row, context: Sequence[tuple[str, str]] = ()
                             "Critical error", tuple(fields), ts, account)
     if kind == "entries":  # an operator paused or resumed new entries
         paused = detail == "paused"
+        fields = [("effect", "open positions and their exits are still managed"
+                   if paused else "strategies may open positions again")]
+        _, _, cleared = detail.partition("halted breakers cleared: ")
+        if cleared:  # the resume also cleared breakers in mode 'halt'
+            fields.append(("breakers cleared", cleared))
         return Notification(ev.ENTRIES, ev.WARNING if paused else ev.INFO,
                             "New entries paused" if paused else "New entries allowed again",
-                            (("effect", "open positions and their exits are still managed"
-                              if paused else "strategies may open positions again"),), ts)
+                            tuple(fields), ts)
     if kind.startswith("breaker"):
         return Notification(ev.BREAKER, ev.CRITICAL, f"Circuit breaker: {detail}",
                             (("event", kind),), ts, account)

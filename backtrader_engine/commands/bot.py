@@ -1,4 +1,4 @@
-"""``bot start|stop|force-stop|status|restart``: the paper bot as a PID-managed service.
+"""``bot start|stop|force-stop|status|restart|resume-entries``: the paper bot as a service.
 
 The same sub-commands back ``python -m backtrader_engine bot ...`` and
 ``executables/bot_pid_manager.py ...``. Arguments after ``start``/``restart`` that the runner
@@ -14,14 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from ..runtime import (
+    RunPaths,
     bot_status,
     force_stop,
     format_status,
+    read_pid_file,
     restart_bot,
+    resume_entries,
     start_bot,
     stop_bot,
 )
 from ..runtime.paths import DEFAULT_RUN_DIR
+
+#: The paper command's default state folder, used when no managed bot names one.
+DEFAULT_STATE_DIR = Path("state/paper")
 
 PASS_THROUGH = ("arguments it does not know, or everything after '--', are passed to "
                 "'paper', e.g. --source replay --state DIR")
@@ -35,7 +41,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def add_bot_commands(sub: Any) -> None:
-    """Add start/stop/force-stop/status/restart to the sub-parsers action *sub*."""
+    """Add start/stop/force-stop/status/restart/resume-entries to the sub-parsers *sub*."""
     p = sub.add_parser("start", help="start the paper bot detached", allow_abbrev=False,
                        description="Start 'python -m backtrader_engine paper ARGS' detached "
                                    "and PID-managed; " + PASS_THROUGH + ".")
@@ -74,6 +80,15 @@ def add_bot_commands(sub: Any) -> None:
     p.add_argument("--start-timeout", type=float, default=20.0, metavar="S",
                    help="wait up to S seconds for the new session to start (default 20)")
     p.set_defaults(handler=restart_bot_command, pass_through=True, paper_args=[])
+
+    p = sub.add_parser("resume-entries",
+                       help="accept new entries again and clear circuit breakers halted until "
+                            "an operator resumes (what Telegram's /start_trading does)")
+    _common(p)
+    p.add_argument("--state", type=Path, metavar="DIR",
+                   help="the running session's state folder (default: the managed bot's, "
+                        f"else {DEFAULT_STATE_DIR})")
+    p.set_defaults(handler=resume_entries_command)
 
 
 def build_bot_parser(prog: str) -> argparse.ArgumentParser:
@@ -120,3 +135,20 @@ def status_command(args: argparse.Namespace) -> int:
     status = bot_status(run_dir=args.run_dir, timeout=args.http_timeout, log_lines=args.lines)
     _print(args, status.to_dict(), format_status(status))
     return 0 if status.running else 1
+
+
+def resume_entries_command(args: argparse.Namespace) -> int:
+    state = args.state if args.state is not None else _bot_state_dir(args.run_dir)
+    reply = resume_entries(state)
+    cleared = reply.get("breakers_resumed") or []
+    text = f"new entries allowed again in the session on {state}; " + (
+        f"halted breakers cleared: {', '.join(cleared)}" if cleared else
+        "no circuit breaker was halted")
+    _print(args, reply, text)
+    return 0
+
+
+def _bot_state_dir(run_dir: Path) -> Path:
+    """The managed bot's state folder (from its PID file), else the paper default."""
+    record = read_pid_file(RunPaths.of(run_dir).pid_file)
+    return Path(record.state_dir) if record is not None else DEFAULT_STATE_DIR

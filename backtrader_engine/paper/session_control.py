@@ -39,6 +39,8 @@ class SessionControl:
     gate: RiskGate | None
     released: int
     entries_paused: bool
+    #: Halted breakers the latest resume cleared (for the operator's reply).
+    breakers_resumed: list[str]
     settings: Any
     _requests: queue.Queue[tuple[dict[str, Any], Future[dict[str, Any]]]]
     _stop: threading.Event
@@ -68,9 +70,13 @@ class SessionControl:
                 self._accounts_on(symbol)  # refuse an unknown symbol before logging it
             assert self.ledger is not None
             control_id = self.ledger.append_control(op, symbol, self.released)
+            self.breakers_resumed = []
             closed = self._apply_control(control_id, op, symbol)
-            return {"ok": True, "op": op, "symbol": symbol or "all",
-                    "entries_paused": self.entries_paused, "accounts": closed}
+            reply = {"ok": True, "op": op, "symbol": symbol or "all",
+                     "entries_paused": self.entries_paused, "accounts": closed}
+            if op == RESUME_ENTRIES:
+                reply["breakers_resumed"] = list(self.breakers_resumed)
+            return reply
         raise UserError(f"unknown op {op!r}; expected one of {', '.join(OPS)}")
 
     # --- operator commands --------------------------------------------------------------------
@@ -86,12 +92,22 @@ class SessionControl:
         if op in (PAUSE_ENTRIES, RESUME_ENTRIES):
             paused = op == PAUSE_ENTRIES
             self.entries_paused = paused
+            resumed: list[str] = []
             if self.gate is not None:
                 self.gate.entries_paused = paused
+                if not paused:
+                    # Resuming trading also clears the breakers that wait for an operator
+                    # (mode 'halt'), at the session's market time, so a restart replaying
+                    # this logged command clears them at the same bar.
+                    resumed = self.gate.resume_halted()
             for account in self.accounts:
                 account.broker.entries_paused = paused
             if self.ledger is not None:
-                self.ledger.record_event("entries", "paused" if paused else "resumed")
+                detail = "paused" if paused else "resumed"
+                if resumed:
+                    detail += f"; halted breakers cleared: {', '.join(resumed)}"
+                self.ledger.record_event("entries", detail)
+            self.breakers_resumed = resumed
             return []
         chosen = self._accounts_on(symbol)
         for account in chosen:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from backtrader_engine.alerts.commands import COMMANDS, is_allowed
+from backtrader_engine.config import RiskConfig
 from backtrader_engine.exchanges.bybit.replay import ReplayServer
 from backtrader_engine.paper import control
 from backtrader_engine.paper.session import PaperSession
@@ -81,6 +82,29 @@ def test_every_command_against_a_running_session(
         assert "Stopping the bot" in ask(api, "/stop")
         assert session.wait(10)  # the session was asked to stop, as SIGTERM would
         assert bot.stats()["commands"] == 20 and bot.stats()["unauthorised"] == 0
+    finally:
+        session.stop()
+
+
+def test_start_trading_clears_a_halted_breaker(
+        tmp_path: Path, three_symbol_replay: ReplayServer,
+        idle_session: Callable[..., PaperSession],
+        command_bot: Callable[..., tuple[Any, FakeBotApi]]) -> None:
+    # Every live book's spread is above this limit: the spread breaker halts on the first bar.
+    risk = RiskConfig.model_validate({"max_spread_pct": 1e-9,
+                                      "breakers": {"spread": {"mode": "halt"}}})
+    state = tmp_path / "state"
+    session = idle_session(state, three_symbol_replay, risk=risk)
+    bot, api = command_bot(state)
+    try:
+        wait_for_bars(state, 3)
+        api.wait_for(lambda: "spread (" in ask(api, "/status"), 30, "the spread breaker")
+        status = ask(api, "/status")
+        assert "mode halt; entries resume when an operator runs /start_trading" in status
+        refused = inject(state, "BTCUSDT", "buy", 0.01)
+        assert (refused["status"], refused["reason"]) == ("Rejected", "breaker:spread")
+        reply = ask(api, "/start_trading")
+        assert "New entries allowed again; halted breakers cleared: spread" in reply
     finally:
         session.stop()
 

@@ -12,9 +12,12 @@ import pytest
 from streamlit.proto.TextInput_pb2 import TextInput as TextInputProto
 from streamlit.testing.v1 import AppTest
 
+from backtrader_engine.config import RiskConfig
 from backtrader_engine.dashboard.main import SECTIONS
 from backtrader_engine.dashboard.model import formatting as fmt
-from backtrader_engine.runtime import bot_status, read_snapshot
+from backtrader_engine.exchanges.bybit.replay import ReplayServer
+from backtrader_engine.paper.session import PaperSession
+from backtrader_engine.runtime import bot_status, live_status, read_snapshot
 
 from .conftest import PanelDirs, dead_pid, no_exception, paper_args, write_pid_record
 
@@ -222,3 +225,28 @@ def test_the_password_gate(panel: Callable[..., AppTest], dirs: PanelDirs,
     no_exception(app)
     assert app.radio(key="nav").value == "Live"
     assert "correct horse battery" not in _texts(app.markdown) + _texts(app.caption)
+
+
+def test_resume_entries_clears_a_halted_breaker_of_the_running_session(
+        panel: Callable[..., AppTest], dirs: PanelDirs, three_symbol_replay: ReplayServer,
+        idle_session: Callable[..., PaperSession]) -> None:
+    # Every live book's spread is above this limit: the spread breaker halts on the first bar.
+    risk = RiskConfig.model_validate({"max_spread_pct": 1e-9,
+                                      "breakers": {"spread": {"mode": "halt"}}})
+    session = idle_session(dirs.state, three_symbol_replay, risk=risk)
+    try:
+        deadline = time.monotonic() + 60
+        while not ((live_status(dirs.state) or {}).get("breakers", {}).get("spread", {})
+                   .get("open")):
+            assert time.monotonic() < deadline, "the spread breaker never tripped"
+            time.sleep(0.05)
+        app = panel(dirs.argv())
+        no_exception(app)
+        assert "Halted until an operator resumes: spread" in _texts(app.warning)
+        app.button(key="live_resume").click().run()
+        no_exception(app)
+        assert "New entries allowed again; halted breakers cleared: spread" in _texts(
+            app.success)
+    finally:
+        session.stop()
+    assert session.gate is not None and session.gate.breakers["spread"].resumes == 1

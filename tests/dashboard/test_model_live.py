@@ -76,6 +76,29 @@ def test_breakers_from_the_running_sessions_status() -> None:
     assert shape.breakers_frame(None).empty and shape.open_breakers(None) == []
 
 
+def test_breakers_show_their_mode_and_a_halt_asks_for_the_operator() -> None:
+    halted = {"open": True, "mode": "halt", "reason": "error_rate 11 errors/min > 10 errors/min",
+              "opened_at": "2024-01-01T00:00:00", "closes_at": None, "trips": 1,
+              "halted_seconds": 600.0,
+              "resumes": "entries resume when an operator runs /start_trading or bte bot "
+                         "resume-entries (or Resume entries in the panel), with a fresh error "
+                         "count"}
+    cooling = {"open": True, "mode": "cooldown", "reason": "spread 0.6% > 0.5%",
+               "opened_at": "2024-01-01T00:05:00", "closes_at": "2024-01-01T00:20:00",
+               "trips": 3, "halted_seconds": 1_900.0,
+               "resumes": "entries resume 2024-01-01 00:20 UTC"}
+    live = {"entries_paused": False, "breakers": {"spread": cooling, "error_rate": halted}}
+    frame = shape.breakers_frame(live)
+    assert list(frame["mode"]) == ["cooldown", "halt"]
+    assert list(frame["halted s"]) == [1_900.0, 600.0]
+    assert frame.loc[0, "resumes"] == "entries resume 2024-01-01 00:20 UTC"
+    assert shape.halted_breakers(live) == ["error_rate"] and shape.needs_resume(live)
+    only_cooling = {"entries_paused": False, "breakers": {"spread": cooling}}
+    assert shape.halted_breakers(only_cooling) == [] and not shape.needs_resume(only_cooling)
+    assert shape.needs_resume({**only_cooling, "entries_paused": True})
+    assert not shape.needs_resume(None)
+
+
 def test_no_ledger_is_a_problem_not_an_error(tmp_path: Path) -> None:
     data = load_live(tmp_path / "nothing")
     assert data.snapshot is None and data.live is None

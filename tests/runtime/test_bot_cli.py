@@ -33,6 +33,14 @@ def test_stop_when_nothing_runs_is_fine(tmp_path: Path, cli: Callable[..., objec
         assert "no bot running" in result.out  # type: ignore[attr-defined]
 
 
+def test_resume_entries_without_a_session_is_one_clear_line(
+        tmp_path: Path, cli: Callable[..., object],
+        one_clear_line: Callable[[object], str]) -> None:
+    line = one_clear_line(cli("bot", "resume-entries", "--run-dir", str(tmp_path / "run"),
+                              "--state", str(tmp_path / "state")))
+    assert "no paper session is running" in line and str(tmp_path / "state") in line
+
+
 @pytest.mark.parametrize("action", ["status", "stop", "start", "restart"])
 def test_corrupt_pid_file(tmp_path: Path, action: str, cli: Callable[..., object],
                           one_clear_line: Callable[[object], str]) -> None:

@@ -184,17 +184,31 @@ def rejections_frame(snap: SessionSnapshot) -> pd.DataFrame:
 def breakers_frame(live: dict[str, Any] | None) -> pd.DataFrame:
     """The running session's circuit breakers; empty when no session runs."""
     rows = [{"breaker": name, "state": "OPEN" if state.get("open") else "closed",
-             "reason": state.get("reason") or "", "opened at": state.get("opened_at"),
-             "closes at": state.get("closes_at"), "trips": state.get("trips", 0)}
+             "mode": state.get("mode") or "", "reason": state.get("reason") or "",
+             "opened at": state.get("opened_at"), "closes at": state.get("closes_at"),
+             "resumes": state.get("resumes") or "", "trips": state.get("trips", 0),
+             "halted s": float(state.get("halted_seconds") or 0.0)}
             for name, state in ((live or {}).get("breakers") or {}).items()]
-    return pd.DataFrame(rows, columns=["breaker", "state", "reason", "opened at",
-                                       "closes at", "trips"])
+    return pd.DataFrame(rows, columns=["breaker", "state", "mode", "reason", "opened at",
+                                       "closes at", "resumes", "trips", "halted s"])
 
 
 def open_breakers(live: dict[str, Any] | None) -> list[str]:
     """Names of the breakers that are open now."""
     return [name for name, state in ((live or {}).get("breakers") or {}).items()
             if state.get("open")]
+
+
+def halted_breakers(live: dict[str, Any] | None) -> list[str]:
+    """Names of the open breakers in mode ``halt``: they wait for an operator to resume."""
+    return [name for name, state in ((live or {}).get("breakers") or {}).items()
+            if state.get("open") and state.get("mode") == "halt"]
+
+
+def needs_resume(live: dict[str, Any] | None) -> bool:
+    """Whether only an operator can let entries through again: paused, or a breaker halted."""
+    return bool(live) and (bool((live or {}).get("entries_paused"))
+                           or bool(halted_breakers(live)))
 
 
 def symbols(snap: SessionSnapshot) -> list[str]:

@@ -18,9 +18,10 @@ from backtrader_engine.dashboard.model import live as shape
 from backtrader_engine.dashboard.model.live import Figure
 from backtrader_engine.dashboard.settings import PanelSettings
 from backtrader_engine.errors import UserError
-from backtrader_engine.runtime import SessionSnapshot
+from backtrader_engine.runtime import SessionSnapshot, resume_entries
 
 RECENT_ROWS = 20
+_RESUME_FLASH = "live_resume_flash"
 
 
 def render(settings: PanelSettings) -> None:
@@ -56,7 +57,7 @@ def _live(settings: PanelSettings) -> None:
                        icon=":material/pause_circle:")
     cards(shape.headline(snap))
     cards(shape.signal_figures(snap))
-    _breakers(data.live)
+    _breakers(data.live, state_dir)
     left, right = st.columns([3, 2])
     with left, st.container(border=True):
         st.subheader("Equity")
@@ -73,12 +74,36 @@ def _live(settings: PanelSettings) -> None:
     _activity(snap)
 
 
-def _breakers(live: dict[str, Any] | None) -> None:
+def _resume(state_dir: Path) -> None:
+    """Button callback: what Telegram's /start_trading does (clicks are kept as callbacks so
+    the fragment's own refresh cannot swallow them)."""
+    try:
+        reply = resume_entries(state_dir)
+    except UserError as exc:
+        st.session_state[_RESUME_FLASH] = ("error", str(exc))
+        return
+    cleared = reply.get("breakers_resumed") or []
+    st.session_state[_RESUME_FLASH] = ("ok", "New entries allowed again" + (
+        f"; halted breakers cleared: {', '.join(cleared)}" if cleared else ""))
+
+
+def _breakers(live: dict[str, Any] | None, state_dir: Path) -> None:
     with st.container(border=True, key="live_breakers"):
         st.subheader("Risk breakers")
+        flash = st.session_state.pop(_RESUME_FLASH, None)
+        if flash is not None:
+            (st.success if flash[0] == "ok" else st.error)(flash[1])
         if live is None:
             st.caption("Breaker states are known only while the bot runs.")
             return
+        if shape.needs_resume(live):
+            halted = shape.halted_breakers(live)
+            st.warning("Halted until an operator resumes: " + (
+                ", ".join(halted) if halted else "new entries paused"))
+            st.button("Resume entries", key="live_resume", type="primary",
+                      help="Accept new entries again and clear the breakers in mode 'halt' "
+                           "(as /start_trading and 'bot resume-entries')",
+                      on_click=_resume, args=(state_dir,))
         frame = shape.breakers_frame(live)
         if frame.empty:
             st.caption("This session runs without the risk gate (paper --no-risk-gate).")
