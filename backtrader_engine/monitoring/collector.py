@@ -253,11 +253,13 @@ def _add_live(families: dict[str, Metric], live: dict[str, Any], base: list[str]
         fallback_age if age is None else age)))
     families[d.WS_RECONNECTS.name].add_metric(base, float(stream.get("reconnects", 0)))
     families[d.WS_MALFORMED.name].add_metric(base, float(stream.get("malformed", 0)))
-    for name, breaker in sorted((live.get("breakers") or {}).items()):
-        families[d.BREAKER_OPEN.name].add_metric([*base, str(name)],
-                                                 1.0 if breaker.get("open") else 0.0)
-        families[d.BREAKER_TRIPS.name].add_metric([*base, str(name)],
-                                                  float(breaker.get("trips", 0)))
+    breakers = {**{name: {} for name in d.BREAKERS}, **(live.get("breakers") or {})}
+    for name, breaker in sorted(breakers.items()):
+        labels = [*base, str(name)]
+        families[d.BREAKER_OPEN.name].add_metric(labels, 1.0 if breaker.get("open") else 0.0)
+        families[d.BREAKER_TRIPS.name].add_metric(labels, float(breaker.get("trips", 0)))
+        families[d.BREAKER_HALTED.name].add_metric(
+            labels, float(breaker.get("halted_seconds") or 0.0))
     if "entries_paused" in live:
         families[d.ENTRIES_PAUSED.name].add_metric(base, 1.0 if live["entries_paused"]
                                                    else 0.0)

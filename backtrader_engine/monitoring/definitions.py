@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..engine.rejections import KNOWN_REASONS
+from ..risk.breakers import BREAKER_NAMES
 
 MetricKind = Literal["gauge", "counter", "histogram", "info"]
 
@@ -153,6 +154,10 @@ BREAKER_OPEN = _portfolio(
     "Risk circuit breaker state: 1 open (new entries blocked), 0 closed.", "breaker")
 BREAKER_TRIPS = _portfolio(
     "bt_risk_breaker_trips", "counter", "Times a risk circuit breaker tripped.", "breaker")
+BREAKER_HALTED = _portfolio(
+    "bt_risk_breaker_halted_seconds", "counter",
+    "Market-time seconds a risk circuit breaker has kept new entries blocked, whatever its "
+    "mode (cooldown, daily, halt).", "breaker")
 ENTRIES_PAUSED = _portfolio(
     "bt_entries_paused", "gauge", "1 while new entries are paused by an operator, else 0.")
 UPTIME = _portfolio(
@@ -176,8 +181,8 @@ BOT_METRICS: tuple[MetricDef, ...] = (
     SIGNALS_EXECUTED, SIGNALS_REJECTED, ORDERS_REJECTED, INITIAL_CASH, REALISED_PNL,
     UNREALISED_PNL, POSITION_SIZE, FEES_PAID, FUNDING_PAID, EQUITY, PORTFOLIO_DRAWDOWN,
     FILL_LATENCY,
-    STALENESS, BAR_AGE, WS_RECONNECTS, WS_MALFORMED, BREAKER_OPEN, BREAKER_TRIPS, ENTRIES_PAUSED,
-    UPTIME,
+    STALENESS, BAR_AGE, WS_RECONNECTS, WS_MALFORMED, BREAKER_OPEN, BREAKER_TRIPS,
+    BREAKER_HALTED, ENTRIES_PAUSED, UPTIME,
     SESSION_UP, BOT_INFO, LOG_ERRORS, SCRAPE_ERRORS, SCRAPE_ERROR,
 )
 
@@ -215,6 +220,11 @@ SOURCES: tuple[str, ...] = ("ledger", "live_status")
 #: :mod:`backtrader_engine.engine.rejections` that any paper session can produce. Risk gate
 #: codes appear as they occur.
 ORDER_REJECTION_REASONS: tuple[str, ...] = KNOWN_REASONS
+
+#: Breakers of :data:`BREAKER_OPEN`, :data:`BREAKER_TRIPS` and :data:`BREAKER_HALTED`, exported
+#: as 0 from the first scrape of a running session (also one without the risk gate), so
+#: ``increase()`` sees the first trip.
+BREAKERS: tuple[str, ...] = BREAKER_NAMES
 
 
 def series_names(metrics: tuple[MetricDef, ...] = BOT_METRICS) -> frozenset[str]:

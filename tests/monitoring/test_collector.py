@@ -23,7 +23,8 @@ from .conftest import Samples, parse_exposition, sample
 LIVE = {"accounts": {}, "live_bars": 12, "entries_paused": False, "time": 0.0,
         "stream": {"state": "live", "reconnects": 2, "malformed": 7,
                    "last_message_age_s": 0.4},
-        "breakers": {"drawdown": {"open": True, "reason": "drawdown 11%", "trips": 2},
+        "breakers": {"drawdown": {"open": True, "reason": "drawdown 11%", "trips": 2,
+                                  "mode": "cooldown", "halted_seconds": 5400.0},
                      "latency": {"open": False, "reason": "", "trips": 0}}}
 
 
@@ -100,6 +101,11 @@ def test_snapshot_and_live_status_become_labelled_samples(
     assert sample(s, "bt_risk_breaker_open", breaker="drawdown") == 1
     assert sample(s, "bt_risk_breaker_open", breaker="latency") == 0
     assert sample(s, "bt_risk_breaker_trips_total", breaker="drawdown") == 2
+    assert sample(s, "bt_risk_breaker_halted_seconds_total", breaker="drawdown") == 5400.0
+    for name in ("volatility", "latency", "spread", "error_rate"):  # 0 from the first scrape
+        assert sample(s, "bt_risk_breaker_open", breaker=name) == 0
+        assert sample(s, "bt_risk_breaker_trips_total", breaker=name) == 0
+        assert sample(s, "bt_risk_breaker_halted_seconds_total", breaker=name) == 0
     assert sample(s, "bt_entries_paused") == 0
     assert sample(s, "bt_session_up") == 1
     assert sample(s, "bt_process_uptime_seconds") > 0
@@ -187,6 +193,18 @@ def test_no_live_session_exports_the_ledger_only(
     assert sample(s, "bt_portfolio_value", portfolio="desk-a") == 5100.0
     assert not [k for k in s if k[0] in ("bt_market_data_staleness_seconds",
                                          "bt_risk_breaker_open")]
+
+
+def test_a_session_without_the_risk_gate_exports_every_breaker_as_zero(
+        tmp_path: Path, make_snapshot: Callable[..., Any]) -> None:
+    live = {**LIVE, "breakers": {}}
+    collector = SessionCollector(tmp_path, read_snapshot=lambda _: make_snapshot(),
+                                 live_status=lambda _: live)
+    s = collect(collector)
+    for family in ("bt_risk_breaker_open", "bt_risk_breaker_trips_total",
+                   "bt_risk_breaker_halted_seconds_total"):
+        assert sorted(dict(k[1])["breaker"] for k in s if k[0] == family) == sorted(d.BREAKERS)
+        assert all(v == 0 for k, v in s.items() if k[0] == family)
 
 
 def test_stream_without_a_message_yet_is_as_stale_as_the_process(
