@@ -13,13 +13,14 @@ CLOCK_MONOTONIC, so its stamps and the session's compare directly.
 
 1. **Closed kline to fill.** A :class:`PaperSession` (``fill_model="book"``, ``risk=None``, no
    Manual sub-accounts) runs :class:`FlipStrategy` on BTCUSDT: a market order on every live
-   bar, alternately buying and selling 0.001. The book model fills it inside ``submit``; the
-   account's ``AccountRecorder.on_fill`` is wrapped to stamp the fill (before its ledger write)
-   under the bar the order was placed on. So the path is all a live bar goes through: socket,
-   stream client, hub, ledger write of the bar, hand-over to the account's cerebro thread,
-   broker step, strategy ``next``, submit, fill. The replay is paced (``--speed``, market time
-   per wall time; 2400 = a bar every 25 ms) so each bar is done before the next arrives, as
-   live; unpaced, it would measure queueing behind a backlog, not the path. The first
+   bar, alternately buying and selling 0.001. The book model fills it on that bar, in the
+   broker step cerebro runs once ``next`` has returned; the account's
+   ``AccountRecorder.on_fill`` is wrapped to stamp the fill (before its ledger write) under the
+   bar the order was placed on. So the path is all a live bar goes through: socket, stream
+   client, hub, ledger write of the bar, hand-over to the account's cerebro thread, broker
+   step, strategy ``next``, submit, the broker's book fill. The replay is paced (``--speed``,
+   market time per wall time; 2400 = a bar every 25 ms) so each bar is done before the next
+   arrives, as live; unpaced, it would measure queueing behind a backlog, not the path. The first
    ``--skip`` live bars (the account still replays its warm-up) are not counted.
    The same bars are also timed from their **arrival** in this process (the client
    connection's ``data_received``, stamped for frames holding a confirmed kline): the part

@@ -87,7 +87,7 @@ class Account:
             self.hook = SubAccountRiskHook(self.gate, value, self.health)
             self.hook.journal.subscribe(self.recorder)
             self.broker.attach_risk_hook(self.hook)
-        self.feed.p.idle_check = lambda: bool(self.broker.notifs)
+        self.feed.p.idle_check = self.broker.has_work
         self.feed.p.on_settle = self.recorder.flush
         self.feed.p.on_force_exit = self._force_exit
         self.cerebro = build_cerebro(spec.strategy, spec.params, self.feeds, self.broker,

@@ -5,11 +5,14 @@ same commission, margin and leverage model (:class:`~..engine.commission.PerpCom
 the same order machinery (market, limit, stop, stop-limit, close, cancel, OCO, brackets,
 ``notify_order``/``notify_trade``) — with what differs in live trading:
 
-* **market orders** (``fill_model="book"``) fill the moment they are submitted, against
-  the order book as it stood when the bar the strategy acted on closed, walking the levels
-  so slippage grows with size (:func:`~.fills.book_fill_price`), at the taker fee. With
-  ``fill_model="bar"`` they fill at the next bar's open exactly as in a backtest, which
-  is what a parity check with matching fill assumptions uses;
+* **market orders** (``fill_model="book"``) fill on the bar the strategy acted on, against
+  the order book as it stood when that bar closed, walking the levels so slippage grows
+  with size (:func:`~.fills.book_fill_price`), at the taker fee. They are screened and
+  filled once the strategy's ``next()`` (or ``notify_*``) has returned, not inside
+  ``buy()``/``sell()``, so what the strategy adds with ``order.addinfo`` afterwards (its
+  ``confidence``) reaches the risk gate, as with the bar model. With ``fill_model="bar"``
+  they fill at the next bar's open exactly as in a backtest, which is what a parity check
+  with matching fill assumptions uses;
 * **limit, stop and stop-limit orders** are checked against each later closed bar, as in
   the backtest: a limit fills at its price (maker fee) when the market trades through it;
 * **funding** is charged or paid at each settlement time on the funding schedule, at the
@@ -113,6 +116,14 @@ class PaperBroker(RiskGateMixin, PerpBroker):
         self.current_value = float(self.p.cash)
         #: Operator actions for the cerebro thread, run once the lines are settled.
         self.deferred: list[Callable[[], None]] = []
+        #: A market order was transmitted with ``fill_model="book"`` and waits for its book
+        #: fill, which :meth:`next` makes once the strategy's callback has returned (the live
+        #: feed hands control back to cerebro while this is set; see :meth:`has_work`).
+        self.book_due = False
+        # Per data: its context and bar count when the due orders were submitted, so a
+        # fill made only once a new bar has arrived still uses the signal bar's book.
+        self._due_steps: dict[Any, tuple[BarContext | None, int]] = {}
+        self._filling: dict[Any, tuple[BarContext | None, int]] | None = None
 
     # --- helpers -----------------------------------------------------------------------------
     @staticmethod
@@ -120,9 +131,23 @@ class PaperBroker(RiskGateMixin, PerpBroker):
         """The context of *data*'s latest bar (set by the live feed)."""
         return getattr(data, "context", None)
 
+    def _step(self, data: Any) -> tuple[BarContext | None, int]:
+        """The context and bar count of *data* for what the broker does now: those of the
+        submission while due book fills are made, else the latest."""
+        if self._filling is not None:
+            step = self._filling.get(data)
+            if step is not None:
+                return step
+        return self.context(data), len(data)
+
     def _ts(self, data: Any) -> int:
         ctx = self.context(data)
         return ctx.close_time if ctx is not None else 0
+
+    def has_work(self) -> bool:
+        """Whether the broker must run again before the next bar: notifications the strategy
+        has not seen yet, or a book fill due (the live feed's ``idle_check``)."""
+        return bool(self.notifs) or self.book_due
 
     # --- submission ---------------------------------------------------------------------------
     def submit(self, order: bt.Order, check: bool = True) -> bt.Order:
@@ -144,26 +169,35 @@ class PaperBroker(RiskGateMixin, PerpBroker):
             return order
         result = super().submit(order, check)
         if self.p.fill_model == "book" and order.transmit:
-            self._fill_market_now()
+            # Not filled here: the strategy is still inside buy()/sell() and may complete
+            # order.info after it returns. next() makes the fill once its callback is done.
+            self.book_due = True
+            self._due_steps.setdefault(order.data, (ctx, len(order.data)))
         return result
 
     def _fill_market_now(self) -> None:
-        """Accept what was just transmitted and fill market orders against the book."""
-        self.check_submitted()
-        for order in [o for o in self.pending if o is not None]:
-            if order.exectype != bt.Order.Market or not order.active():
-                continue
-            # Out of the pending queue while it executes, as in BackBroker.next: the OCO
-            # check cancels every pending member of the order's group.
-            self.pending.remove(order)
-            self._try_exec_market(order, None, None, None)
-            if order.alive():
-                self.pending.append(order)
-            elif order.status == bt.Order.Completed:
-                self._bracketize(order)
+        """Accept what was transmitted (risk gate, lot rules, margin) and fill market orders
+        against the book of the bar they were placed on."""
+        self.book_due = False
+        self._filling, self._due_steps = self._due_steps, {}
+        try:
+            self.check_submitted()
+            for order in [o for o in self.pending if o is not None]:
+                if order.exectype != bt.Order.Market or not order.active():
+                    continue
+                # Out of the pending queue while it executes, as in BackBroker.next: the OCO
+                # check cancels every pending member of the order's group.
+                self.pending.remove(order)
+                self._try_exec_market(order, None, None, None)
+                if order.alive():
+                    self.pending.append(order)
+                elif order.status == bt.Order.Completed:
+                    self._bracketize(order)
+        finally:
+            self._filling = None
 
     def _try_exec_market(self, order: bt.Order, popen: Any, phigh: Any, plow: Any) -> None:
-        ctx = self.context(order.data)
+        ctx = self._step(order.data)[0]
         price = None
         if self.p.fill_model == "book" and ctx is not None:
             price = book_fill_price(order.isbuy(), abs(order.executed.remsize), ctx.bids,
@@ -177,12 +211,19 @@ class PaperBroker(RiskGateMixin, PerpBroker):
 
     # --- the bar step -----------------------------------------------------------------------
     def next(self) -> None:
-        while self.deferred:
-            self.deferred.pop(0)()
         clock = self._clock_line
         bar = len(clock)
+        if self.book_due and bar != self._last_bar:
+            # A new bar arrived before the broker ran again (a feed that does not hand control
+            # back while a fill is due): the orders belong to the previous bar, fill them first.
+            self._fill_market_now()
+        while self.deferred:
+            self.deferred.pop(0)()
         if bar == self._last_bar:
-            # Called again within a bar (a live loop idling): only activate bracket children.
+            # Called again within a bar (a live loop idling, once the strategy's callback has
+            # returned): make the book fills due, then activate bracket children.
+            if self.book_due:
+                self._fill_market_now()
             while self._toactivate:
                 self._toactivate.popleft().activate()
             self.current_value = self.value_now()
@@ -260,7 +301,8 @@ class PaperBroker(RiskGateMixin, PerpBroker):
         recorder = self.p.recorder
         seq = self._seq_of(order)
         if recorder is not None and seq is not None:
-            recorder.on_order(order, seq, len(order.data), self._ts(order.data))
+            ctx, bar = self._step(order.data)
+            recorder.on_order(order, seq, bar, ctx.close_time if ctx is not None else 0)
 
     def _record_fill(self, order: bt.Order, bit: Any) -> None:
         super()._record_fill(order, bit)
@@ -269,5 +311,6 @@ class PaperBroker(RiskGateMixin, PerpBroker):
         fill_seq = self._fills_seen.get(order.ref, 0)
         self._fills_seen[order.ref] = fill_seq + 1
         if recorder is not None and seq is not None:
-            recorder.on_fill(order, seq, fill_seq, len(order.data), self._ts(order.data), bit,
-                             fills_as_maker(order, bit.price))
+            ctx, bar = self._step(order.data)
+            recorder.on_fill(order, seq, fill_seq, bar, ctx.close_time if ctx is not None else 0,
+                             bit, fills_as_maker(order, bit.price))

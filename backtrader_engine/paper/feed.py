@@ -59,9 +59,11 @@ class LiveFeed(bt.feeds.DataBase):
         Longest wait for a live bar before handing control back to cerebro, which then
         runs the broker and delivers notifications.
     idle_check : callable, optional
-        Returns True while the broker holds notifications the strategy has not seen yet;
-        the feed then hands control back at once, so the strategy reacts to its fills
-        (e.g. places a protective stop) on the bar it acted on, never on the next one.
+        Returns True while the broker has work left on the current bar — notifications the
+        strategy has not seen yet, a book fill due (:meth:`.PaperBroker.has_work`); the feed
+        then hands control back at once, so the broker fills the orders the strategy placed
+        and the strategy reacts to its fills (e.g. places a protective stop) on the bar it
+        acted on, never on the next one.
     on_settle : callable, optional
         Called on the cerebro thread when an inbox item has been fully processed, before it
         counts as settled (the sub-account writes that step's ledger rows here).

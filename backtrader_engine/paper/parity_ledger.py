@@ -249,8 +249,9 @@ def _kind(fill: dict[str, Any], order: dict[str, Any] | None, fill_model: str,
     if (order or {}).get("type", "Market") != "Market":
         return "order"
     if fill_model == "book":
-        # Filled at submission, or at a later bar against that bar's book when the signal
-        # bar had none; with no book at all it falls back to the bar's open.
+        # Filled on the signal bar (once the strategy's callback returned), or at a later bar
+        # against that bar's book when the signal bar had none; with no book at all it falls
+        # back to the bar's open.
         submitted_here = order is not None and order["bar_seq"] == fill["bar_seq"]
         side = ctx.asks if fill["size"] > 0 else ctx.bids
         if submitted_here or side:

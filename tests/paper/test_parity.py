@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,7 @@ from backtrader_engine.paper.session import PaperSession
 from .conftest import LIVE_BARS, wait_for_bars
 
 EXPLAINED = {"fill_model", "fees", "funding", "latency", "data", "risk_gate"}
+CONFIGS = str(Path(__file__).resolve().parents[2] / "configs")
 
 
 def finished_session(paper_session: Callable[..., PaperSession], state: Path,
@@ -103,6 +107,38 @@ def test_book_fill_model_differences_are_all_attributed(
     # Both sub-accounts on that symbol share its stream, so either may have used that book.
     assert account in {d["account"] for d in latency}
     assert all(d["account"].endswith(f":{symbol}") for d in latency)
+
+
+def test_a_default_replay_session_is_fully_explained(
+        tmp_path: Path, cli: Callable[..., Any]) -> None:
+    # `bte paper --source replay` as shipped: the default strategies and configs, the default
+    # fill model (book) and the risk gate, for a minute of wall time; the replay runs ten
+    # times its default speed so that the minute holds some 600 bars and dozens of trades.
+    state = tmp_path / "state"
+    run = subprocess.run(
+        [sys.executable, "-m", "backtrader_engine", "paper", "--config-dir", CONFIGS,
+         "--source", "replay", "--replay-speed", "36000", "--duration", "60",
+         "--state", str(state), "--log-dir", str(tmp_path / "logs"), "--status-every", "0",
+         "--no-metrics"], capture_output=True, text=True, timeout=150,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert run.returncode == 0, run.stderr[-2000:]
+    meta = dict(sql(state, "SELECT key, value FROM meta"))
+    assert json.loads(meta["fill_model"]) == "book"
+    # Entries are judged on the confidence the strategies attach after buy()/sell().
+    minimum = json.loads(meta["risk"])["min_confidence"]
+    signals = sql(state, "SELECT confidence, outcome, reason FROM signals")
+    assert any(reason == "low_confidence" for _, _, reason in signals), signals
+    assert all(confidence >= minimum for confidence, outcome, _ in signals
+               if outcome == "executed"), signals
+
+    result = cli("parity", "--state", str(state))
+    assert result.code == 0, result.out + result.err
+    assert "every difference is explained" in result.out
+    report = json.loads((state / "parity.json").read_text())
+    summary = report["summary"]
+    assert summary["paper_trades"] > 10 and summary["unexplained"] == 0
+    causes = {d["cause"] for a in report["accounts"] for d in a["differences"]}
+    assert "fill_model" in causes and causes <= EXPLAINED, causes
 
 
 def test_a_tampered_ledger_is_unexplained(
