@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -57,11 +58,25 @@ def paper_args(state: Path, *extra: str) -> list[str]:
 
 @pytest.fixture(scope="session")
 def made_ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A finished paper session (positions, orders, fills, rejected signals) in a folder."""
+    """A finished paper session (positions, orders, fills, rejected signals) in a folder.
+
+    Where the session stops depends on how far the unpaced replay got when the command saw
+    ``--max-bars``, and the strategies hold positions about half the time: the session is
+    resumed until it stops with a position open.
+    """
     state = tmp_path_factory.mktemp("ledger") / "state"
-    bte("paper", "--config-dir", str(CONFIGS), "--source", "replay", "--replay-speed", "0",
-        "--max-bars", "150", "--state", str(state), "--no-metrics", "--status-every", "0")
-    return state
+    for _ in range(12):
+        bte("paper", "--config-dir", str(CONFIGS), "--source", "replay", "--replay-speed",
+            "0", "--max-bars", "150", "--state", str(state), "--no-metrics",
+            "--status-every", "0")
+        db = sqlite3.connect(f"file:{state / 'ledger.sqlite'}?mode=ro", uri=True)
+        try:
+            if db.execute("SELECT COUNT(*) FROM account_state WHERE position != 0"
+                          ).fetchone()[0]:
+                return state
+        finally:
+            db.close()
+    raise AssertionError("no paper session stopped with a position open")
 
 
 @pytest.fixture
