@@ -12,6 +12,7 @@ from typing import Any
 
 from backtrader_engine.alerts import events as ev
 from backtrader_engine.alerts.events import Notification
+from backtrader_engine.paper.trades import trips_from_rows
 
 Row = Mapping[str, Any]
 
@@ -111,24 +112,39 @@ def trip_of(closing: Row, earlier: Sequence[Row]) -> list[Row]:
     trip = [closing]
     for fill in earlier:
         if closes_position(fill):
-            break  # the previous trip ended here (a flip also opened this one)
+            if abs(float(fill["position_after"])) > 1e-12:
+                trip.append(fill)  # a flip: it ended the previous trip and opened this one
+            break
         trip.append(fill)
         if abs(position_before(fill)) < 1e-12:
             break  # the entry from flat
     return trip
 
 
-def position_closed(closing: Row, trip: Sequence[Row], strategy: str) -> Notification:
-    """A closed (or flipped) position with the round trip's PnL."""
+def position_closed(closing: Row, trip: Sequence[Row], strategy: str,
+                    funding: Sequence[Row] = ()) -> Notification:
+    """A closed (or flipped) position with the round trip's PnL.
+
+    *trip* is the trip's fills, newest (*closing*) first, as :func:`trip_of` gives them;
+    *funding* the account's settlements while it was open. Gross PnL, fees, funding and net
+    follow the one round-trip rule (:mod:`backtrader_engine.paper.trades`), so this message
+    says what the status, the metrics and the backtest say of the same trip: a flip's fee is
+    shared with the trip it opens, and funding counts against the net.
+    """
     before = position_before(closing)
     direction = "long" if before > 0 else "short"
-    pnl = sum(float(f["pnl"]) for f in trip)
-    fees = sum(float(f["fee"]) for f in trip)
+    closed = [t for t in trips_from_rows(list(reversed(trip)), funding).rows
+              if t.status == "closed"]
+    pnl = closed[-1].gross_pnl if closed else sum(float(f["pnl"]) for f in trip)
+    fees = closed[-1].fees if closed else sum(float(f["fee"]) for f in trip)
+    paid = closed[-1].funding if closed else 0.0
+    net = pnl - fees - paid
     flipped = abs(float(closing["position_after"])) > 1e-12
     fields = [("strategy", strategy), ("symbol", closing["symbol"]),
               ("position", f"{direction} {number(abs(before))}"),
               ("exit price", number(closing["price"])), ("PnL", signed_money(pnl)),
-              ("fees", money(fees)), ("net", signed_money(pnl - fees))]
+              ("fees", money(fees)), ("funding", signed_money(-paid)),
+              ("net", signed_money(net))]
     if len(trip) > 1:
         entry = trip[-1]
         fields.append(("entry price", number(entry["price"])))
@@ -140,7 +156,7 @@ def position_closed(closing: Row, trip: Sequence[Row], strategy: str) -> Notific
     verb = "flipped" if flipped else "closed"
     return Notification(ev.CLOSED, ev.WARNING if closing.get("liquidation") else ev.INFO,
                         f"Position {verb}: {direction} {closing['symbol']} "
-                        f"{signed_money(pnl - fees)}",
+                        f"{signed_money(net)}",
                         tuple(fields), closing.get("ts_ms"), closing["account"])
 
 

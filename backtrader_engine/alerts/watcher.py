@@ -293,8 +293,13 @@ class LedgerWatcher:
                     "rowid < ?)) ORDER BY ts_ms DESC, rowid DESC LIMIT 500",
                     (row["account"], row["ts_ms"], row["ts_ms"], row["_rowid"]))]
                 trip = trading.trip_of(row, earlier)
+                # Settlements while the trip was open: after its entry, up to its close.
+                funding = [dict(r) for r in db.execute(
+                    "SELECT funding_time, payment FROM funding WHERE account=? AND "
+                    "funding_time > ? AND funding_time <= ? ORDER BY funding_time",
+                    (row["account"], trip[-1]["ts_ms"], row["ts_ms"]))]
                 trades.append(trading.position_closed(row, trip,
-                                                      self._strategy(row["account"])))
+                                                      self._strategy(row["account"]), funding))
             if trading.opens_or_grows(row):
                 key = (row["account"], int(row["order_seq"]))
                 if key not in self._outcomes and key not in self._pending_signals:

@@ -111,12 +111,32 @@ def test_a_round_trip_in_pieces_and_a_flip(state_dir: Path,
     assert "closed" not in kinds(watcher.poll())
     script.fill(BTC, 3, -3.0, 90.0, ts=4, pnl=-10.0, fee=0.2)  # closes 1 and goes short 2
     closed = [n for n in watcher.poll() if n.kind == "closed"]
-    assert [n.title for n in closed] == ["Position flipped: long BTCUSDT -7.50 USDT"]
-    assert closed[0].value_of("fees") == "0.50 USDT" and closed[0].value_of("now") == "-2"
+    # The one round-trip rule: the flip's fee is shared by size with the trip it opens
+    # (1 of its 3 units closed the long): fees 0.1 + 0.1 + 0.1 + 0.2/3.
+    assert [n.title for n in closed] == ["Position flipped: long BTCUSDT -7.37 USDT"]
+    assert closed[0].value_of("fees") == "0.37 USDT" and closed[0].value_of("now") == "-2"
+    assert closed[0].value_of("PnL") == "-7.00 USDT"
     script.fill(BTC, 4, 2.0, 95.0, ts=5, pnl=-10.0, fee=0.1)
     [short] = [n for n in watcher.poll() if n.kind == "closed"]
-    assert short.title == "Position closed: short BTCUSDT -10.10 USDT"  # the flip's own fee
-    assert short.value_of("position") == "short 2"  # belongs to the long it closed
+    assert short.title == "Position closed: short BTCUSDT -10.23 USDT"  # 0.2 x 2/3 + 0.1
+    assert short.value_of("position") == "short 2"
+
+
+def test_a_closed_position_counts_the_funding_paid_while_it_was_open(
+        state_dir: Path, ledger_script: Callable[..., LedgerScript]) -> None:
+    script = ledger_script(state_dir)
+    watcher, told = watch(state_dir, fill_grace_s=0.0)
+    script.funding(BTC, 9.0, 500)  # before the entry: not this trip's
+    script.fill(BTC, 0, 1.0, 100.0, ts=1_000, fee=0.1)
+    script.funding(BTC, 0.4, 28_800_000)
+    script.funding(BTC, 0.3, 57_600_000)  # settled in the bar the exit fills in: counted
+    script.fill(BTC, 1, -1.0, 101.0, ts=57_600_000, pnl=1.0, fee=0.1)
+    script.funding(BTC, 5.0, 86_400_000)  # after the exit: not this trip's
+    [closed] = [n for n in watcher.poll() if n.kind == "closed"]
+    # Won before funding (+0.80), lost after it: the same verdict as status and metrics.
+    assert closed.title == "Position closed: long BTCUSDT +0.10 USDT"
+    assert closed.value_of("funding") == "-0.70 USDT"
+    assert closed.value_of("net") == "+0.10 USDT"
 
 
 def test_funding_paid_and_received(state_dir: Path,
