@@ -280,7 +280,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_metrics_options(p)
     p.set_defaults(handler=commands.start_paper)
 
-    p = sub.add_parser("inject", help="send a manual (QA) signal into a running paper session")
+    from .commands.inject import EXIT_CODES_HELP
+
+    p = sub.add_parser("inject", help="send a manual (QA) signal into a running paper session",
+                       description="Send a manual (QA) signal into a running paper session and "
+                                   "print its outcome.",
+                       epilog=f"Exit status: {EXIT_CODES_HELP}.")
     p.add_argument("--symbol", required=True, metavar="S", help="e.g. ETHUSDT")
     p.add_argument("--side", required=True, choices=("buy", "sell"))
     p.add_argument("--qty", type=float, metavar="Q",

@@ -1,4 +1,11 @@
-"""``inject``: one manual signal into a running paper session, and its outcome."""
+"""``inject``: one manual signal into a running paper session, and its outcome.
+
+The exit code tells a QA script what happened to the signal: 0 when it was executed (or its
+order is accepted and working), :data:`EXIT_REJECTED` when the risk gate or the broker refused
+it (the reason is printed), :data:`EXIT_NOT_PLACED` when no order traded for another reason (no
+price seen yet, expired, cancelled), and 2, as for every command, when the request itself was
+bad (unknown symbol, no session running, a quantity out of range).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,23 @@ import json
 
 from ..errors import UserError
 from ..paper.control import send
+
+#: The risk gate (any of its reason codes, an open breaker, paused entries) or the broker
+#: (margin, the venue's lot rules, warm-up) refused the signal.
+EXIT_REJECTED = 3
+#: The signal did not trade and was not refused: no bar seen yet, or the order expired or was
+#: cancelled.
+EXIT_NOT_PLACED = 4
+
+#: Order statuses of a refused signal.
+_REFUSED = ("Rejected", "Margin")
+#: Order statuses of a signal that went through (filled, or accepted and working).
+_ACCEPTED = ("Completed", "Partial", "Accepted", "Submitted", "Created")
+
+EXIT_CODES_HELP = (f"0 when the signal was executed (or its order accepted), "
+                   f"{EXIT_REJECTED} when the risk gate or the broker rejected it, "
+                   f"{EXIT_NOT_PLACED} when it did not trade for another reason (no price "
+                   f"yet, expired), 2 when the request was bad or no session is running")
 
 
 def describe(reply: dict[str, object]) -> str:
@@ -20,10 +44,20 @@ def describe(reply: dict[str, object]) -> str:
     return head + f"{str(reply['status']).lower()} ({reason}){message}"
 
 
+def exit_code(reply: dict[str, object]) -> int:
+    """The command's exit code for the session's *reply* (see the module docstring)."""
+    status = str(reply.get("status"))
+    if status in _ACCEPTED:
+        return 0
+    if status in _REFUSED:
+        return EXIT_REJECTED
+    return EXIT_NOT_PLACED
+
+
 def start_inject(args: argparse.Namespace) -> int:
     reply = send(args.state, {"op": "inject", "symbol": args.symbol.upper(), "side": args.side,
                               "qty": args.qty, "confidence": args.confidence})
     if not reply.get("ok"):
         raise UserError(f"the paper session refused the signal: {reply.get('error')}")
     print(json.dumps(reply) if args.json else describe(reply))
-    return 0
+    return exit_code(reply)

@@ -9,6 +9,7 @@ from typing import Any
 import backtrader as bt
 import pytest
 
+from backtrader_engine.commands.inject import EXIT_NOT_PLACED, EXIT_REJECTED, exit_code
 from backtrader_engine.engine.costs import CostModel
 from backtrader_engine.exchanges.bybit.replay import ReplayServer
 from backtrader_engine.paper.account import AccountSpec
@@ -75,7 +76,9 @@ def test_a_refused_signal_says_why_and_a_restart_replays_injections(
                                ("BTCUSDT", "buy", "--qty", "0.01"),
                                ("DOGEUSDT", "buy"))
     assert "rejected (low_confidence)" in low.out  # type: ignore[attr-defined]
+    assert low.code == EXIT_REJECTED != 2  # type: ignore[attr-defined]
     assert "executed 0.01 @" in ok.out  # type: ignore[attr-defined]
+    assert ok.code == 0  # type: ignore[attr-defined]
     assert bad.code == 2 and "does not trade DOGEUSDT" in bad.err  # type: ignore[attr-defined]
     before = ledger_rows(state, "SELECT * FROM fills ORDER BY account, order_seq")
     resumed = idle_session(state, three_symbol_replay)
@@ -87,6 +90,28 @@ def test_a_refused_signal_says_why_and_a_restart_replays_injections(
     finally:
         resumed.stop()
     assert ledger_rows(state, "SELECT * FROM fills ORDER BY account, order_seq") == before
+
+
+@pytest.mark.parametrize(("status", "code"), [
+    ("Completed", 0), ("Accepted", 0), ("Partial", 0), ("Rejected", EXIT_REJECTED),
+    ("Margin", EXIT_REJECTED), ("NotPlaced", EXIT_NOT_PLACED), ("Expired", EXIT_NOT_PLACED),
+    ("Canceled", EXIT_NOT_PLACED)])
+def test_the_exit_code_tells_accepted_from_rejected(status: str, code: int) -> None:
+    assert exit_code({"status": status}) == code
+    assert len({0, 2, EXIT_REJECTED, EXIT_NOT_PLACED}) == 4  # 2 stays "bad input"
+
+
+def test_a_rejected_signal_exits_with_its_own_code(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Callable[..., object]) -> None:
+    reply = {"ok": True, "account": "ManualSignalStrategy:ETHUSDT", "signal_id": 7,
+             "status": "Rejected", "reason": "breaker:drawdown", "message": "drawdown",
+             "side": "buy", "size": 0.0, "price": None, "fee": 0.0}
+    monkeypatch.setattr("backtrader_engine.commands.inject.send", lambda *a, **k: reply)
+    for flags in ((), ("--json",)):
+        result = cli("inject", "--state", str(tmp_path), "--symbol", "ETHUSDT", "--side",
+                     "buy", *flags)
+        assert result.code == EXIT_REJECTED  # type: ignore[attr-defined]
+        assert "breaker:drawdown" in result.out  # type: ignore[attr-defined]
 
 
 def test_inject_without_a_session_is_one_clear_line(tmp_path: Path,
