@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+import math
 import threading
 import time
 from collections import Counter
@@ -220,12 +221,16 @@ def _add_snapshot(families: dict[str, Metric], snap: Any, base: list[str],
                 (d.SIGNALS_EXECUTED, account.signals_executed)):
             families[metric.name].add_metric(labels, float(value))
         closed = int(account.trades_won) + int(account.trades_lost)
-        if closed:
-            families[d.WIN_RATE.name].add_metric(labels, account.trades_won / closed)
+        # Before the first closed trip the share is 0/0: NaN keeps the series (an alert sees
+        # data) without reading as a losing record (a `< x` comparison with NaN is false).
+        families[d.WIN_RATE.name].add_metric(
+            labels, account.trades_won / closed if closed else math.nan)
         families[d.TRADES_CLOSED.name].add_metric([*labels, "win"], float(account.trades_won))
         families[d.TRADES_CLOSED.name].add_metric([*labels, "loss"],
                                                   float(account.trades_lost))
-        for reason, count in sorted(account.signals_rejected.items()):
+        rejected = {**dict.fromkeys(d.SIGNAL_REJECTION_REASONS, 0),
+                    **account.signals_rejected}
+        for reason, count in sorted(rejected.items()):
             families[d.SIGNALS_REJECTED.name].add_metric([*labels, str(reason)], float(count))
         refused = {**dict.fromkeys(d.ORDER_REJECTION_REASONS, 0), **account.orders_rejected}
         for reason, count in sorted(refused.items()):

@@ -20,6 +20,7 @@ from typing import Literal
 
 from ..engine.rejections import KNOWN_REASONS
 from ..risk.breakers import BREAKER_NAMES
+from ..risk.reasons import signal_rejection_reasons
 
 MetricKind = Literal["gauge", "counter", "histogram", "info"]
 
@@ -93,7 +94,7 @@ DRAWDOWN_PERCENT = _account(
 WIN_RATE = _account(
     "bt_win_rate", "gauge",
     "Share of closed round trips won (net PnL after fees and funding above zero), 0 to 1; "
-    "absent before the first closed trip.")
+    "NaN before the first closed trip (bt_trades_closed_total is then 0).")
 TRADES_CLOSED = _account(
     "bt_trades_closed", "counter",
     "Closed round trips by result: win (net PnL after fees and funding above zero) or loss.",
@@ -225,6 +226,14 @@ ORDER_REJECTION_REASONS: tuple[str, ...] = KNOWN_REASONS
 #: as 0 from the first scrape of a running session (also one without the risk gate), so
 #: ``increase()`` sees the first trip.
 BREAKERS: tuple[str, ...] = BREAKER_NAMES
+
+#: Reasons of :data:`SIGNALS_REJECTED` exported for every sub-account from the first scrape,
+#: as 0 until one occurs: every risk gate code (:mod:`backtrader_engine.risk.reasons`), the
+#: ``breaker:<name>`` code of each of :data:`BREAKERS`, the broker's ``broker:margin`` and
+#: ``broker:rejected``, and the reasons a paper broker refuses an order with (``warmup``, the
+#: venue's lot rules). Any other code still appears as it occurs.
+SIGNAL_REJECTION_REASONS: tuple[str, ...] = signal_rejection_reasons(
+    BREAKERS, tuple(r for r in KNOWN_REASONS if r not in ("margin", "expired", "rejected")))
 
 
 def series_names(metrics: tuple[MetricDef, ...] = BOT_METRICS) -> frozenset[str]:

@@ -33,9 +33,33 @@ BROKER_MARGIN = "broker:margin"
 BROKER_REJECTED = "broker:rejected"
 
 
+#: The gate's own codes other than the breakers' (``breaker:<name>``, see
+#: :func:`signal_rejection_reasons`), in the order the gate applies its checks.
+GATE_REASONS: tuple[str, ...] = (
+    DAILY_LOSS, LOW_CONFIDENCE, VOLATILITY, SIGNAL_SPACING, HOURLY_CAP, STRATEGY_HOURLY_CAP,
+    MAX_POSITION, MAX_OPEN_POSITIONS, ENTRIES_PAUSED)
+
+#: Outcomes the broker can give a signal that passed the gate.
+BROKER_REASONS: tuple[str, ...] = (BROKER_MARGIN, BROKER_REJECTED)
+
+
 def breaker_reason(name: str) -> str:
     """Reason code of an open circuit breaker, e.g. ``breaker:drawdown``."""
     return f"{BREAKER_PREFIX}{name}"
+
+
+def signal_rejection_reasons(breakers: tuple[str, ...] | list[str],
+                             broker_reasons: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Every code a refused signal can carry: each breaker's, the gate's, the broker's.
+
+    *breakers* are the breaker names (``breaker:<name>`` each); *broker_reasons* are the
+    ``reject_reason`` codes a broker attaches to the orders it refuses (``warmup``, the venue's
+    lot rules), which the signal journal keeps as they are. ``linked_refused`` is not a signal
+    and is not included.
+    """
+    codes = [*(breaker_reason(name) for name in breakers), *GATE_REASONS, *BROKER_REASONS,
+             *broker_reasons]
+    return tuple(dict.fromkeys(codes))
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -81,8 +82,13 @@ def test_snapshot_and_live_status_become_labelled_samples(
     assert sample(s, "bt_realised_pnl", **btc) == 80.0
     assert sample(s, "bt_unrealised_pnl", **btc) == 20.0
     assert sample(s, "bt_initial_cash", **btc) == 5000.0
-    # No closed trip yet: no win rate rather than a made-up 0.
-    assert not [k for k in s if k[0] == "bt_win_rate" and ("symbol", "ETHUSDT") in k[1]]
+    # No closed trip yet: NaN (0 of 0) rather than a made-up 0, but the series is there.
+    assert math.isnan(sample(s, "bt_win_rate", symbol="ETHUSDT"))
+    assert sample(s, "bt_trades_closed_total", symbol="ETHUSDT", result="win") == 0
+    # Every known rejection reason has a zero series from the first scrape.
+    assert sample(s, "paper_signals_rejected_total", symbol="ETHUSDT",
+                  reason="breaker:drawdown") == 0
+    assert sample(s, "paper_signals_rejected_total", **btc, reason="signal_spacing") == 0
     assert sample(s, "bt_portfolio_value", strategy="ManualSignalStrategy") == 5100.0
     assert sample(s, "bt_equity", portfolio="run1") == 5100.0
     assert sample(s, "bt_portfolio_drawdown_percent") == 1.5
@@ -230,3 +236,45 @@ def test_error_log_records_are_counted(tmp_path: Path) -> None:
     collector = SessionCollector(tmp_path, read_snapshot=lambda _: None,
                                  live_status=lambda _: None, errors=counter)
     assert sample(collect(collector), "bt_log_errors_total") == 2
+
+
+def test_a_fresh_ledger_exports_every_account_series_from_the_first_scrape(
+        tmp_path: Path) -> None:
+    from backtrader_engine.paper.ledger import Ledger
+    from backtrader_engine.risk import reasons
+    from backtrader_engine.runtime import read_snapshot
+
+    ledger = Ledger(tmp_path / "fresh")
+    try:
+        for symbol in ("BTCUSDT", "ETHUSDT"):
+            ledger.register_account(f"SmaCross:{symbol}", "SmaCross", symbol, {}, 1000.0)
+    finally:
+        ledger.close()
+    collector = SessionCollector(tmp_path / "fresh", read_snapshot=read_snapshot,
+                                 live_status=lambda _: LIVE)
+    s = collect(collector)
+    gate_codes = {*reasons.GATE_REASONS, *(f"breaker:{n}" for n in d.BREAKERS)}
+    assert gate_codes <= set(d.SIGNAL_REJECTION_REASONS)
+    for symbol in ("BTCUSDT", "ETHUSDT"):
+        account = {"portfolio": "fresh", "asset_class": "crypto_perp", "strategy": "SmaCross",
+                   "symbol": symbol}
+        for name in ("bt_portfolio_value", "bt_drawdown_percent", "bt_initial_cash",
+                     "bt_realised_pnl", "bt_unrealised_pnl", "bt_position_size",
+                     "bt_fees_paid_total", "bt_funding_paid"):
+            assert (name, tuple(sorted(account.items()))) in s, name
+        assert sample(s, "bt_portfolio_value", **account) == 1000.0
+        assert sample(s, "bt_drawdown_percent", **account) == 0
+        assert math.isnan(sample(s, "bt_win_rate", **account))
+        for result in ("win", "loss"):
+            assert sample(s, "bt_trades_closed_total", **account, result=result) == 0
+        assert sample(s, "paper_signals_generated_total", **account) == 0
+        assert sample(s, "paper_signals_executed_total", **account) == 0
+        rejected = {dict(k[1])["reason"]: v for k, v in s.items()
+                    if k[0] == "paper_signals_rejected_total"
+                    and account.items() <= dict(k[1]).items()}
+        assert rejected == dict.fromkeys(d.SIGNAL_REJECTION_REASONS, 0)
+        assert "linked_refused" not in rejected
+        ordered = {dict(k[1])["reason"] for k in s if k[0] == "paper_orders_rejected_total"
+                   and account.items() <= dict(k[1]).items()}
+        assert ordered == set(d.ORDER_REJECTION_REASONS)
+    assert sample(s, "bt_equity", portfolio="fresh") == 2000.0
