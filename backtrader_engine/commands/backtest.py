@@ -16,6 +16,7 @@ from ..engine.job import (
     run_backtest_job,
 )
 from ..engine.report import format_summary
+from ..errors import UserError
 
 DEMO_STRATEGY = "TrendFollowingADXEMAStrategy"
 DEMO_OUT = Path("runs/demo")
@@ -25,9 +26,25 @@ DEMO_OUT = Path("runs/demo")
 RUNS_DIR = Path("runs")
 
 
+DEFAULT_CONFIG_DIR = Path("configs")
+
+
+def checked_config_dir(config_dir: Path) -> Path:
+    """*config_dir*, refused when the user named a folder that does not exist.
+
+    The default ``configs`` may be absent (a run from another folder uses the built-in
+    defaults), but a folder the user named and misspelt must not silently become defaults.
+    """
+    path = Path(config_dir)
+    if path != DEFAULT_CONFIG_DIR and not path.is_dir():
+        raise UserError(f"--config-dir {path}: no such folder; expected a folder holding "
+                        f"risk_config.json and bybit_config.json (e.g. cp -r configs {path})")
+    return path
+
+
 def configured_fees(config_dir: Path) -> tuple[float, float]:
     """(taker, maker) from ``bybit_config.json`` when the config folder has one."""
-    path = Path(config_dir) / "bybit_config.json"
+    path = checked_config_dir(config_dir) / "bybit_config.json"
     if not path.is_file():
         return DEFAULT_TAKER_FEE, DEFAULT_MAKER_FEE
     fees = load_bybit_config(path).fees
@@ -36,7 +53,7 @@ def configured_fees(config_dir: Path) -> tuple[float, float]:
 
 def configured_risk(config_dir: Path) -> RiskConfig:
     """The risk limits from ``risk_config.json`` when the config folder has one, else defaults."""
-    path = Path(config_dir) / RiskConfig.default_filename
+    path = checked_config_dir(config_dir) / RiskConfig.default_filename
     return load_risk_config(path) if path.is_file() else RiskConfig()
 
 

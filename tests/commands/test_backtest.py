@@ -82,3 +82,17 @@ def test_user_data_is_labelled_by_symbol_or_neutrally(cli, fresh_cwd: Path, test
     assert unnamed.code == 0, unnamed.err
     assert "unlabelled data (SOLUSDT.csv) 1h" in unnamed.out.splitlines()[0]
     assert "Expectancy  " in unnamed.out and "(USD" not in unnamed.out
+
+
+def test_a_misspelt_config_dir_is_refused_not_replaced_by_defaults(one_clear_line, cli,
+                                                                    fresh_cwd: Path) -> None:
+    for extra in ((), ("--risk-gate",)):
+        result = cli("backtest", "--strategy", "RSIEMAMomentum", "--config-dir", "my_confgs",
+                     *extra, *SHORT)
+        assert result.code == 2
+        assert one_clear_line(result) == (
+            "error: --config-dir my_confgs: no such folder; expected a folder holding "
+            "risk_config.json and bybit_config.json (e.g. cp -r configs my_confgs)")
+    assert not (fresh_cwd / "runs").exists()
+    # The default folder may be absent: a run from elsewhere uses the built-in defaults.
+    assert cli("backtest", "--strategy", "RSIEMAMomentum", *SHORT).code == 0
