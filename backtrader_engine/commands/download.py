@@ -7,6 +7,7 @@ import argparse
 from ..data import DataStore
 from ..errors import UserError
 from ..exchanges.bybit.history import HistoryDownloader, make_session
+from ..exchanges.bybit.retry import BybitUnreachable
 
 
 def split_names(value: str, what: str) -> list[str]:
@@ -23,5 +24,11 @@ def start_download(args: argparse.Namespace) -> int:
     session = make_session(testnet=args.testnet, base_url=args.base_url)
     exchange = "bybit-testnet" if args.testnet and not args.base_url else "bybit"
     downloader = HistoryDownloader(session, DataStore(args.store), exchange=exchange)
-    downloader.run(symbols, timeframes, args.days, funding=args.funding)
+    try:
+        downloader.run(symbols, timeframes, args.days, funding=args.funding)
+    except BybitUnreachable as exc:
+        raise BybitUnreachable(
+            f"{exc}; without network, download from a local replay server instead "
+            "('bte replay --symbol S' and --base-url http://127.0.0.1:8765), or use "
+            "'bte paper --source replay' to trade offline") from None
     return 0

@@ -13,6 +13,7 @@ from ..alerts.service import TelegramService, telegram_for_session
 from ..config import AppConfig, load_config
 from ..data import parse_timeframe
 from ..engine.costs import CostModel
+from ..exchanges.bybit.retry import BybitUnreachable
 from ..monitoring.alerts_collector import TelegramCollector
 from ..monitoring.definitions import portfolio_name
 from ..monitoring.exporter import MetricsServer
@@ -90,7 +91,17 @@ class StopRequest:
             self.session.request_stop()
 
 
+OFFLINE_HINT = "without network, --source replay trades replayed candles offline"
+
+
 def start_paper(args: argparse.Namespace) -> int:
+    try:
+        return _start_paper_signals(args)
+    except BybitUnreachable as exc:
+        raise BybitUnreachable(f"{exc}; {OFFLINE_HINT}") from None
+
+
+def _start_paper_signals(args: argparse.Namespace) -> int:
     stop = StopRequest()
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

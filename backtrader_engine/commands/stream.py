@@ -18,12 +18,14 @@ import pandas as pd
 
 from ..errors import UserError
 from ..exchanges.bybit.history import interval_for, make_session
+from ..exchanges.bybit.retry import Backoff, BybitUnreachable
 from ..exchanges.bybit.stream import (
     BarGap,
     BybitStream,
     ClosedBar,
     KlineBackfill,
     MarketEvent,
+    StreamSettings,
     StreamStatus,
     public_stream_url,
     stream_topics,
@@ -75,6 +77,12 @@ def watch(stream: BybitStream, *, bars: int | None, seconds: float | None,
             event = stream.queue.get(timeout=0.5)
             if (refused := refused_every_kline(stream)) is not None:
                 raise UserError(refused)
+            if stream.gave_up is not None:
+                raise BybitUnreachable(
+                    f"cannot connect to the stream {stream.url}: {stream.gave_up}; without "
+                    "network, serve candles locally with 'bte replay --symbol S' and pass "
+                    "--base-url http://127.0.0.1:8765 (or trade offline with 'bte paper "
+                    "--source replay')")
             if event is None:
                 continue
             seen += isinstance(event, ClosedBar)
@@ -90,8 +98,10 @@ def start_stream(args: argparse.Namespace) -> int:
     intervals = [interval_for(tf)[1] for tf in split_names(args.timeframes, "timeframes")]
     topics = stream_topics(symbols, intervals=intervals, book_depth=args.book_depth)
     session = make_session(testnet=args.testnet, base_url=args.base_url)
+    # Until the first connection, as many attempts as a REST call gets (BTE_RETRIES).
+    settings = StreamSettings(connect_attempts=Backoff(report=None).retries + 1)
     stream = BybitStream(topics, url=public_stream_url(args.base_url, testnet=args.testnet),
-                         backfill=KlineBackfill(session))
+                         backfill=KlineBackfill(session), settings=settings)
     watch(stream, bars=args.bars, seconds=args.seconds, out=sys.stdout)
     stats = stream.stats()
     print(f"messages {stats['messages']}  reconnects {stats['reconnects']}  "

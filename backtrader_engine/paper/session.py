@@ -193,7 +193,8 @@ class PaperSession(SessionControl):
         if logged:
             return logged
         symbol, interval = key
-        now = int(self.http.get_server_time()["result"]["timeNano"]) // 1_000_000
+        reply = Backoff(retries=4).call("server time", self.http.get_server_time)
+        now = int(reply["result"]["timeNano"]) // 1_000_000
         duration = bar_end(0, interval) + 1
         stop = now // duration * duration  # the bar still open at the server's clock
         start = stop - self.settings.warmup_bars * duration

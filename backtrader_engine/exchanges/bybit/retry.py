@@ -4,11 +4,20 @@ pybit reports a non-zero ``retCode`` as ``InvalidRequestError`` and an HTTP stat
 200 as ``FailedRequestError``. Rate limits (retCode 10006, HTTP 403/429) and server-side
 failures (HTTP 5xx, retCode 10016) are worth retrying; anything else is a request Bybit will
 never accept, so it becomes one clear :class:`UserError` at once.
+
+Each retry is announced on stderr as one line (what failed, ``attempt n of N``, ``next try in
+s``), so a client without network says so at once instead of going silent. The budget can be
+overridden for the whole process with the environment variables ``BTE_RETRIES`` (retries
+after the first attempt) and ``BTE_RETRY_DELAY`` (seconds before the first retry; later
+ones double), e.g. ``BTE_RETRIES=1 BTE_RETRY_DELAY=0.1`` for a quick failure in tests.
 """
 
 from __future__ import annotations
 
+import os
 import random
+import re
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +37,27 @@ class BybitError(UserError):
     """Bybit rejected a request, or kept failing after every retry."""
 
 
+class BybitUnreachable(BybitError):
+    """Every attempt failed to reach the server at all (no connection, or timed out)."""
+
+
+def _env_number(name: str, kind: type[int] | type[float]) -> int | float | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise UserError(f"{name}={raw!r}: expected a {kind.__name__} >= 0") from None
+    if value < 0:
+        raise UserError(f"{name}={raw!r}: expected a {kind.__name__} >= 0")
+    return value
+
+
+def _stderr_line(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def _retryable(exc: Exception) -> bool:
     if isinstance(exc, InvalidRequestError):
         return exc.status_code in RETRY_CODES
@@ -37,10 +67,18 @@ def _retryable(exc: Exception) -> bool:
     return isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout)
 
 
+def _network_failure(exc: Exception) -> bool:
+    return isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout)
+
+
 def _describe(exc: Exception) -> str:
     if isinstance(exc, InvalidRequestError | FailedRequestError):
         return f"{exc.message} (code {exc.status_code})"
-    return type(exc).__name__
+    # requests nests the OS error deep in its message; its "[Errno n] text" is the useful part
+    reason = re.search(r"\[Errno -?\d+\] ([^'\")]+)", str(exc))
+    url = getattr(getattr(exc, "request", None), "url", None)
+    detail = ", ".join(x for x in (reason.group(1).strip() if reason else "", url or "") if x)
+    return f"{type(exc).__name__} ({detail})" if detail else type(exc).__name__
 
 
 @dataclass
@@ -48,7 +86,9 @@ class Backoff:
     """Retry policy: delay ``base * 2**attempt`` capped at *cap*, plus up to 50 % jitter.
 
     Jitter spreads out clients that were limited at the same moment, so they do not all
-    return in the same second and hit the limit again.
+    return in the same second and hit the limit again. ``BTE_RETRIES`` and
+    ``BTE_RETRY_DELAY`` in the environment override *retries* and *base*. *report* gets one
+    line per retry (stderr by default).
     """
 
     retries: int = 8
@@ -56,6 +96,16 @@ class Backoff:
     cap: float = 20.0
     sleep: Callable[[float], None] = time.sleep
     rng: random.Random = field(default_factory=random.Random)
+    report: Callable[[str], None] | None = _stderr_line
+
+    def __post_init__(self) -> None:
+        retries = _env_number("BTE_RETRIES", int)
+        if retries is not None:
+            self.retries = int(retries)
+        base = _env_number("BTE_RETRY_DELAY", float)
+        if base is not None:
+            self.base = float(base)
+            self.cap = max(self.base, min(self.cap, self.base * 8))
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait before retry number *attempt* (0-based)."""
@@ -70,10 +120,16 @@ class Backoff:
             except (InvalidRequestError, FailedRequestError, requests.RequestException) as exc:
                 if not _retryable(exc):
                     raise BybitError(f"Bybit rejected {what}: {_describe(exc)}") from None
+                attempts = self.retries + 1
                 if attempt == self.retries:
-                    raise BybitError(
-                        f"Bybit kept failing for {what} after {self.retries} retries: "
-                        f"{_describe(exc)}"
+                    error = BybitUnreachable if _network_failure(exc) else BybitError
+                    raise error(
+                        f"Bybit kept failing for {what}: {_describe(exc)} (attempt "
+                        f"{attempts} of {attempts}; gave up after {self.retries} retries)"
                     ) from None
-                self.sleep(self.delay(attempt))
+                delay = self.delay(attempt)
+                if self.report is not None:
+                    self.report(f"warning: {what} failed: {_describe(exc)}; attempt "
+                                f"{attempt + 1} of {attempts}, next try in {delay:.1f} s")
+                self.sleep(delay)
         raise AssertionError("unreachable")  # the loop always returns or raises

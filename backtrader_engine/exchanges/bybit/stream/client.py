@@ -87,6 +87,9 @@ class StreamSettings:
     subscribe_batch: int = 10
     book_levels: int = 10
     max_pause: float = 30.0
+    #: Give up after this many failed connects when no connection ever succeeded (a client
+    #: without network); None: keep trying. Once connected, reconnects never give up.
+    connect_attempts: int | None = None
 
 
 class BybitStream:
@@ -141,6 +144,7 @@ class BybitStream:
         self._stop: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        self.gave_up: str | None = None  # why run() stopped trying (see connect_attempts)
 
     # --- running -----------------------------------------------------------------------------
     async def run(self) -> None:
@@ -172,7 +176,16 @@ class BybitStream:
                 break
             delay = self._backoff(failures)
             failures += 1
-            log.warning("stream %s: %s; reconnecting in %.1f s", self.url, reason, delay)
+            attempts = self.settings.connect_attempts
+            if attempts is not None and not self.counts["connections"]:
+                tried = self.counts["connect_failures"]
+                if tried >= attempts:
+                    self.gave_up = f"{reason} (attempt {tried} of {attempts})"
+                    break
+                log.warning("stream %s: %s; attempt %d of %d, next try in %.1f s", self.url,
+                            reason, tried, attempts, delay)
+            else:
+                log.warning("stream %s: %s; reconnecting in %.1f s", self.url, reason, delay)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), delay)
 
@@ -187,8 +200,9 @@ class BybitStream:
         acknowledgement (see :meth:`_unsubscribe_and_drain`).
         """
         self._drain = drain
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed in between: run() ended
+                self._loop.call_soon_threadsafe(self._stop.set)
 
     def start(self) -> BybitStream:
         """Run the client on its own thread and event loop; returns self."""
