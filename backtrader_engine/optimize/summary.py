@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..engine.job import instrument_label
 from ..engine.report import package_versions, sha256_file
 from ..strategies import space_to_dict
 from .objectives import PENALTY, TrialOutcome
@@ -206,7 +207,9 @@ def format_table(result: OptimizationResult, files: Mapping[str, Path]) -> str:
     request = plan.request
     done = run.progress.trials_done if run.progress else 0
     rate = done / run.duration if run.duration > 0 else 0.0
-    header = (f"{request.strategy.__name__}  {request.symbol} {request.timeframe}  study "
+    # The instrument as the backtest summary names it: from the data's own facts first.
+    instrument, _ = instrument_label(plan.data_path, plan.job.backtest.symbol)
+    header = (f"{request.strategy.__name__}  {instrument} {request.timeframe}  study "
               f"{plan.study_name}  metric {plan.job.metric} (maximise)")
     lines = [header, "-" * len(header),
              f"status   {status(result)}; this run {done} trials in {run.duration:.1f} s "
