@@ -204,6 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="DataStore folder (default: data)")
     p.add_argument("--funding", action=argparse.BooleanOptionalAction, default=True,
                    help="also download funding-rate history (default: on)")
+    p.add_argument("--progress-every", type=float, default=5.0, metavar="S",
+                   help="a progress bar per symbol and timeframe goes to stderr, redrawn in "
+                        "place on a terminal; elsewhere (logs) as a plain line every S "
+                        "seconds (default 5; 0: one per page)")
     p.set_defaults(handler=commands.start_download)
 
     p = sub.add_parser("replay", help="serve stored candles as a local Bybit REST + stream")

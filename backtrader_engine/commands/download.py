@@ -23,7 +23,10 @@ def start_download(args: argparse.Namespace) -> int:
     timeframes = split_names(args.timeframes, "timeframes")
     session = make_session(testnet=args.testnet, base_url=args.base_url)
     exchange = "bybit-testnet" if args.testnet and not args.base_url else "bybit"
-    downloader = HistoryDownloader(session, DataStore(args.store), exchange=exchange)
+    if args.progress_every < 0:
+        raise UserError(f"--progress-every {args.progress_every}; expected seconds >= 0")
+    downloader = HistoryDownloader(session, DataStore(args.store), exchange=exchange,
+                                   progress_every=args.progress_every)
     try:
         downloader.run(symbols, timeframes, args.days, funding=args.funding)
     except BybitUnreachable as exc:

@@ -28,6 +28,7 @@ from backtrader_engine.data.timeframes import (
     parse_timeframe,
 )
 from backtrader_engine.errors import DataError, UserError
+from backtrader_engine.exchanges.bybit.progress import Progress
 from backtrader_engine.exchanges.bybit.retry import Backoff, BybitError
 from backtrader_engine.exchanges.bybit.venue import (
     CATEGORY,
@@ -107,28 +108,31 @@ class HistoryDownloader:
     backoff : Backoff, optional
         Retry policy for rate limits and server errors.
     out : text stream, optional
-        Where progress lines go (stdout by default).
+        Where the result line of each series goes (stdout by default).
+    progress : text stream, optional
+        Where the progress bar of each symbol/timeframe goes (stderr by default; see
+        :class:`~.progress.Progress`).
+    progress_every : float
+        Seconds between progress lines when *progress* is not a terminal.
     """
 
     def __init__(self, session: Any, store: DataStore, *, exchange: str = "bybit",
-                 backoff: Backoff | None = None, out: IO[str] | None = None) -> None:
+                 backoff: Backoff | None = None, out: IO[str] | None = None,
+                 progress: IO[str] | None = None, progress_every: float = 5.0) -> None:
         self.session = session
         self.store = store
         self.exchange = exchange
         self.backoff = backoff or Backoff()
         self.out = out or sys.stdout
+        self.progress = progress
+        self.progress_every = progress_every
 
     def _call(self, what: str, method: str, **kwargs: Any) -> dict[str, Any]:
         reply = self.backoff.call(what, getattr(self.session, method), **kwargs)
         return reply.get("result") or {}
 
-    def _say(self, line: str, *, final: bool = True) -> None:
-        # On a terminal, page counts overwrite one line; in logs only final lines appear.
-        tty = self.out.isatty()
-        if final:
-            self.out.write(("\r\x1b[K" if tty else "") + line + "\n")
-        elif tty:
-            self.out.write("\r\x1b[K" + line)
+    def _say(self, line: str) -> None:
+        self.out.write(line + "\n")
         self.out.flush()
 
     def server_now_ms(self) -> int:
@@ -152,16 +156,19 @@ class HistoryDownloader:
         label = f"{symbol} {BYBIT_INTERVALS[interval]}"
         rows: list[list[str]] = []
         end = now_ms
+        progress = Progress(label, max(0, now_ms - start_ms) // step_ms, out=self.progress,
+                            every=self.progress_every)
         while end >= start_ms:
             page = self._call(f"kline {label}", "get_kline", category=CATEGORY, symbol=symbol,
                               interval=interval, start=start_ms, end=end,
                               limit=KLINE_PAGE).get("list") or []
             rows.extend(page)
-            self._say(f"{label}: {len(rows)} bars fetched", final=False)
             oldest = int(page[-1][0]) if page else start_ms
             if len(page) < KLINE_PAGE or oldest <= start_ms or oldest > end:
                 break
+            progress.update(len(rows))
             end = oldest - 1
+        progress.finish(len(rows))
         frame = rows_to_frame(rows, f"kline {label}")
         frame = frame.loc[~frame.index.duplicated(keep="first")]
         open_from = pd.Timestamp(now_ms - step_ms, unit="ms")
