@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from backtrader_engine.paper.parity import CAUSES, Difference, ParityReport, iso
+from backtrader_engine.texttable import number, table
 
 #: Differences listed in the table; every one is in ``parity.json``.
 SHOWN = 25
@@ -18,8 +19,9 @@ def _value(field: str, value: Any) -> str:
     if field in ("entry_time", "exit_time"):
         return str(iso(value))[:19].replace("T", " ")
     if field == "trade":
-        return f"{value['side']} {value['size']:.6g} @ {value['entry_price']:.8g}"
-    return f"{value:.8g}" if isinstance(value, float) else str(value)
+        return (f"{value['side']} {number(float(value['size']))} @ "
+                f"{number(float(value['entry_price']))}")
+    return number(value) if isinstance(value, float) else str(value)
 
 
 def _delta(diff: Difference) -> str:
@@ -27,22 +29,23 @@ def _delta(diff: Difference) -> str:
         return ""
     if diff.field in ("entry_time", "exit_time"):
         return f"{(diff.paper - diff.backtest) / 1000:+.0f}s"
-    return f"{diff.paper - diff.backtest:+.4g}"
+    delta = diff.paper - diff.backtest
+    return ("+" if delta >= 0 else "") + number(delta, 8)
 
 
 def _account_lines(report: ParityReport) -> list[str]:
-    lines = [f"{'sub-account':<38} {'live':>6} {'trades bt/paper':>15} {'matched':>7} "
-             f"{'missing':>7} {'extra':>5} {'diffs':>6} {'unexpl.':>7} {'net PnL bt':>11} "
-             f"{'net PnL paper':>13}"]
+    header = ("sub-account", "live", "trades bt/paper", "matched", "missing", "extra", "diffs",
+              "unexpl.", "net PnL bt", "net PnL paper")
+    rows = []
     for account in report.accounts:
         c = account.counts()
         bt = sum(t.net_pnl for t in account.backtest)
         paper = sum(t.net_pnl for t in account.paper)
-        trades = f"{c['backtest_trades']}/{c['paper_trades']}"
-        lines.append(f"{account.account.name:<38} {account.bars['live']:>6} {trades:>15} "
-                     f"{c['matched']:>7} {c['missing']:>7} {c['extra']:>5} "
-                     f"{c['differences']:>6} {c['unexplained']:>7} {bt:>11.4f} {paper:>13.4f}")
-    return lines
+        rows.append((account.account.name, str(account.bars["live"]),
+                     f"{c['backtest_trades']}/{c['paper_trades']}", str(c["matched"]),
+                     str(c["missing"]), str(c["extra"]), str(c["differences"]),
+                     str(c["unexplained"]), f"{bt:.4f}", f"{paper:.4f}"))
+    return table(header, rows, "<>>>>>>>>>")
 
 
 def _difference_lines(report: ParityReport, shown: int) -> list[str]:
@@ -53,14 +56,18 @@ def _difference_lines(report: ParityReport, shown: int) -> list[str]:
     ordered = sorted(diffs, key=lambda d: d.cause != "unexplained")[:shown]
     title = "differences" if len(diffs) <= shown else (
         f"differences (first {shown} of {len(diffs)}, unexplained first; all in the report)")
-    lines = [title, f"{'sub-account':<34} {'entry (UTC)':<16} {'side':<5} {'field':<11} "
-                    f"{'backtest':>16} {'paper':>16} {'paper-bt':>11}  cause"]
-    for d in ordered:
-        lines.append(f"{d.account[:34]:<34} {_value('entry_time', d.entry_time)[:16]:<16} "
-                     f"{d.side:<5} {d.field:<11} {_value(d.field, d.backtest)[:16]:>16} "
-                     f"{_value(d.field, d.paper)[:16]:>16} {_delta(d)[:11]:>11}  {d.cause}")
+    header = ("sub-account", "entry (UTC)", "side", "field", "backtest", "paper", "paper-bt",
+              "cause")
+    rows = [(d.account, _value("entry_time", d.entry_time)[:16], d.side, d.field,
+             _value(d.field, d.backtest), _value(d.field, d.paper), _delta(d), d.cause)
+            for d in ordered]
+    head, *body = table(header, rows, "<<<<>>><")
+    indent = " " * (max(len(r[0]) for r in (header, *rows)) + 1)
+    lines = [title, head]
+    for d, line in zip(ordered, body, strict=True):
+        lines.append(line)
         if d.cause == "unexplained":
-            lines.append(f"{'':<34} {d.note}")
+            lines.append(f"{indent}{d.note}")
     return lines
 
 

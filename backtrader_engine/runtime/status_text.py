@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from backtrader_engine.runtime.status import BotStatus
+from backtrader_engine.texttable import number, table
 
 
 def format_status(status: BotStatus) -> str:
@@ -24,9 +25,11 @@ def format_status(status: BotStatus) -> str:
         lines.extend("  " + line for line in _figure_lines(status.figures))
     elif status.figures_error and status.state_dir:
         lines.append(f"  figures  unavailable: {status.figures_error}")
-    for check in status.endpoints:
-        word = "up" if check.ok else "down"
-        lines.append(f"  {check.name:<11} {check.url:<36} {word} ({check.detail})")
+    if status.endpoints:
+        rows = [(check.name, check.url, f"{'up' if check.ok else 'down'} ({check.detail})")
+                for check in status.endpoints]
+        # Columns sized to the longest name and URL; no header (each line reads on its own).
+        lines.extend("  " + line for line in table(("", "", ""), rows, "<<<")[1:])
     if status.log_tail:
         lines.append(f"  last log lines ({status.log_file}):")
         lines.extend(f"    {line}" for line in status.log_tail)
@@ -41,10 +44,12 @@ def _figure_lines(f: dict[str, Any]) -> list[str]:
            f"{f['drawdown_pct']:.2f} %   trades {f['trades_won']} won / {f['trades_lost']} "
            f"lost{win}"]
     positions = f["open_positions"]
-    held = ", ".join(f"{p['account']} {p['position']:+.6g} @ {p['price']:.6g}"
-                     for p in positions)
-    out.append(f"open positions {len(positions)}" + (f": {held}" if held else "")
-               + f"   open orders {f['open_orders']}")
+    out.append(f"open positions {len(positions)}   open orders {f['open_orders']}")
+    if positions:
+        rows = [(str(p["account"]), _signed(float(p["position"])), "@",
+                 number(float(p["price"]))) for p in positions]
+        out.extend("  " + line for line in table(("sub-account", "position", "", "price"),
+                                                 rows, "<><>"))
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(f["rejected_by_reason"].items()))
     out.append(f"signals executed {f['signals_executed']}, rejected {f['signals_rejected']}"
                + (f" ({reasons})" if reasons else ""))
@@ -52,6 +57,10 @@ def _figure_lines(f: dict[str, Any]) -> list[str]:
     for account, counts in (f.get("orders_rejected_by_account") or {}).items():
         out.append(f"  {account}: " + ", ".join(f"{reason} {n}" for reason, n in counts.items()))
     return out
+
+
+def _signed(value: float) -> str:
+    return ("+" if value >= 0 else "") + number(value)
 
 
 def _duration(seconds: float) -> str:
