@@ -275,6 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
     r = p.add_argument_group("run")
     r.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
     r.add_argument("--max-bars", type=int, metavar="N", help="stop after N live bars")
+    r.add_argument("--keep-running", action="store_true",
+                   help="with --source replay: keep the session open when the replay's data "
+                        "is exhausted (default: stop there with the summary, exit 0)")
     r.add_argument("--status-every", type=float, default=30.0, metavar="S",
                    help="print a status line every S seconds (0: never; default 30)")
     r.add_argument("--stop-file", type=Path, metavar="PATH",

@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from ..alerts.service import TelegramService, telegram_for_session
@@ -168,14 +169,18 @@ def _start_paper(args: argparse.Namespace, config: AppConfig, stop: StopRequest,
                 metrics.registry.register(TelegramCollector(telegram.stats,
                                                             portfolio_name(args.state)))
             _run(session, args, source.base_url or ("Bybit testnet" if source.testnet else
-                                                    "Bybit mainnet"), stop, telegram)
+                                                    "Bybit mainnet"), stop, telegram,
+                 exhausted=source.exhausted)
     finally:
         source.close()
     return 0
 
 
 def _run(session: PaperSession, args: argparse.Namespace, where: str, stop: StopRequest,
-         telegram: TelegramService | None = None) -> None:
+         telegram: TelegramService | None = None,
+         exhausted: Callable[[], bool] = lambda: False) -> None:
+    """Run *session* until a stop: a signal, --duration, --stop-file, --max-bars, or the end
+    of a finite (in-process) replay unless --keep-running."""
     stop.session = session
     if stop.requested:
         print("stop requested during set-up: the session was not started", flush=True)
@@ -192,6 +197,7 @@ def _run(session: PaperSession, args: argparse.Namespace, where: str, stop: Stop
             print(f"  {spec.name:<44} {spec.timeframe:>4}  cash {spec.cash:.2f}", flush=True)
         started = time.monotonic()
         last_status = started
+        ended = False
         log.info("paper session started", extra={"state": str(args.state),
                                                   "accounts": len(session.accounts)})
         while not session.wait(0.2):
@@ -203,6 +209,15 @@ def _run(session: PaperSession, args: argparse.Namespace, where: str, stop: Stop
                 break
             if args.max_bars and session.live_bars >= args.max_bars:
                 break
+            if not ended and exhausted():
+                ended = True
+                if not args.keep_running:
+                    # Stopping drains the stream, so the bars sent last are still traded.
+                    print("replay data exhausted: stopping", flush=True)
+                    log.info("replay data exhausted: stopping")
+                    break
+                print("replay data exhausted; --keep-running: still running, Ctrl-C or "
+                      "SIGTERM stops", flush=True)
             if args.status_every and now - last_status >= args.status_every:
                 last_status = now
                 print(_summary_lines(session.summary())[-1], flush=True)

@@ -29,6 +29,14 @@ class Source:
     testnet: bool = False
     server: ReplayServer | None = None  # an in-process replay to stop at the end
 
+    def exhausted(self) -> bool:
+        """The in-process replay has published its last candle (never for other sources).
+
+        Bybit's protocol has no end of data, so only a replay run in this process can say
+        when it is done; a replay server reached by URL looks like an open-ended market.
+        """
+        return self.server is not None and self.server.stream.finished
+
     def close(self) -> None:
         """Stop the in-process replay, if any."""
         if self.server is not None:
