@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from backtrader_engine.commands.inject import EXIT_REJECTED
 from backtrader_engine.data import DataStore
 from backtrader_engine.exchanges.bybit.replay import ReplayMarket, ReplayServer
 
@@ -60,13 +61,13 @@ def test_a_paper_session_tells_started_executed_rejected_closed_stopped(
         api.wait_for(lambda: "Bot started" in told(api), 90, "'Bot started'")
         wait_for_bars(state, 2)
 
-        def inject(*args: str) -> None:
+        def inject(*args: str, code: int = 0) -> None:
             result = cli("inject", "--state", str(state), "--symbol", "BTCUSDT", *args)
-            assert result.code == 0, result.err  # type: ignore[attr-defined]
+            assert result.code == code, result.err  # type: ignore[attr-defined]
 
         inject("--side", "buy", "--qty", "0.01")
         api.wait_for(lambda: "Signal executed" in told(api), 30, "'Signal executed'")
-        inject("--side", "buy", "--confidence", "0.3")
+        inject("--side", "buy", "--confidence", "0.3", code=EXIT_REJECTED)
         api.wait_for(lambda: any(t.startswith("Signal rejected") for t in told(api)), 30,
                      "'Signal rejected'")
         status = ask(api, "/status")
