@@ -41,6 +41,5 @@ def run(argv: Sequence[str]) -> None:
         st.markdown("## backtrader-engine")
         page = st.radio("Section", list(SECTIONS), key="nav", label_visibility="collapsed",
                         format_func=lambda name: f"{_ICONS[name]} {name}")
-        control.render(settings)
-        st.caption(f"run {settings.run_dir}  \nstate {settings.state_dir}")
+        control.render(settings)  # also names the run and state folders in use
     SECTIONS[page](settings)

@@ -3,6 +3,7 @@ figures from a real ledger, and helpful empty states instead of exceptions."""
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 import time
 from collections.abc import Callable
@@ -17,7 +18,8 @@ from backtrader_engine.dashboard.main import SECTIONS
 from backtrader_engine.dashboard.model import formatting as fmt
 from backtrader_engine.exchanges.bybit.replay import ReplayServer
 from backtrader_engine.paper.session import PaperSession
-from backtrader_engine.runtime import bot_status, live_status, read_snapshot
+from backtrader_engine.runtime import RunPaths, bot_status, live_status, read_snapshot
+from backtrader_engine.runtime.pidfile import read_pid_file, write_pid_file
 
 from .conftest import PanelDirs, dead_pid, no_exception, paper_args, write_pid_record
 
@@ -38,6 +40,7 @@ def test_a_stopped_bot_enables_start_only(panel: Callable[..., AppTest], dirs: P
     assert app.button(key="bot_stop").disabled is True
     assert ":gray-badge[STOPPED]" in _texts(app.markdown)
     assert "no bot running" in _texts(app.caption)
+    assert f"state {dirs.state}" in _texts(app.caption)  # no bot: the panel's own ledger
     # The START options carry the panel's own ledger and config folders.
     start_args = app.text_input(key="bot_start_args").value
     assert f"--state {dirs.state}" in start_args and f"--config-dir {dirs.configs}" in start_args
@@ -115,6 +118,22 @@ def test_start_refusing_bad_arguments_shows_the_reason(panel: Callable[..., AppT
     assert bot_status(run_dir=dirs.run).state == "stopped"
 
 
+def test_the_sidebar_names_the_running_bots_own_state_folder(
+        panel: Callable[..., AppTest], dirs: PanelDirs, sleeper, tmp_path: Path) -> None:
+    bot = sleeper()
+    write_pid_record(dirs, bot.pid)
+    paths = RunPaths.of(dirs.run)
+    bot_state = tmp_path / "bot-state"
+    record = read_pid_file(paths.pid_file)
+    assert record is not None
+    write_pid_file(paths.pid_file, dataclasses.replace(record, state_dir=str(bot_state)))
+    app = panel(dirs.argv())
+    no_exception(app)
+    captions = _texts(app.caption)
+    assert f"state {bot_state} (the bot's)" in captions
+    assert f"state {dirs.state}" not in captions
+
+
 def test_live_view_shows_the_ledger_figures_of_a_bot_that_is_down(
         panel: Callable[..., AppTest], dirs: PanelDirs, ledger: Path) -> None:
     snap = read_snapshot(ledger)
@@ -134,6 +153,11 @@ def test_live_view_shows_the_ledger_figures_of_a_bot_that_is_down(
     assert any(set(t.columns) >= {"reason", "count"} and t["count"].sum() ==
                sum(snap.signals_rejected.values()) for t in tables)
     assert any("position_after" in t.columns and len(t) == 20 for t in tables)
+    # Open positions and orders are plain HTML tables, one row each.
+    html = "\n".join(str(e.proto.body) for e in app.get("html"))
+    held = [a for a in snap.accounts if a.position]
+    assert held and all(f"<td>{a.name}</td>" in html for a in held)
+    assert html.count('<table class="bte-table">') == 2
 
 
 @pytest.mark.parametrize("page", list(SECTIONS))

@@ -12,7 +12,12 @@ import time
 
 import streamlit as st
 
-from backtrader_engine.dashboard.model import control_view, parse_start_args, start_args
+from backtrader_engine.dashboard.model import (
+    control_view,
+    followed_state_dir,
+    parse_start_args,
+    start_args,
+)
 from backtrader_engine.dashboard.settings import PanelSettings
 from backtrader_engine.errors import UserError
 from backtrader_engine.runtime import bot_status, start_bot, stop_bot
@@ -43,6 +48,20 @@ def _flash(kind: str, text: str) -> None:
 
 
 def _card(settings: PanelSettings) -> None:
+    _control(settings)
+    _folders(settings)
+
+
+def _folders(settings: PanelSettings) -> None:
+    """The run folder and the ledger the panel follows: the managed bot's own ``--state``
+    (from its PID file) while there is one, else the panel's ``--state``."""
+    state_dir = followed_state_dir(settings.run_dir, settings.state_dir)
+    whose = " (the bot's)" if state_dir != settings.state_dir else ""
+    with st.container(key="panel_folders"):
+        st.caption(f"run {settings.run_dir}  \nstate {state_dir}{whose}")
+
+
+def _control(settings: PanelSettings) -> None:
     with st.container(border=True, key="control_card"):
         st.markdown("**Paper bot**")
         try:

@@ -17,6 +17,7 @@ from backtrader_engine.dashboard.model import followed_state_dir, load_live, pri
 from backtrader_engine.dashboard.model import live as shape
 from backtrader_engine.dashboard.model.live import Figure
 from backtrader_engine.dashboard.settings import PanelSettings
+from backtrader_engine.dashboard.tables import html_table
 from backtrader_engine.errors import UserError
 from backtrader_engine.runtime import SessionSnapshot, resume_entries
 
@@ -30,12 +31,14 @@ def render(settings: PanelSettings) -> None:
     st.fragment(_live, run_every=settings.refresh_s)(settings)
 
 
-def cards(figures: list[Figure]) -> None:
-    """*figures* as bordered metric cards in one row, each in a keyed container."""
-    for column, figure in zip(st.columns(len(figures)), figures, strict=True):
-        with column, st.container(key=figure.key):
-            st.metric(figure.label, figure.value, delta=figure.delta, help=figure.help,
-                      border=True)
+def cards(figures: list[Figure], key: str) -> None:
+    """*figures* as bordered metric cards, each in a keyed container, in a row container
+    *key* (ending in ``_cards``): as many cards a row as fit the page, the rest below."""
+    with st.container(key=key):
+        for column, figure in zip(st.columns(len(figures)), figures, strict=True):
+            with column, st.container(key=figure.key):
+                st.metric(figure.label, figure.value, delta=figure.delta, help=figure.help,
+                          border=True)
 
 
 def _live(settings: PanelSettings) -> None:
@@ -55,21 +58,23 @@ def _live(settings: PanelSettings) -> None:
         else:
             st.warning(f"Bot not running: last figures from the ledger in {state_dir}",
                        icon=":material/pause_circle:")
-    cards(shape.headline(snap))
-    cards(shape.signal_figures(snap))
+    cards(shape.headline(snap), "live_headline_cards")
+    cards(shape.signal_figures(snap), "live_signal_cards")
     _breakers(data.live, state_dir)
-    left, right = st.columns([3, 2])
-    with left, st.container(border=True):
+    with st.container(border=True, key="live_equity"):
         st.subheader("Equity")
         if snap.equity:
             st.vega_lite_chart(charts.equity_line(shape.equity_frame(snap)), width="stretch")
         else:
             st.caption("No closed bar yet.")
-    with right, st.container(border=True):
+    # Page-wide HTML tables: every cell wraps and stays in view (a canvas grid in a narrow
+    # column hid its last columns and cut long cells).
+    with st.container(border=True, key="live_book"):
         st.subheader("Open positions")
-        _table(shape.positions_frame(snap), "All sub-accounts are flat.")
+        _html_table(shape.positions_frame(snap), "All sub-accounts are flat.",
+                    "live_positions_table")
         st.subheader("Open orders")
-        _table(shape.orders_frame(snap), "No working orders.")
+        _html_table(shape.orders_frame(snap), "No working orders.", "live_orders_table")
     _price_chart(state_dir, snap)
     _activity(snap)
 
@@ -146,6 +151,14 @@ def _activity(snap: SessionSnapshot) -> None:
         _table(shape.signals_frame(snap), "No signals yet.")
     with rejected_tab:
         _table(shape.rejections_frame(snap), "No signal has been rejected.")
+
+
+def _html_table(frame: pd.DataFrame, empty: str, key: str) -> None:
+    with st.container(key=key):
+        if frame.empty:
+            st.caption(empty)
+        else:
+            st.html(html_table(frame))
 
 
 def _table(frame: pd.DataFrame, empty: str) -> None:
