@@ -6,6 +6,11 @@ panel with ``python -m backtrader_engine dashboard``, and lets ``e2e/stop_from_p
 by its widget key, confirm, and wait for the panel to show the bot stopped. Then the bot's
 state and ledger are checked through the library, and the screenshot is kept in
 ``tests/artifacts/dashboard_live.png``.
+
+A second test looks at the Live page as a 1280x800 laptop screen shows it
+(``e2e/layout_at_1280.mjs``), with the bot on a state folder other than the panel's
+``--state``: no card value and no cell of the open positions and open orders is cut, and the
+sidebar names the running bot's state folder (picture: ``tests/artifacts/dashboard_1280.png``).
 """
 
 from __future__ import annotations
@@ -19,7 +24,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,6 +38,7 @@ from .conftest import ROOT, PanelDirs, paper_args
 
 E2E = Path(__file__).resolve().parent / "e2e"
 SCRIPT = E2E / "stop_from_panel.mjs"
+LAYOUT_SCRIPT = E2E / "layout_at_1280.mjs"
 ARTIFACT = ROOT / "tests" / "artifacts" / "dashboard_live.png"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 NODE = shutil.which("node")
@@ -77,28 +86,19 @@ def _wait_healthy(url: str, panel: subprocess.Popen[bytes], log: Path) -> None:
         time.sleep(0.2)
 
 
-def test_stop_the_bot_from_the_panel_in_a_real_browser(
-        dirs: PanelDirs, tmp_path: Path, playwright_core: Path) -> None:
-    bot = start_bot(paper_args(dirs.state), run_dir=dirs.run)
-    assert bot.ready and bot_status(run_dir=dirs.run).running
+@contextmanager
+def _panel(dirs: PanelDirs, log: Path) -> Iterator[str]:
+    """``dashboard`` serving *dirs* on a free port (its URL), stopped on exit."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if k != "DASHBOARD_PASSWORD"}
-    log = tmp_path / "panel.log"
     with open(log, "wb") as out:
         panel = subprocess.Popen([sys.executable, "-m", "backtrader_engine", "dashboard",
                                   "--port", str(port), *dirs.argv("--refresh", "1")],
                                  cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         _wait_healthy(url, panel, log)
-        ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
-        ARTIFACT.unlink(missing_ok=True)
-        ARTIFACT.with_name("dashboard_running.png").unlink(missing_ok=True)
-        proc = subprocess.run([NODE, str(SCRIPT), url, str(ARTIFACT)], cwd=E2E,
-                              capture_output=True, text=True, timeout=600,
-                              env={**os.environ, "CHROMIUM_PATH": CHROMIUM})
-        assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:] + "\npanel log:\n" + \
-            log.read_text(errors="replace")[-3000:]
+        yield url
     finally:
         panel.terminate()
         try:
@@ -106,7 +106,29 @@ def test_stop_the_bot_from_the_panel_in_a_real_browser(
         except subprocess.TimeoutExpired:
             panel.kill()
             panel.wait(15)
-    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _drive(script: Path, url: str, picture: Path, log: Path) -> dict[str, Any]:
+    """Run the playwright *script* on *url*; what it printed (its last line, JSON)."""
+    proc = subprocess.run([NODE, str(script), url, str(picture)], cwd=E2E,
+                          capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "CHROMIUM_PATH": CHROMIUM})
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:] + "\npanel log:\n" + \
+        log.read_text(errors="replace")[-3000:]
+    seen: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return seen
+
+
+def test_stop_the_bot_from_the_panel_in_a_real_browser(
+        dirs: PanelDirs, tmp_path: Path, playwright_core: Path) -> None:
+    bot = start_bot(paper_args(dirs.state), run_dir=dirs.run)
+    assert bot.ready and bot_status(run_dir=dirs.run).running
+    log = tmp_path / "panel.log"
+    with _panel(dirs, log) as url:
+        ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
+        ARTIFACT.unlink(missing_ok=True)
+        ARTIFACT.with_name("dashboard_running.png").unlink(missing_ok=True)
+        seen = _drive(SCRIPT, url, ARTIFACT, log)
     assert "RUNNING" in seen["state_before"] and "STOPPED" in seen["state_after"]
     assert "Stop the bot (PID" in seen["confirmation"]
     assert seen["message"].startswith(f"bot (PID {bot.pid}) stopped gracefully")
@@ -128,3 +150,29 @@ def test_stop_the_bot_from_the_panel_in_a_real_browser(
     assert seen["portfolio_value_stopped"] == fmt.money(snap.portfolio_value)
     for picture in (ARTIFACT, ARTIFACT.with_name("dashboard_running.png")):
         assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_live_page_fits_a_1280_screen_and_follows_the_running_bot(
+        dirs: PanelDirs, tmp_path: Path, playwright_core: Path) -> None:
+    # The bot runs on its own ledger, not the panel's --state (which stays empty).
+    bot_state = tmp_path / "bot-state"
+    bot = start_bot(paper_args(bot_state), run_dir=dirs.run)
+    assert bot.ready and bot_status(run_dir=dirs.run).running
+    log = tmp_path / "panel.log"
+    picture = ARTIFACT.with_name("dashboard_1280.png")
+    picture.parent.mkdir(parents=True, exist_ok=True)
+    picture.unlink(missing_ok=True)
+    with _panel(dirs, log) as url:
+        seen = _drive(LAYOUT_SCRIPT, url, picture, log)
+    # The sidebar names the running bot's own state folder, not the panel's default.
+    assert seen["state_lines"], "the sidebar names no state folder"
+    assert all(line.split(" ", 1)[1].startswith(str(bot_state))
+               for line in seen["state_lines"]), seen["state_lines"]
+    # Every card value and every cell of both tables was measured, and none is cut.
+    assert seen["cards"] == 12, seen
+    cells = seen["cells"]
+    for name in ("Open positions", "Open orders"):
+        assert cells[name]["kind"] == "html" and cells[name]["rows"] > 0, (
+            f"{name}: {cells[name]} (a canvas grid's cells cannot be measured)")
+    assert seen["truncated"] == [], "\n".join(seen["truncated"])
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
