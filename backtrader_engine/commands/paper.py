@@ -163,14 +163,19 @@ def _start_paper(args: argparse.Namespace, config: AppConfig, stop: StopRequest,
     session = PaperSession(settings)
     try:
         with setup_logging_from_args("paper", args) as logs:
-            # None when off (docs/telegram.md); /logs reads this session's log file.
-            telegram = telegram_for_session(config, args.state, log_file=logs.path)
-            if telegram is not None and metrics is not None:
-                metrics.registry.register(TelegramCollector(telegram.stats,
-                                                            portfolio_name(args.state)))
-            _run(session, args, source.base_url or ("Bybit testnet" if source.testnet else
-                                                    "Bybit mainnet"), stop, telegram,
-                 exhausted=source.exhausted)
+            try:
+                if source.server is not None:  # started before logging was set up
+                    source.server.log_loaded()
+                # None when off (docs/telegram.md); /logs reads this session's log file.
+                telegram = telegram_for_session(config, args.state, log_file=logs.path)
+                if telegram is not None and metrics is not None:
+                    metrics.registry.register(TelegramCollector(telegram.stats,
+                                                                portfolio_name(args.state)))
+                _run(session, args, source.base_url or ("Bybit testnet" if source.testnet
+                                                        else "Bybit mainnet"), stop,
+                     telegram, exhausted=source.exhausted)
+            finally:
+                source.close()  # while logging is set up, so its stop line is logged
     finally:
         source.close()
     return 0

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -12,6 +14,8 @@ import pandas as pd
 from ..data import DataStore, bundled_info, default_dataset
 from ..errors import UserError
 from ..exchanges.bybit.replay import ReplayMarket, ReplayServer
+from ..exchanges.bybit.replay.server import log as _server_log
+from ..exchanges.bybit.replay.stream import log as _stream_log
 from ..paper.sources import BUNDLED_SYMBOL, replay_market
 
 #: The store ``download`` fills by default; while it holds nothing (a fresh clone) the replay
@@ -68,10 +72,37 @@ def start_replay(args: argparse.Namespace) -> int:
     server = ReplayServer(_market(args), host=args.host, port=args.port, speed=args.speed,
                           hold_when_idle=args.hold_when_idle, faults=args.faults,
                           start_ms=_start_ms(args.start))
-    with server:
-        server.start_clock()
-        print(f"REST    {server.base_url}", flush=True)
-        print(f"stream  {server.stream_url}", flush=True)
-        print("Ctrl-C to stop", flush=True)
-        threading.Event().wait()  # until KeyboardInterrupt
-    return 0
+    # What it loaded, the end of the data and the stop go to stderr as plain lines: scripts
+    # read the REST and stream lines from stdout.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    loggers = [logging.getLogger(name) for name in (_server_log.name, _stream_log.name)]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    stopped = threading.Event()
+    reason = ["stopped"]
+
+    def on_signal(signum: int, _frame: object) -> None:
+        reason[0] = f"{signal.Signals(signum).name} received"
+        stopped.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server.start()
+        try:
+            server.start_clock()
+            print(f"REST    {server.base_url}", flush=True)
+            print(f"stream  {server.stream_url}", flush=True)
+            print("Ctrl-C to stop", flush=True)
+            while not stopped.wait(0.5):
+                pass
+        finally:
+            server.stop(reason[0])
+    finally:
+        for sig, old_handler in previous.items():
+            signal.signal(sig, old_handler)
+        for logger in loggers:
+            logger.removeHandler(handler)
+    # Ctrl-C ends with the status a shell gives an interrupted command, as before.
+    return 130 if reason[0] == "SIGINT received" else 0

@@ -40,7 +40,7 @@ class Source:
     def close(self) -> None:
         """Stop the in-process replay, if any."""
         if self.server is not None:
-            self.server.stop()
+            self.server.stop("paper session ended")
 
 
 def replay_market(data: Path | None, store: Path | None, symbol: str) -> ReplayMarket:

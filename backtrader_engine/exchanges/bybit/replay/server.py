@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import time
 from collections import deque
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import pandas as pd
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
@@ -27,6 +29,7 @@ from backtrader_engine.exchanges.bybit.replay.rest import RATE_LIMIT_ERROR, answ
 from backtrader_engine.exchanges.bybit.replay.stream import ReplayStream
 
 STREAM_PATHS = ("/v5/public/linear",)
+log = logging.getLogger(__name__)
 RATE_LIMIT_MODES = ("retcode", "http")
 
 
@@ -182,6 +185,19 @@ class ReplayServer:
         finally:
             self._loop.close()
 
+    def loaded(self) -> list[str]:
+        """What is served, a line per symbol: timeframe, candles, their range, the start."""
+        lines = []
+        for symbol in self.market.symbols:
+            frame = self.market.candles(symbol, self.stream.intervals[symbol][0])
+            first, last = (f"{t:%Y-%m-%d %H:%M}" for t in (frame.index[0], frame.index[-1]))
+            start = self.stream.start_ms
+            begins = (f"; the clock starts at {pd.Timestamp(start, unit='ms'):%Y-%m-%d %H:%M}"
+                      if start is not None else "")
+            lines.append(f"{symbol} {self.market.base_timeframe(symbol)}: {len(frame)} bars, "
+                         f"{first} .. {last}{begins}")
+        return lines
+
     def start(self) -> ReplayServer:
         """Run the server in a daemon thread; return once it accepts connections."""
         self._thread = threading.Thread(target=self._run, name="bybit-replay", daemon=True)
@@ -190,10 +206,22 @@ class ReplayServer:
         if self._error is not None:
             raise UserError(f"replay server on {self.host}:{self.port} failed to start: "
                             f"{self._error}")
+        self.log_loaded()
         return self
 
-    def stop(self) -> None:
-        """Close the server and wait for its thread."""
+    def log_loaded(self) -> None:
+        """Log what is served (:meth:`loaded`) and where."""
+        for line in self.loaded():
+            log.info("replay serving %s", line)
+        log.info("replay listening on %s", self.base_url)
+
+    def stop(self, reason: str = "stopped") -> None:
+        """Close the server and wait for its thread; log *reason* and the bars served."""
+        if self._thread is not None and self._thread.is_alive():
+            log.info("replay stopping (%s): %s, clock at %s, %d REST requests", reason,
+                     self.stream.served_text(),
+                     f"{pd.Timestamp(self.market.now_ms, unit='ms'):%Y-%m-%d %H:%M}",
+                     sum(p not in STREAM_PATHS for p in self.paths))
         if self._loop is not None and self._server is not None and self._loop.is_running():
             self._loop.call_soon_threadsafe(self.stream.close)
             self._loop.call_soon_threadsafe(self._server.close)

@@ -13,9 +13,11 @@ import asyncio
 import heapq
 import json
 import logging
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
+import pandas as pd
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
@@ -38,6 +40,10 @@ log = logging.getLogger(__name__)
 #: replay runs as fast as possible and lets a slow consumer set the pace.
 BACKLOG_LIMIT = 2000
 Step = tuple[int, int, str, int, tuple[float, ...]]  # time, phase, symbol, point, candle
+
+
+def _stamp(ms: int) -> str:
+    return f"{pd.Timestamp(ms, unit='ms'):%Y-%m-%d %H:%M}"
 
 
 def _report(task: asyncio.Task[None]) -> None:
@@ -80,6 +86,7 @@ class ReplayStream:
         self.clients: set[Client] = set()
         self.publisher = Publisher(market, self.clients)
         self.finished = False
+        self.served: Counter[str] = Counter()  # candles closed on the stream, per symbol
         self._task: asyncio.Task[None] | None = None
         self._active = asyncio.Event()
 
@@ -195,6 +202,8 @@ class ReplayStream:
             self.market.now_ms = at
             self._publish(at, symbol, point, candle)
         self.finished = True
+        log.info("replay data exhausted at %s: %s; REST keeps answering at that time",
+                 _stamp(self.market.now_ms), self.served_text())
 
     async def _drain(self) -> None:
         await asyncio.sleep(0)  # let connections read commands between steps
@@ -205,10 +214,16 @@ class ReplayStream:
         start, _duration, o, h, low, c, volume = candle
         if point < 0:
             self.publisher.close(symbol, at)
+            self.served[symbol] += 1
             return
         price = candle_path(o, h, low, c)[point]
         size = split_volume(volume)[point]
         self.publisher.point(symbol, int(start), at, price, size)
+
+    def served_text(self) -> str:
+        """``BTCUSDT 240 bars, ETHUSDT 240 bars served``."""
+        counts = ", ".join(f"{s} {self.served[s]} bars" for s in self.market.symbols)
+        return f"{counts} served"
 
     def state(self) -> dict[str, Any]:
         """Clock and client counts, for logs and tests."""
