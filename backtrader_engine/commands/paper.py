@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..alerts.service import TelegramService, telegram_for_session
+from ..alerts.settings import telegram_settings
 from ..config import AppConfig, load_config
 from ..data import parse_timeframe
 from ..engine.costs import CostModel
@@ -107,6 +108,9 @@ def _start_paper_signals(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         config = load_config(args.config_dir)
+        # A bad Telegram chat id is bad input: refused in one line before the replay, the
+        # metrics port or logging start (each of which would print first).
+        telegram_settings(config.alerts)
         # Bound before anything starts, so a taken port fails at once; closed after the stop.
         metrics = paper_metrics(args, config.alerts.prometheus)
         try:
