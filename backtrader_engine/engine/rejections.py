@@ -121,10 +121,11 @@ def describe_rejections(by_reason: Mapping[str, int]) -> str:
     """
     parts = []
     for reason, count in sorted(by_reason.items(), key=lambda item: (-item[1], item[0])):
-        if count:
-            noun = "order" if count == 1 else "orders"
-            verb = "expired" if reason == EXPIRED else "rejected"
-            label = reason_label(reason)
-            parts.append(f"{count} {noun} {verb}: {label}" if reason != EXPIRED
-                         else f"{count} {noun} {verb} unfilled (valid=)")
+        if not count:
+            continue
+        noun = "order" if count == 1 else "orders"
+        if reason == EXPIRED:
+            parts.append(f"{count} {noun} expired unfilled (valid=)")
+        else:
+            parts.append(f"{count} {noun} rejected: {reason_label(reason)}")
     return "; ".join(parts)
