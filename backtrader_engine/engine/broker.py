@@ -210,15 +210,45 @@ class PerpBroker(MarginAccounting, bt.brokers.BackBroker):
         if not rates:
             return
         # The position held at the settlement is the one before this bar's fills.
-        for data, position in self.positions.items():
+        for data, position in list(self.positions.items()):
             if not position.size:
                 continue
             mark = data.open[0]
             for rate in rates:
                 payment = funding_payment(position.size, mark, rate)
+                if payment > 0.0:
+                    # An isolated position cannot pay more than the account holds for it: what
+                    # the exchange cannot collect is its insurance fund's loss, not a negative
+                    # balance.
+                    payment = min(payment, self._funding_capacity(data, position, mark))
                 self.cash -= payment
                 self.funding_paid += payment
                 self.ledger.on_funding(data, payment)
+            self._liquidate_if_funding_broke(data, position, mark)
+
+    def _funding_capacity(self, data, position: bt.Position, mark: float) -> float:
+        """Most a funding payment can take: free cash plus the position's margin and its
+        unrealised profit at *mark*, less the fee of closing it there."""
+        comminfo = self.getcommissioninfo(data)
+        size, entry = position.size, position.price
+        equity = (comminfo.getoperationcost(size, entry)
+                  + comminfo.profitandloss(size, entry, mark))
+        closing_fee = comminfo.getcommission(size, mark)
+        return max(0.0, self.cash + equity - closing_fee)
+
+    def _liquidate_if_funding_broke(self, data, position: bt.Position, mark: float) -> None:
+        """Liquidate at *mark* a position whose funding left its liquidation price at or past
+        the mark: the settlement itself crossed it, so no later price in the bar is reached
+        first, and a fill at the (now unreachable) liquidation price would be a gain."""
+        size = position.size
+        if not size:
+            return
+        price = self._liq_price(data, size, position.price)
+        if price is None:
+            return
+        if (size > 0 and mark <= price) or (size < 0 and mark >= price):
+            self._liquidate(data, size, mark)
+            self._get_value()
 
     def _check_liquidations(self) -> None:
         liquidated = False

@@ -31,6 +31,7 @@ from ..exchanges.bybit.venue import DEFAULT_INSTRUMENTS
 from ..strategies import apply_params, resolve_strategy
 from .backtest import BacktestRequest, BacktestResult, run_backtest
 from .costs import DEFAULT_FUNDING_RATE, CostModel
+from .funding_bounds import check_funding
 from .lot_rules import LotRules
 from .report import ReportPaths, new_report_folder, write_report
 
@@ -230,6 +231,7 @@ def check_costs(costs: CostModel, cash: float) -> None:
     for flag, value, ok, expected in rules:
         if not ok:
             raise UserError(f"{flag} {value:g}: {expected}")
+    check_funding(costs.funding, costs.funding_source or f"{costs.funding:g}")
 
 
 def prepare_backtest(job: BacktestJob, fees: tuple[float, float]) -> tuple[BacktestRequest, Path]:
