@@ -64,7 +64,8 @@ class ConfigModel(BaseModel):
     numbers or booleans, which usually hides a quoting mistake.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, validate_default=True,
+                              allow_inf_nan=False)
 
     #: Cross-field rules checked, in order, once all fields are valid.
     rules: ClassVar[tuple[Rule, ...]] = ()

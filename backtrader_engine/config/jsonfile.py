@@ -15,6 +15,7 @@ from backtrader_engine.config.credentials import (
     TELEGRAM_CHAT_ID_ENV,
 )
 from backtrader_engine.config.messages import field_path, format_problem
+from backtrader_engine.config.strict_json import NonFiniteNumberError, loads_finite
 from backtrader_engine.errors import ConfigError
 
 # Keys that name a secret. Matched on the whole key or its last word, so 'bot_token' and
@@ -54,7 +55,8 @@ def read_json_object(path: Path, source: str) -> dict[str, Any]:
     ------
     ConfigError
         If the file cannot be read, is not valid JSON (with line and column), repeats a key,
-        contains NaN/Infinity, is not an object at the top level, or contains a secret-like key.
+        holds NaN, Infinity or a number beyond a float's range, is not an object at the top
+        level, or contains a secret-like key.
     """
     try:
         text = path.read_text(encoding="utf-8")
@@ -65,14 +67,13 @@ def read_json_object(path: Path, source: str) -> dict[str, Any]:
         raise ConfigError(f"{source}: cannot be read ({exc.strerror or exc}); check the path "
                           "and its permissions") from exc
     try:
-        data = json.loads(text, object_pairs_hook=_unique_keys,
-                          parse_constant=_reject_constant)
+        data = loads_finite(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise ConfigError(
             f"{source}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}; "
             "fix the syntax (JSON allows no comments, trailing commas or single quotes)"
         ) from exc
-    except _JsonValueError as exc:
+    except (NonFiniteNumberError, _JsonValueError) as exc:
         raise ConfigError(f"{source}: {exc}") from exc
     if not isinstance(data, dict):
         raise ConfigError(
@@ -144,11 +145,6 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
                                   "(the earlier value would be silently ignored)")
         result[key] = value
     return result
-
-
-def _reject_constant(name: str) -> float:
-    """Refuse NaN and Infinity, which Python's JSON reader accepts but JSON does not define."""
-    raise _JsonValueError(f"contains {name}, which is not valid JSON; use an ordinary number")
 
 
 def _json_kind(value: object) -> str:
