@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ..config import RiskConfig, load_bybit_config, load_risk_config
+from ..engine.backtest import BacktestResult
 from ..engine.costs import DEFAULT_MAKER_FEE, DEFAULT_TAKER_FEE
 from ..engine.job import (
     BacktestJob,
@@ -15,8 +16,9 @@ from ..engine.job import (
     parse_param_overrides,
     run_backtest_job,
 )
-from ..engine.report import format_summary
+from ..engine.report import ReportPaths, format_summary
 from ..errors import UserError
+from ..strategies.failure import EXIT_STRATEGY_ERROR, StrategyRunError
 
 DEMO_STRATEGY = "TrendFollowingADXEMAStrategy"
 DEMO_OUT = Path("runs/demo")
@@ -87,7 +89,22 @@ def job_from_args(args: argparse.Namespace) -> BacktestJob:
 
 
 def _run_and_print(job: BacktestJob, config_dir: Path, runs_dir: Path | None = None) -> int:
-    result, paths = run_backtest_job(job, configured_fees(config_dir), runs_dir=runs_dir)
+    """Run *job*, print its summary and files; 0, or 1 when the strategy's code raised."""
+    try:
+        result, paths = run_backtest_job(job, configured_fees(config_dir), runs_dir=runs_dir)
+    except StrategyRunError as exc:
+        # A bug in the strategy, not bad input: what ran before it is still shown and kept
+        # (marked partial), then the strategy's own frames, without the engine's.
+        partial = exc.partial
+        if isinstance(partial, BacktestResult):
+            _print_result(job, partial, exc.paths)
+        print(f"error: {exc.failure}", file=sys.stderr)
+        return EXIT_STRATEGY_ERROR
+    _print_result(job, result, paths)
+    return 0
+
+
+def _print_result(job: BacktestJob, result: BacktestResult, paths: ReportPaths | None) -> None:
     instrument, currency = instrument_label(data_path(job), job.symbol)
     print(format_summary(result, instrument, currency))
     for warning in (result.rejection_warning(), result.sizing_warning()):
@@ -95,11 +112,11 @@ def _run_and_print(job: BacktestJob, config_dir: Path, runs_dir: Path | None = N
             print(warning, file=sys.stderr)
     if paths is not None:
         print()
-        print(f"report written to {paths.directory}/")
+        partial = " (partial: the strategy raised an error)" if result.partial else ""
+        print(f"report written to {paths.directory}/{partial}")
         for path in paths.all():
             if path.exists():
                 print(f"  {path}")
-    return 0
 
 
 def start_backtest(args: argparse.Namespace) -> int:

@@ -11,7 +11,10 @@ import pandas as pd
 
 from ..config.risk import RiskConfig
 from ..data import parse_timeframe, resample_ohlcv
+from ..errors import UserError
 from ..risk import BrokerRiskHook, RiskGate, RiskGateMixin
+from ..strategies.failure import StrategyFailure, StrategyRunError, strategy_failure
+from .bars_needed import BarsCheck
 from .broker import PerpBroker
 from .builder import build_cerebro
 from .costs import CostModel
@@ -60,6 +63,14 @@ class BacktestResult:
     #: ``order_target_value``/``order_target_percent`` calls that asked for less than one
     #: whole unit, so no order was placed (backtrader sizes those calls in whole units).
     sized_to_zero: int = 0
+    #: Set when an exception in the strategy's code stopped the run: every series and metric
+    #: then covers only the bars up to the failing one.
+    failure: StrategyFailure | None = None
+
+    @property
+    def partial(self) -> bool:
+        """Whether the run stopped early, so its numbers cover only part of the data."""
+        return self.failure is not None
 
     @property
     def final_value(self) -> float:
@@ -142,14 +153,46 @@ def make_broker(request: BacktestRequest) -> PerpBroker:
 
 
 def run_backtest(request: BacktestRequest) -> BacktestResult:
-    """Run *request* and compute its metrics; the frame must already be validated."""
+    """Run *request* and compute its metrics; the frame must already be validated.
+
+    Raises
+    ------
+    NotEnoughBars
+        Before the first bar, when the strategy's longest indicator period exceeds a feed.
+    StrategyRunError
+        When the strategy's own code raised; its ``partial`` holds the result up to the
+        failing bar (None when it failed before the first bar).
+    """
     feeds = [make_feed(request.frame, timeframe=request.timeframe, name=request.symbol)]
+    timeframes = [request.timeframe]
     for tf, higher in confirmation_frames(request.frame, request.timeframe,
                                           request.confirm_timeframes):
         feeds.append(make_feed(higher, timeframe=tf, name=f"{request.symbol}-{tf}"))
+        timeframes.append(tf)
     broker = make_broker(request)
     cerebro = build_cerebro(request.strategy, request.params, feeds, broker)
-    cerebro.run()
+    cerebro.addanalyzer(BarsCheck, timeframes=tuple(timeframes),
+                        strategy_name=display_name(request.strategy))
+    try:
+        cerebro.run()
+    except UserError:
+        raise  # a refused parameter or too little data: the user's input, not a bug
+    except (Exception, SystemExit) as exc:
+        failure = strategy_failure(exc, request.strategy, cerebro)
+        if failure is None:
+            raise
+        partial = (_result(request, broker, feeds, failure) if broker.record_dt else None)
+        raise StrategyRunError(failure, partial) from exc
+    return _result(request, broker, feeds)
+
+
+def display_name(strategy: type) -> str:
+    """How messages name a strategy: ``RSIEMAMomentum`` for ``RSIEMAMomentumStrategy``."""
+    return strategy.__name__.removesuffix("Strategy") or strategy.__name__
+
+
+def _result(request: BacktestRequest, broker: PerpBroker, feeds: list,
+            failure: StrategyFailure | None = None) -> BacktestResult:
     trades = broker.trades_frame()
     equity = equity_frame(broker, request.cash, request.frame["close"])
     metrics = compute_metrics(
@@ -168,7 +211,8 @@ def run_backtest(request: BacktestRequest) -> BacktestResult:
                           orders_submitted=len(broker.orders),
                           orders_resized=broker.rejections.resized,
                           sized_to_zero=getattr(broker.getcommissioninfo(feeds[0]),
-                                                "sized_to_zero", 0))
+                                                "sized_to_zero", 0),
+                          failure=failure)
 
 
 def equity_frame(broker: PerpBroker, initial_cash: float, close: pd.Series) -> pd.DataFrame:

@@ -29,10 +29,13 @@ from ..data import (
 from ..errors import DataError, UserError
 from ..exchanges.bybit.venue import DEFAULT_INSTRUMENTS
 from ..strategies import apply_params, resolve_strategy
+from ..strategies.failure import StrategyRunError
 from .backtest import BacktestRequest, BacktestResult, run_backtest
+from .bars_needed import NotEnoughBars
 from .costs import DEFAULT_FUNDING_RATE, CostModel
 from .funding_bounds import check_funding
 from .lot_rules import LotRules
+from .outdir import check_output_dir, make_output_dir
 from .report import ReportPaths, new_report_folder, write_report
 
 
@@ -103,6 +106,9 @@ def load_params_file(path: Path, strategy_name: str) -> dict[str, object]:
         raise UserError(f"{where}: file does not exist") from None
     except OSError as exc:
         raise UserError(f"{where}: cannot read it: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{where}: not a UTF-8 text file; expected JSON such as an "
+                        f"optimisation's best_params.json") from None
     except json.JSONDecodeError as exc:
         raise UserError(f"{where}: invalid JSON at line {exc.lineno}, column {exc.colno}: "
                         f"{exc.msg}") from None
@@ -283,6 +289,13 @@ def _risk_limits(job: BacktestJob) -> RiskConfig | None:
     return job.risk_config if job.risk_config is not None else RiskConfig()
 
 
+def bars_source(job: BacktestJob, path: Path) -> str:
+    """How a message names where the bars came from: ``--from/--to leaves``, ``x.csv has``."""
+    if job.start or job.end:
+        return "--from/--to leaves"
+    return f"{path.name} has"
+
+
 def run_backtest_job(job: BacktestJob, fees: tuple[float, float], *,
                      runs_dir: Path | None = None) -> tuple[BacktestResult, ReportPaths | None]:
     """Prepare, run and write the report of one backtest.
@@ -290,14 +303,42 @@ def run_backtest_job(job: BacktestJob, fees: tuple[float, float], *,
     The report goes to ``job.out`` when set; otherwise, when *runs_dir* is given, to a new
     folder ``runs_dir/<StrategyClass>-<UTC time>`` (never an existing one); otherwise nowhere.
     The folder is made only after the run, so a run that fails leaves no empty folder behind.
+
+    Raises
+    ------
+    UserError
+        For bad input, before anything is written (an unusable ``--out`` included).
+    StrategyRunError
+        When the strategy's code raised. What the run computed up to the failing bar is
+        written first, marked partial (``report.json`` ``partial: true`` and
+        ``stopped_early``); the error's ``paths`` says where (None when it failed before the
+        first bar and there was nothing to write).
     """
-    request, path = prepare_backtest(job, fees)
-    result = run_backtest(request)
     if job.out:
-        out = Path(job.out)
+        check_output_dir(Path(job.out), "--out")
     elif runs_dir is not None:
+        check_output_dir(Path(runs_dir), "the default report folder")
+    request, path = prepare_backtest(job, fees)
+    try:
+        result = run_backtest(request)
+    except NotEnoughBars as exc:
+        raise exc.reworded(bars_source(job, path)) from None
+    except StrategyRunError as exc:
+        partial = exc.partial
+        exc.paths = (_write(job, partial, request, path, runs_dir)
+                     if isinstance(partial, BacktestResult) else None)
+        raise
+    return result, _write(job, result, request, path, runs_dir)
+
+
+def _write(job: BacktestJob, result: BacktestResult, request: BacktestRequest, path: Path,
+           runs_dir: Path | None) -> ReportPaths | None:
+    if job.out:
+        out = make_output_dir(Path(job.out), "--out")
+    elif runs_dir is not None:
+        make_output_dir(Path(runs_dir), "the default report folder")
         out = new_report_folder(Path(runs_dir), request.strategy.__name__)
     else:
-        return result, None
+        return None
     command = list(job.command) if job.command is not None else None
-    return result, write_report(result, out, path, plots=job.plots, command=command)
+    return write_report(result, out, path, plots=job.plots, command=command)

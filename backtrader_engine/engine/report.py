@@ -160,6 +160,10 @@ def write_report(result: BacktestResult, out_dir: Path, data_path: Path | None =
                         signals=out_dir / "signals.csv" if hook is not None else None)
     document = {"metrics": result.metrics, "rejected_orders": result.rejected_orders(),
                 "manifest": build_manifest(result, data_path, command)}
+    if result.failure is not None:
+        # First keys, so a reader (or a person) cannot miss that the numbers cover only the
+        # bars before the strategy failed; complete reports have neither key.
+        document = {"partial": True, "stopped_early": result.failure.as_dict(), **document}
     if hook is not None:
         summary = hook.summary()
         summary.pop("config")  # already in the manifest
@@ -222,7 +226,10 @@ def format_summary(result: BacktestResult, instrument: str | None = None,
     index = request.frame.index
     header = (f"{request.strategy.__name__}  {instrument or request.symbol} {request.timeframe}  "
               f"{index[0]:%Y-%m-%d %H:%M} -> {index[-1]:%Y-%m-%d %H:%M}  ({len(index)} bars)")
-    lines = [header, _costs_line(request, currency), "-" * len(header)]
+    lines = [header, _costs_line(request, currency)]
+    if result.failure is not None:
+        lines.append(partial_note(result))
+    lines.append("-" * len(header))
     for key, label, fmt in _SUMMARY_ROWS:
         value = result.metrics.get(key)
         text = "n/a" if value is None else fmt.format(value)
@@ -233,6 +240,15 @@ def format_summary(result: BacktestResult, instrument: str | None = None,
     if result.risk_hook is not None:
         lines.extend(_risk_lines(result.risk_hook.tally.total))
     return "\n".join(lines)
+
+
+def partial_note(result: BacktestResult) -> str:
+    """``PARTIAL: stopped at bar ... by an error in the strategy; ...`` for a failed run."""
+    failure = result.failure
+    last = result.equity.index[-1] if len(result.equity) else None
+    upto = f" (numbers cover the bars up to {last:%Y-%m-%d %H:%M})" if last is not None else ""
+    return (f"PARTIAL: the run stopped early {failure.when} because the strategy raised "
+            f"{failure.error_type}{upto}")
 
 
 def _risk_lines(counts: SignalCounts) -> list[str]:

@@ -15,6 +15,7 @@ import inspect
 import re
 import sys
 import textwrap
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -143,13 +144,39 @@ def _import_file(path: Path) -> ModuleType:
     sys.modules[name] = module
     try:
         module_spec.loader.exec_module(module)
+    except SystemExit as exc:
+        # Caught, or the whole command would end here with the file's exit status and no
+        # word of why (exit 0 for sys.exit()).
+        del sys.modules[name]
+        code = "" if exc.code is None else repr(exc.code)
+        raise StrategyError(f"{_shown(path)} called sys.exit({code}) while being imported; a "
+                            f"strategy file must only define classes") from None
     except Exception as exc:
         del sys.modules[name]
-        message = " ".join(str(exc).split())
-        raise StrategyError(
-            f"strategy file '{path}' failed to import: {type(exc).__name__}: {message}"
-        ) from exc
+        raise StrategyError(_import_failure(path, exc)) from None
     return module
+
+
+def _shown(path: Path) -> str:
+    """*path* relative to the working folder when it lies below it, as the user typed it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _import_failure(path: Path, exc: Exception) -> str:
+    """One line naming the file, the line of the file that failed and the exception."""
+    message = " ".join(str(exc).split())
+    if isinstance(exc, SyntaxError) and exc.filename and Path(exc.filename).resolve() == path:
+        # The message already names the file and line ("invalid syntax (x.py, line 3)").
+        message = " ".join((exc.msg or "").split())
+        return (f"{_shown(path)}:{exc.lineno}: the strategy file failed to import: "
+                f"SyntaxError: {message}")
+    lines = [entry.lineno for entry in traceback.extract_tb(exc.__traceback__)
+             if Path(entry.filename).resolve() == path]
+    where = f"{_shown(path)}:{lines[-1]}" if lines else _shown(path)
+    return f"{where}: the strategy file failed to import: {type(exc).__name__}: {message}"
 
 
 def _strategies_in(module: ModuleType) -> dict[str, type[bt.Strategy]]:

@@ -211,9 +211,11 @@ def test_not_a_python_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
-        ("raise RuntimeError('boom\\nsecond line')\n", "RuntimeError: boom second line"),
-        ("import not_a_real_module_xyz\n", "ModuleNotFoundError: No module named"),
-        ("def broken(:\n", "SyntaxError: "),
+        ("x = 1\nraise RuntimeError('boom\\nsecond line')\n",
+         "bad.py:2: the strategy file failed to import: RuntimeError: boom second line"),
+        ("import not_a_real_module_xyz\n",
+         "bad.py:1: the strategy file failed to import: ModuleNotFoundError: No module named"),
+        ("\n\ndef broken(:\n", "bad.py:3: the strategy file failed to import: SyntaxError: "),
     ],
 )
 def test_import_failure_is_one_line(tmp_path: Path, source: str, expected: str) -> None:
@@ -224,6 +226,27 @@ def test_import_failure_is_one_line(tmp_path: Path, source: str, expected: str) 
     assert "failed to import" in message and expected in message
     assert "\n" not in message
     assert not any(name.startswith("bte_user_strategy_bad_") for name in sys.modules)
+
+
+@pytest.mark.parametrize(("call", "shown"), [("sys.exit(0)", "sys.exit(0)"),
+                                             ("sys.exit()", "sys.exit()"),
+                                             ("raise SystemExit('bye')", "sys.exit('bye')")])
+def test_a_file_calling_sys_exit_at_import_is_refused(tmp_path: Path, call: str,
+                                                      shown: str) -> None:
+    path = _write(tmp_path, "quits.py", f"import sys\n{call}\n")
+    with pytest.raises(StrategyError) as err:
+        resolve_strategy(f"{path}:Anything")
+    assert str(err.value) == (f"{path} called {shown} while being imported; a strategy file "
+                              "must only define classes")
+    assert not any(name.startswith("bte_user_strategy_quits_") for name in sys.modules)
+
+
+def test_a_file_calling_sys_exit_is_one_line_and_exit_2(one_clear_line, cli,
+                                                        tmp_path: Path) -> None:
+    path = _write(tmp_path, "quits.py", "import sys\nsys.exit(0)\n")
+    line = one_clear_line(cli("backtest", "--strategy", f"{path}:X", "--no-plots"))
+    assert line == (f"error: {path} called sys.exit(0) while being imported; a strategy "
+                    "file must only define classes")
 
 
 def test_apply_params_coerces_cli_strings() -> None:
