@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 from typing import Any
 
+from ..errors import UserError
 from ..runtime import (
     RunPaths,
     bot_status,
@@ -104,13 +106,28 @@ def _print(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
     print(json.dumps(data, indent=2, default=str) if args.json else text, flush=True)
 
 
+def _check_seconds(args: argparse.Namespace, *options: str, zero: bool = False) -> None:
+    """Waits must be finite and not negative: a negative or nan one means no wait at all.
+
+    With *zero*, 0 is allowed (stop: do not wait; force-stop: kill at once).
+    """
+    for dest in options:
+        value = getattr(args, dest)
+        if not (math.isfinite(value) and (value > 0 or (zero and value == 0))):
+            expected = "0 or more seconds" if zero else "a positive number of seconds"
+            raise UserError(f"--{dest.replace('_', '-')} {value:g}: expected {expected}")
+
+
 def start_bot_command(args: argparse.Namespace) -> int:
+    _check_seconds(args, "start_timeout")
     bot = start_bot(args.paper_args, run_dir=args.run_dir, ready_timeout=args.start_timeout)
     _print(args, bot.to_dict(), _started_text(bot))
     return 0
 
 
 def restart_bot_command(args: argparse.Namespace) -> int:
+    _check_seconds(args, "timeout", zero=True)
+    _check_seconds(args, "start_timeout")
     bot = restart_bot(args.paper_args or None, run_dir=args.run_dir, timeout=args.timeout,
                       ready_timeout=args.start_timeout)
     _print(args, bot.to_dict(), _started_text(bot))
@@ -125,6 +142,7 @@ def _started_text(bot: Any) -> str:
 
 
 def stop_bot_command(args: argparse.Namespace) -> int:
+    _check_seconds(args, "timeout", zero=True)
     stop = force_stop if args.force else stop_bot
     result = stop(run_dir=args.run_dir, timeout=args.timeout)
     _print(args, result.to_dict(), result.message)
@@ -132,6 +150,9 @@ def stop_bot_command(args: argparse.Namespace) -> int:
 
 
 def status_command(args: argparse.Namespace) -> int:
+    _check_seconds(args, "http_timeout")
+    if args.lines < 0:
+        raise UserError(f"--lines {args.lines}: expected 0 or more log lines")
     status = bot_status(run_dir=args.run_dir, timeout=args.http_timeout, log_lines=args.lines)
     _print(args, status.to_dict(), format_status(status))
     return 0 if status.running else 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 
 from ..errors import UserError
 from ..paper.control import send
@@ -54,7 +55,23 @@ def exit_code(reply: dict[str, object]) -> int:
     return EXIT_NOT_PLACED
 
 
+def check_request(qty: float | None, confidence: float) -> None:
+    """Refuse a quantity or confidence the session would refuse, before anything is sent.
+
+    Raises
+    ------
+    UserError
+        A quantity that is not a finite positive number, or a confidence outside 0 to 1.
+    """
+    if qty is not None and not (math.isfinite(qty) and qty > 0):
+        raise UserError(f"--qty {qty:g}: expected a positive quantity, e.g. 0.01 (or no "
+                        "--qty for 10% of the manual sub-account's equity)")
+    if not 0.0 <= confidence <= 1.0:  # also refuses nan
+        raise UserError(f"--confidence {confidence:g}: expected a number from 0 to 1")
+
+
 def start_inject(args: argparse.Namespace) -> int:
+    check_request(args.qty, args.confidence)
     reply = send(args.state, {"op": "inject", "symbol": args.symbol.upper(), "side": args.side,
                               "qty": args.qty, "confidence": args.confidence})
     if not reply.get("ok"):

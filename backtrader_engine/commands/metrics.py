@@ -18,6 +18,16 @@ def paper_metrics(args: argparse.Namespace, prometheus: Any) -> MetricsServer | 
     ``--metrics``/``--no-metrics``, ``--metrics-host`` and ``--metrics-port`` override
     ``alert_config.json``'s ``prometheus`` section (*prometheus*).
     """
+    address = metrics_address(args, prometheus)
+    if address is None:
+        return None
+    server = start_exporter(args.state, *address)
+    print(f"metrics on {server.url}", flush=True)
+    return server
+
+
+def metrics_address(args: argparse.Namespace, prometheus: Any) -> tuple[str, int] | None:
+    """``(host, port)`` of the bot's ``/metrics``, checked; ``None`` when switched off."""
     enabled = prometheus.enabled if args.metrics is None else args.metrics
     if not enabled:
         return None
@@ -25,9 +35,7 @@ def paper_metrics(args: argparse.Namespace, prometheus: Any) -> MetricsServer | 
     port = prometheus.port if args.metrics_port is None else args.metrics_port
     if not 0 <= port <= 65535:
         raise UserError(f"--metrics-port {port}: expected 0 to 65535 (0: any free port)")
-    server = start_exporter(args.state, host, port)
-    print(f"metrics on {server.url}", flush=True)
-    return server
+    return host, port
 
 
 def _wait_for_stop() -> None:

@@ -11,48 +11,21 @@ from collections.abc import Callable
 from typing import Any
 
 from ..alerts.service import TelegramService, telegram_for_session
-from ..alerts.settings import telegram_settings
-from ..config import AppConfig, load_config
-from ..data import parse_timeframe
 from ..engine.costs import CostModel
 from ..exchanges.bybit.retry import BybitUnreachable
 from ..monitoring.alerts_collector import TelegramCollector
 from ..monitoring.definitions import portfolio_name
 from ..monitoring.exporter import MetricsServer
 from ..paper.ledger import logged_until
-from ..paper.plan import Wanted, build_accounts, wanted_from_args, wanted_from_config
+from ..paper.ledger_check import check_resumable
 from ..paper.session import PaperSession, PaperSettings
-from ..paper.sources import (
-    check_replay_symbols,
-    replay_market,
-    resolve_source,
-    start_replay,
-)
+from ..paper.sources import start_replay
 from ..runtime.logging_setup import setup_logging_from_args
+from ..runtime.statelock import StateLock
 from .metrics import paper_metrics
+from .paper_setup import PaperSetup, prepare_paper
 
 log = logging.getLogger(__name__)
-
-
-def _fit_to_replay(wanted: list[Wanted], market: Any, explicit_symbols: bool,
-                   explicit_timeframe: bool) -> list[Wanted]:
-    """Without --symbols/--timeframe, trade what the replay has at a timeframe it allows."""
-    out = []
-    for w in wanted:
-        symbols = w.symbols
-        if not explicit_symbols:
-            symbols = tuple(s for s in w.symbols if s in market.symbols) or tuple(
-                market.symbols)
-        timeframe = w.timeframe
-        base = max((market.base_timeframe(s) for s in symbols), key=parse_timeframe)
-        if not explicit_timeframe and parse_timeframe(timeframe) < parse_timeframe(base):
-            print(f"note: {w.spec} runs on {base} (the replay's candles), not {timeframe}",
-                  file=sys.stderr)
-            timeframe = base
-        confirm = tuple(tf for tf in w.confirm if parse_timeframe(tf) > parse_timeframe(
-            timeframe))
-        out.append(Wanted(w.spec, symbols, timeframe, confirm, w.params))
-    return out
 
 
 def _summary_lines(summary: dict[str, Any]) -> list[str]:
@@ -107,63 +80,46 @@ def _start_paper_signals(args: argparse.Namespace) -> int:
     stop = StopRequest()
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        config = load_config(args.config_dir)
-        # A bad Telegram chat id is bad input: refused in one line before the replay, the
-        # metrics port or logging start (each of which would print first).
-        telegram_settings(config.alerts)
-        # Bound before anything starts, so a taken port fails at once; closed after the stop.
-        metrics = paper_metrics(args, config.alerts.prometheus)
-        try:
-            return _start_paper(args, config, stop, metrics)
-        finally:
-            if metrics is not None:
-                metrics.close()
+        # Every argument is checked before anything is printed, bound, locked or written.
+        setup = prepare_paper(args)
+        # One writer per state folder, taken before anything touches the folder (ledger,
+        # control.json) or could collide with the session already using it (its metrics
+        # port, its log file); held until the command ends, dropped by the OS if killed.
+        stop_file = str(args.stop_file.resolve()) if args.stop_file is not None else None
+        with StateLock(args.state, {"command": "paper", "stop_file": stop_file}) as lock:
+            check_resumable(args.state, setup.session_specs)
+            for note in setup.notes:
+                print(note, file=sys.stderr)
+            # Bound before the rest starts, so a taken port fails at once; closed last.
+            metrics = paper_metrics(args, setup.config.alerts.prometheus)
+            try:
+                return _start_paper(args, setup, stop, lock, metrics)
+            finally:
+                if metrics is not None:
+                    metrics.close()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
 
-def _start_paper(args: argparse.Namespace, config: AppConfig, stop: StopRequest,
-                 metrics: MetricsServer | None = None) -> int:
-    source = resolve_source(args.source, args.testnet)
-    market = None
-    if source is None:
-        symbol = (args.symbols or "BTCUSDT").split(",")[0].strip().upper()
-        market = replay_market(args.replay_data, args.replay_store, symbol)
-    if args.strategy:
-        wanted = wanted_from_args(args.strategy, args.symbols, args.timeframe,
-                                  args.params_file, config)
-    else:
-        wanted = wanted_from_config(config)
-    if market is not None:
-        if args.symbols:
-            check_replay_symbols(market, [s.strip().upper() for s in args.symbols.split(",")
-                                          if s.strip()], None)
-        wanted = _fit_to_replay(wanted, market, explicit_symbols=bool(args.symbols),
-                                explicit_timeframe=bool(args.timeframe))
-        for w in wanted:
-            check_replay_symbols(market, list(w.symbols), w.timeframe)
-    cash = args.cash_per_account
-    if cash is None:
-        # The session's cash is split evenly over every sub-account, manual ones included.
-        pairs = sum(len(w.symbols) for w in wanted)
-        symbols = len({s for w in wanted for s in w.symbols})
-        cash = config.risk.initial_cash / (pairs + (symbols if args.manual else 0))
-    accounts = build_accounts(wanted, config.risk.initial_cash, cash)
-    if market is not None:
-        coarsest = max((a.timeframe for a in accounts), key=parse_timeframe)
-        source = start_replay(market, speed=args.replay_speed, warmup_bars=args.warmup_bars,
-                              timeframe=coarsest, resume_ms=logged_until(args.state))
+def _start_paper(args: argparse.Namespace, setup: PaperSetup, stop: StopRequest,
+                 lock: StateLock, metrics: MetricsServer | None = None) -> int:
+    config = setup.config
+    source = setup.source
+    if setup.market is not None:
+        source = start_replay(setup.market, speed=args.replay_speed,
+                              warmup_bars=args.warmup_bars, timeframe=setup.coarsest_timeframe,
+                              resume_ms=logged_until(args.state))
     assert source is not None
     bybit = config.bybit
     costs = CostModel(taker_fee=bybit.fees.taker, maker_fee=bybit.fees.maker,
                       leverage=bybit.default_leverage,
                       maintenance_margin_rate=bybit.maintenance_margin_rate, funding=0.0)
-    settings = PaperSettings(accounts, args.state, base_url=source.base_url,
+    settings = PaperSettings(setup.accounts, args.state, base_url=source.base_url,
                              testnet=source.testnet, fill_model=args.fill_model, costs=costs,
                              risk=config.risk if args.risk_gate else None,
                              warmup_bars=args.warmup_bars, manual=args.manual,
-                             manual_cash=cash)
+                             manual_cash=setup.manual_cash, state_lock=lock)
     session = PaperSession(settings)
     try:
         with setup_logging_from_args("paper", args) as logs:

@@ -305,16 +305,11 @@ class Ledger:
                          params: dict[str, Any], initial_cash: float) -> None:
         """Record a sub-account; a restart must bring the same strategy, params and cash."""
         stored = self.query("SELECT * FROM accounts WHERE account=?", (account,))
-        text = json.dumps(params, sort_keys=True, default=str)
+        text = params_text(params)
         if stored:
-            old = stored[0]
-            if (old["strategy"], old["params"], old["initial_cash"]) != (strategy, text,
-                                                                          initial_cash):
-                raise UserError(
-                    f"{self.path}: account {account} was started with strategy "
-                    f"{old['strategy']}, params {old['params']}, cash {old['initial_cash']:g};"
-                    " restarting with different ones would not resume the same session — use "
-                    "a new --state folder")
+            why = account_mismatch(self.path, account, stored[0], strategy, text, initial_cash)
+            if why is not None:
+                raise UserError(why)
             return
         with self.transaction() as db:
             db.execute("INSERT INTO accounts VALUES (?,?,?,?,?)",
@@ -367,6 +362,22 @@ class Ledger:
         with self.transaction() as db:
             db.execute("INSERT INTO events (wall_time, account, kind, detail) VALUES "
                        "(?,?,?,?)", (time.time(), account, kind, detail))
+
+
+def params_text(params: dict[str, Any]) -> str:
+    """Params as the ``accounts`` table stores them."""
+    return json.dumps(params, sort_keys=True, default=str)
+
+
+def account_mismatch(path: Path, account: str, stored: dict[str, Any], strategy: str,
+                     params: str, cash: float) -> str | None:
+    """The refusal when a stored account differs from the one a session brings, else None."""
+    if (stored["strategy"], stored["params"], stored["initial_cash"]) == (strategy, params,
+                                                                          cash):
+        return None
+    return (f"{path}: account {account} was started with strategy {stored['strategy']}, "
+            f"params {stored['params']}, cash {stored['initial_cash']:g}; restarting with "
+            "different ones would not resume the same session — use a new --state folder")
 
 
 def _bar_row(ctx: BarContext, seq: int, logged_at: float) -> tuple[Any, ...]:

@@ -2,8 +2,10 @@
 
 Start-up, in order:
 
-1. open the ledger under ``--state``; a ledger from an earlier run must describe the same
-   sub-accounts (strategy, params, cash), which makes the start a **resume**;
+1. take the state folder's lock (:mod:`backtrader_engine.runtime.statelock`; one writer
+   per folder), then open the ledger under ``--state``; a ledger from an earlier run must
+   describe the same sub-accounts (strategy, params, cash), which makes the start a
+   **resume**;
 2. warm-up history per stream: from the ledger when resuming, otherwise fetched over REST
    (the bars before the exchange's clock) and logged;
 3. start one cerebro thread per sub-account; each first replays the warm-up (orders on it
@@ -57,6 +59,7 @@ from backtrader_engine.paper.manual import ManualSignalStrategy
 from backtrader_engine.paper.risk import StreamHealth
 from backtrader_engine.paper.session_control import SessionControl
 from backtrader_engine.risk import RiskGate
+from backtrader_engine.runtime.statelock import StateLock
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +82,9 @@ class PaperSettings:
     manual: bool = True  # a Manual sub-account per symbol for injected signals
     manual_cash: float | None = None  # default: the first sub-account's cash
     control: bool = True  # listen for inject requests (control.json in the state folder)
+    # The state folder's lock when the caller already holds it (the paper command takes it
+    # before anything else); otherwise the session takes it at start and lets it go at stop.
+    state_lock: StateLock | None = None
 
 
 def manual_specs(accounts: Sequence[AccountSpec], cash: float | None) -> list[AccountSpec]:
@@ -128,12 +134,23 @@ class PaperSession(SessionControl):
         self._stop = threading.Event()
         self._frozen = False
         self._pump: threading.Thread | None = None
+        self._own_lock: StateLock | None = None
         self.http = make_session(testnet=settings.testnet, base_url=settings.base_url)
 
     # --- start-up ----------------------------------------------------------------------------
     def start(self) -> PaperSession:
-        """Open the ledger, warm up, catch up and start streaming (see module docstring)."""
+        """Lock the folder, open the ledger, warm up, catch up and stream (module docstring).
+
+        Call :meth:`stop` afterwards even when this raises: it releases what was taken.
+
+        Raises
+        ------
+        StateFolderInUse
+            Another process writes this state folder.
+        """
         s = self.settings
+        if (s.state_lock is None or not s.state_lock.held) and self._own_lock is None:
+            self._own_lock = StateLock(s.state_dir).acquire()
         ledger = self.ledger = Ledger(s.state_dir)
         self.resumed = bool(ledger.query("SELECT 1 FROM accounts LIMIT 1"))
         for spec in self.specs:
@@ -337,6 +354,9 @@ class PaperSession(SessionControl):
         if self.ledger is not None:
             self.ledger.record_event("stop", f"{self.live_bars} live bars this run")
             self.ledger.close()
+        if self._own_lock is not None:  # only once nothing more is written
+            self._own_lock.release()
+            self._own_lock = None
         return summary
 
     # --- reporting -----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ Operations that change what strategies may do are logged as inputs first (see
 
 from __future__ import annotations
 
+import math
 import queue
 import threading
 from concurrent.futures import Future
@@ -148,7 +149,8 @@ class SessionControl:
         if side not in SIDES:
             raise UserError(f"side {side!r}; expected buy or sell")
         qty = request.get("qty")
-        if qty is not None and not float(qty) > 0:
+        # inf passes "> 0", and a logged input is replayed by every restart: finite only.
+        if qty is not None and not (math.isfinite(float(qty)) and float(qty) > 0):
             raise UserError(f"qty {qty}; expected a positive quantity")
         confidence = float(request.get("confidence", 1.0))
         if not 0.0 <= confidence <= 1.0:

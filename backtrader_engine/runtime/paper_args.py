@@ -11,18 +11,16 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
-
 from backtrader_engine.errors import UserError
 from backtrader_engine.paper.control import FILENAME as CONTROL_FILE
 from backtrader_engine.runtime.errors import BotAlreadyRunning
 from backtrader_engine.runtime.paths import RunPaths
+from backtrader_engine.runtime.statelock import in_use_message, lock_holder
 
 
 @dataclass(frozen=True)
@@ -59,6 +57,9 @@ def paper_command(args: Sequence[str], paths: RunPaths, cwd: Path) -> PaperComma
     if given[:1] == ["--"]:
         given = given[1:]
     ns = _parse(given)
+    from backtrader_engine.commands.paper_setup import check_paper_numbers
+
+    check_paper_numbers(ns)  # a negative --duration must not become a bot that never runs
     extra: list[str] = []
     if ns.log_dir is None:
         extra += ["--log-dir", str(paths.log_dir)]
@@ -108,23 +109,15 @@ def check_state_free(state_dir: Path) -> None:
     """Refuse a state folder that a live paper session (managed or not) is using.
 
     Two sessions on one ledger would interleave their orders, so the second must not start.
-    The running session advertises itself in ``control.json`` (its PID and control port);
-    a file left behind by a killed session names a dead PID or a closed port.
+    A session holds the folder's lock (:mod:`.statelock`) for as long as it runs, and the OS
+    drops it when the process dies: a PID file, ``control.json`` or lock file left behind by
+    a killed session does not count.
+
+    Raises
+    ------
+    BotAlreadyRunning
+        With the same line ``paper`` itself refuses the folder with.
     """
-    try:
-        info = json.loads((state_dir / CONTROL_FILE).read_text())
-        pid, port = int(info["pid"]), int(info["port"])
-    except (OSError, ValueError, KeyError, TypeError):  # none, or unreadable: not a session
-        return
-    try:
-        if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
-            return
-    except psutil.NoSuchProcess:
-        return
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1.0):
-            pass
-    except OSError:
-        return
-    raise BotAlreadyRunning(f"a paper session (PID {pid}) is already running on state folder "
-                            f"{state_dir}; stop it first or pass another --state", pid)
+    holder = lock_holder(state_dir)
+    if holder is not None:
+        raise BotAlreadyRunning(in_use_message(state_dir, holder), holder.pid or 0)
