@@ -13,6 +13,16 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from .argtypes import (
+    finite_float,
+    int_in,
+    non_negative_float,
+    non_negative_int,
+    port,
+    positive_float,
+    positive_int,
+)
+from .cli_parser import OneLineParser, refuse_unrecognized
 from .errors import UserError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -53,19 +63,20 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
 
 def _add_cost_options(p: argparse.ArgumentParser) -> None:
     c = p.add_argument_group("perpetual-futures costs")
-    c.add_argument("--cash", type=float, default=10_000.0,
+    c.add_argument("--cash", type=positive_float, default=10_000.0,
                    help="starting cash, in the data's quote currency (default 10000)")
-    c.add_argument("--leverage", type=float, default=1.0, help="position leverage (default 1)")
-    c.add_argument("--taker-fee", type=float, metavar="F",
+    c.add_argument("--leverage", type=positive_float, default=1.0,
+                   help="position leverage (default 1)")
+    c.add_argument("--taker-fee", type=finite_float, metavar="F",
                    help="taker fee fraction (default: bybit_config.json, 0.00055)")
-    c.add_argument("--maker-fee", type=float, metavar="F",
+    c.add_argument("--maker-fee", type=finite_float, metavar="F",
                    help="maker fee fraction (default: bybit_config.json, 0.0002)")
-    c.add_argument("--slippage-bps", type=float, default=1.0, metavar="N",
+    c.add_argument("--slippage-bps", type=non_negative_float, default=1.0, metavar="N",
                    help="slippage of market/stop fills in basis points (default 1)")
     c.add_argument("--funding", default="0.0001", metavar="PATH|RATE",
                    help="funding-rate file or constant rate per 8h settlement "
                         "(default 0.0001; 0 disables)")
-    c.add_argument("--maintenance-margin", type=float, default=0.005, metavar="RATE",
+    c.add_argument("--maintenance-margin", type=non_negative_float, default=0.005, metavar="RATE",
                    help="maintenance margin rate for liquidation (default 0.005)")
 
 
@@ -99,20 +110,20 @@ def _add_optimize_options(p: argparse.ArgumentParser) -> None:
 
     _add_strategy_options(p, strategy_required=True, params_file=False)
     s = p.add_argument_group("study")
-    s.add_argument("--n-jobs", type=int, default=1, metavar="N",
+    s.add_argument("--n-jobs", type=positive_int, default=1, metavar="N",
                    help="worker processes (default 1)")
-    s.add_argument("--trials", type=int, default=200, metavar="N",
+    s.add_argument("--trials", type=positive_int, default=200, metavar="N",
                    help="trials to add to the study in this run, across all workers "
                         "(default 200)")
-    s.add_argument("--timeout", type=float, metavar="SEC",
+    s.add_argument("--timeout", type=positive_float, metavar="SEC",
                    help="start no new trial after SEC seconds (per study)")
     s.add_argument("--metric", default=DEFAULT_METRIC, choices=list(METRICS),
                    help=f"value to maximise (default {DEFAULT_METRIC})")
-    s.add_argument("--min-trades", type=int, default=10, metavar="N",
+    s.add_argument("--min-trades", type=non_negative_int, default=10, metavar="N",
                    help="trials with fewer closed trades are penalised (default 10)")
     s.add_argument("--space", dest="space_file", type=Path, metavar="FILE.json",
                    help="search space (default: the strategy's search_space)")
-    s.add_argument("--seed", type=int, metavar="N",
+    s.add_argument("--seed", type=int_in(0, 2**31 - 1), metavar="N",
                    help="sampler seed; worker i uses N+i (a 1-job run is reproducible)")
     s.add_argument("--storage", metavar="URL",
                    help="postgresql://..., sqlite:///file.db or a journal file "
@@ -120,9 +131,9 @@ def _add_optimize_options(p: argparse.ArgumentParser) -> None:
     s.add_argument("--study-name", metavar="NAME",
                    help="study to create or continue (default: <Strategy>-<date-time>)")
     v = p.add_argument_group("validation")
-    v.add_argument("--oos-fraction", type=float, default=0.3, metavar="F",
+    v.add_argument("--oos-fraction", type=non_negative_float, default=0.3, metavar="F",
                    help="last share of the bars kept out of the study (default 0.3; 0 disables)")
-    v.add_argument("--walk-forward", type=int, default=0, metavar="K",
+    v.add_argument("--walk-forward", type=non_negative_int, default=0, metavar="K",
                    help="also optimise K rolling train windows and test each winner "
                         "(default 0: off)")
     _add_data_options(p)
@@ -141,7 +152,7 @@ def _add_metrics_options(p: argparse.ArgumentParser) -> None:
                         "prometheus.enabled, on)")
     m.add_argument("--metrics-host", metavar="HOST",
                    help="interface of the metrics endpoint (default 127.0.0.1)")
-    m.add_argument("--metrics-port", type=int, metavar="PORT",
+    m.add_argument("--metrics-port", type=port, metavar="PORT",
                    help="port of the metrics endpoint (default 8080; 0: any free port)")
 
 
@@ -151,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .commands.dashboard import add_dashboard_options
     from .runtime.logging_setup import add_log_options
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="bte", description="Backtest, optimise and paper-trade backtrader strategies on "
                                 "crypto perpetual futures.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -193,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--symbols", required=True, metavar="S,S", help="e.g. BTCUSDT,ETHUSDT")
     p.add_argument("--timeframes", default="1m,5m,1h", metavar="TF,TF",
                    help="1m, 5m, 15m, 1h, 4h, 1d, ... (default 1m,5m,1h)")
-    p.add_argument("--days", type=float, default=30.0, metavar="N",
+    p.add_argument("--days", type=positive_float, default=30.0, metavar="N",
                    help="history to keep filled, counted back from now (default 30)")
     p.add_argument("--testnet", action="store_true",
                    help="use Bybit testnet (stored as exchange 'bybit-testnet')")
@@ -204,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="DataStore folder (default: data)")
     p.add_argument("--funding", action=argparse.BooleanOptionalAction, default=True,
                    help="also download funding-rate history (default: on)")
-    p.add_argument("--progress-every", type=float, default=5.0, metavar="S",
+    p.add_argument("--progress-every", type=non_negative_float, default=5.0, metavar="S",
                    help="a progress bar per symbol and timeframe goes to stderr, redrawn in "
                         "place on a terminal; elsewhere (logs) as a plain line every S "
                         "seconds (default 5; 0: one per page)")
@@ -216,10 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a DataStore folder (default: data; while it holds no candles, "
                         "BTCUSDT is served from the bundled BTC-USD 1h candles)")
     p.add_argument("--symbol", required=True, metavar="S", help="e.g. BTCUSDT")
-    p.add_argument("--speed", type=float, default=60.0, metavar="X",
+    p.add_argument("--speed", type=non_negative_float, default=60.0, metavar="X",
                    help="market time per wall time; 1 = real time, 0 = as fast as possible "
                         "(default 60)")
-    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--port", type=port, default=8765)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--faults", metavar="SPEC",
                    help="e.g. drop_every=5,malformed_every=50,skip_seq_every=30,stall=10:3,"
@@ -247,14 +258,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Bybit, an in-process replay of the bundled candles, or a running "
                         "replay server's http://HOST:PORT (default bybit)")
     m.add_argument("--testnet", action="store_true", help="Bybit testnet")
-    m.add_argument("--replay-speed", type=float, default=3600.0, metavar="X",
+    m.add_argument("--replay-speed", type=non_negative_float, default=3600.0, metavar="X",
                    help="with --source replay: market time per wall time (default 3600: an "
                         "hour of candles per second); 0 = as fast as possible")
     m.add_argument("--replay-data", type=Path, metavar="PATH",
                    help="with --source replay: an OHLCV file instead of the bundled candles")
     m.add_argument("--replay-store", type=Path, metavar="DIR",
                    help="with --source replay: a DataStore folder (several symbols)")
-    m.add_argument("--warmup-bars", type=int, default=300, metavar="N",
+    m.add_argument("--warmup-bars", type=non_negative_int, default=300, metavar="N",
                    help="history bars that prime indicators before the first live bar "
                         "(default 300)")
     b = p.add_argument_group("paper account")
@@ -264,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--fill-model", choices=("book", "bar"), default="book",
                    help="book: market orders fill against the live order book (default); "
                         "bar: at the next bar's open, as in a backtest")
-    b.add_argument("--cash-per-account", type=float, metavar="USDT",
+    b.add_argument("--cash-per-account", type=positive_float, metavar="USDT",
                    help="cash of each strategy x symbol sub-account (default: "
                         "risk_config.json's initial_cash split evenly)")
     b.add_argument("--risk-gate", action=argparse.BooleanOptionalAction, default=True,
@@ -273,12 +284,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a Manual sub-account per symbol for signals sent with 'inject' "
                         "(default on)")
     r = p.add_argument_group("run")
-    r.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
-    r.add_argument("--max-bars", type=int, metavar="N", help="stop after N live bars")
+    r.add_argument("--duration", type=positive_float, metavar="S", help="stop after S seconds")
+    r.add_argument("--max-bars", type=positive_int, metavar="N", help="stop after N live bars")
     r.add_argument("--keep-running", action="store_true",
                    help="with --source replay: keep the session open when the replay's data "
                         "is exhausted (default: stop there with the summary, exit 0)")
-    r.add_argument("--status-every", type=float, default=30.0, metavar="S",
+    r.add_argument("--status-every", type=non_negative_float, default=30.0, metavar="S",
                    help="print a status line every S seconds (0: never; default 30)")
     r.add_argument("--stop-file", type=Path, metavar="PATH",
                    help="stop cleanly, as on SIGTERM, when this file appears (how 'bot stop' "
@@ -295,10 +306,10 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=f"Exit status: {EXIT_CODES_HELP}.")
     p.add_argument("--symbol", required=True, metavar="S", help="e.g. ETHUSDT")
     p.add_argument("--side", required=True, choices=("buy", "sell"))
-    p.add_argument("--qty", type=float, metavar="Q",
+    p.add_argument("--qty", type=positive_float, metavar="Q",
                    help="quantity (default: 10%% of the manual sub-account's equity; a sell "
                         "while long closes the long)")
-    p.add_argument("--confidence", type=float, default=1.0, metavar="C",
+    p.add_argument("--confidence", type=finite_float, default=1.0, metavar="C",
                    help="0 to 1, checked by the risk gate (default 1.0)")
     p.add_argument("--state", type=Path, default=Path("state/paper"), metavar="DIR",
                    help="the running session's state folder (default state/paper)")
@@ -321,14 +332,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--symbols", required=True, metavar="S,S", help="e.g. BTCUSDT,ETHUSDT")
     p.add_argument("--timeframes", default="1m", metavar="TF,TF",
                    help="kline timeframes to follow (default 1m)")
-    p.add_argument("--book-depth", type=int, default=50, metavar="N",
+    p.add_argument("--book-depth", type=int, default=50, choices=(1, 50, 200, 1000),
+                   metavar="N",
                    help="order book depth: 1, 50, 200 or 1000 (default 50)")
     p.add_argument("--testnet", action="store_true", help="use Bybit testnet")
     p.add_argument("--base-url", metavar="URL",
                    help="REST base URL of a replay server, e.g. http://127.0.0.1:8765; the "
                         "stream URL is derived from it")
-    p.add_argument("--bars", type=int, metavar="N", help="stop after N closed bars")
-    p.add_argument("--seconds", type=float, metavar="S", help="stop after S seconds")
+    p.add_argument("--bars", type=positive_int, metavar="N", help="stop after N closed bars")
+    p.add_argument("--seconds", type=positive_float, metavar="S", help="stop after S seconds")
     p.set_defaults(handler=commands.start_stream)
 
     p = sub.add_parser("bot", help="start, stop and watch the paper bot as a PID-managed "
@@ -340,7 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the optimiser's --storage: a journal file, sqlite:///file.db or "
                         "postgresql://...")
     p.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=9101, help="port (default 9101; 0: any free)")
+    p.add_argument("--port", type=port, default=9101, help="port (default 9101; 0: any free)")
     p.set_defaults(handler=commands.start_study_exporter)
 
     p = sub.add_parser("dashboards", help="write the Grafana dashboards' JSON")
@@ -374,7 +386,7 @@ def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None, name: str) 
     args, extra = parser.parse_known_args(argv)
     if extra:
         if not getattr(args, "pass_through", False):
-            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+            refuse_unrecognized(parser, args, extra)
         args.paper_args = extra
     args.command_line = [name, *argv]
     try:

@@ -95,8 +95,10 @@ def add_bot_commands(sub: Any) -> None:
 
 def build_bot_parser(prog: str) -> argparse.ArgumentParser:
     """Stand-alone parser of the bot sub-commands (``executables/bot_pid_manager.py``)."""
-    parser = argparse.ArgumentParser(prog=prog, description="Start, stop and watch the paper "
-                                                            "bot as a PID-managed process.")
+    from ..cli_parser import OneLineParser
+
+    parser = OneLineParser(prog=prog, description="Start, stop and watch the paper bot as a "
+                                                  "PID-managed process.")
     add_bot_commands(parser.add_subparsers(dest="bot_command", required=True,
                                            metavar="ACTION"))
     return parser

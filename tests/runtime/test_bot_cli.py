@@ -54,10 +54,10 @@ def test_corrupt_pid_file(tmp_path: Path, action: str, cli: Callable[..., object
 @pytest.mark.parametrize(("argv", "message"), [
     (["bot", "status", "--bogus"], "unrecognized arguments: --bogus"),
     (["bot", "stop", "--timeout", "soon"], "invalid float value: 'soon'"),
-    (["bot", "frobnicate"], "invalid choice: 'frobnicate'"),
+    (["bot", "frobnicate"], "'frobnicate' is not an action"),
     (["bot", "start", "--no-such-option"], "unknown paper argument(s) --no-such-option"),
     (["bot", "start", "--", "--replay-speed", "fast"], "invalid float value: 'fast'"),
-    (["bot", "restart", "--", "--fill-model", "magic"], "invalid choice: 'magic'"),
+    (["bot", "restart", "--", "--fill-model", "magic"], "'magic' is not a fill model"),
 ])
 def test_bad_input_is_a_clear_error(tmp_path: Path, argv: list[str], message: str,
                                     cli: Callable[..., object]) -> None:
@@ -78,4 +78,5 @@ def test_pid_manager_script_from_another_folder(tmp_path: Path) -> None:
     bad = subprocess.run([sys.executable, str(script), "status", "--bogus"],
                          capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert bad.returncode == 2
-    assert "bot_pid_manager.py: error: unrecognized arguments: --bogus" in bad.stderr
+    assert bad.stderr == ("error: unrecognized arguments: --bogus "
+                          "(see bot_pid_manager.py status --help)\n")

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import os
-import socket
 import sys
 from pathlib import Path
 
 import pytest
 
 from backtrader_engine.errors import UserError
-from backtrader_engine.runtime import BotAlreadyRunning, RunPaths
-from backtrader_engine.runtime.paper_args import check_state_free, paper_command
+from backtrader_engine.runtime import RunPaths
+from backtrader_engine.runtime.paper_args import paper_command
 
 
 def test_arguments_pass_through_and_runner_options_are_added(tmp_path: Path) -> None:
@@ -39,7 +36,7 @@ def test_defaults_and_explicit_runner_options(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("args", "message"), [
     (["--no-such-option"], "unknown paper argument(s) --no-such-option"),
     (["--replay-speed", "fast"], "invalid float value: 'fast'"),
-    (["--fill-model", "magic"], "invalid choice: 'magic'"),
+    (["--fill-model", "magic"], "'magic' is not a fill model"),
     (["--", "--help"], "paper --help"),
 ])
 def test_refused_arguments(tmp_path: Path, args: list[str], message: str) -> None:
@@ -48,16 +45,3 @@ def test_refused_arguments(tmp_path: Path, args: list[str], message: str) -> Non
     assert message in str(info.value)
     assert "\n" not in str(info.value)
 
-
-def test_a_state_folder_in_use_is_refused(tmp_path: Path) -> None:
-    state = tmp_path / "state"
-    state.mkdir()
-    check_state_free(state)  # no session
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        port = server.getsockname()[1]
-        (state / "control.json").write_text(json.dumps({"host": "127.0.0.1", "port": port,
-                                                        "token": "t", "pid": os.getpid()}))
-        with pytest.raises(BotAlreadyRunning, match=f"PID {os.getpid()}"):
-            check_state_free(state)
-    # Left behind by a killed session: nothing listens any more.
-    check_state_free(state)

@@ -1,0 +1,95 @@
+"""Argument types for the command line: every number a flag reads is finite and in range.
+
+``type=float`` accepts ``inf``, ``nan`` and ``1e400`` (which becomes infinity), and ``type=int``
+accepts ``-1`` where only a count makes sense; each would pass later checks such as ``x > 0``
+or run on nonsense. These types refuse them while parsing, so the command stops before it
+starts anything, with one line naming the flag (argparse adds it) and what it expects.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable
+
+#: Largest value of an integer flag that counts something (bars, trials, seconds).
+MAX_COUNT = 10**9
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid float value: '{text}'; expected a number "
+                                         "such as 0.5 or 100") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a finite number; expected an "
+                                         "ordinary number such as 0.5 or 100")
+    return value
+
+
+def finite_float(text: str) -> float:
+    """Any finite number (no inf, nan or overflow such as 1e400)."""
+    return _number(text)
+
+
+def positive_float(text: str) -> float:
+    """A finite number above 0."""
+    value = _number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text}: expected a number above 0")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """A finite number of 0 or more."""
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text}: expected a number of 0 or more")
+    return value
+
+
+def _whole(text: str) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: '{text}'; expected a whole number "
+                                         "such as 5 or 300") from None
+    if abs(value) > MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"{text}: expected at most {MAX_COUNT:,}")
+    return value
+
+
+def int_in(low: int, high: int) -> Callable[[str], int]:
+    """A whole number in ``[low, high]``."""
+
+    def parse(text: str) -> int:
+        value = _whole(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text}: expected a whole number from {low} to "
+                                             f"{high}")
+        return value
+
+    parse.__name__ = f"int_in_{low}_{high}"
+    return parse
+
+
+def positive_int(text: str) -> int:
+    """A whole number of 1 or more."""
+    value = _whole(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: expected a whole number of 1 or more")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """A whole number of 0 or more."""
+    value = _whole(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text}: expected a whole number of 0 or more")
+    return value
+
+
+#: A TCP port; 0 asks the system for any free one.
+port = int_in(0, 65535)
+port.__name__ = "port"

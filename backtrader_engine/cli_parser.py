@@ -1,0 +1,99 @@
+"""The command line's argument parser: every usage error is one line and exit code 2.
+
+argparse answers a misspelt choice or a missing option with its whole usage block, which buries
+the one line that matters. :class:`OneLineParser` prints only ``error: <what was wrong>`` (a
+did-you-mean for a misspelt choice or flag, a pointer to ``--help`` where the usage is what is
+missing). Sub-command parsers inherit the class, so one definition covers every command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable
+from typing import NoReturn
+
+from .errors import did_you_mean
+
+#: Exit code of a command line argparse cannot accept, as of any other user error.
+EXIT_USAGE = 2
+
+
+def _article(noun: str) -> str:
+    return "an" if noun[:1].lower() in "aeiou" else "a"
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """``ArgumentParser`` whose errors are one line on stderr (exit code 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        line = " ".join(_reword(message).split())
+        if _wants_help_pointer(line):
+            line += f" (see {self.prog} --help)"
+        self.exit(EXIT_USAGE, f"error: {line}\n")
+
+    def _check_value(self, action: argparse.Action, value: object) -> None:
+        # argparse's own message lists the choices in a form that depends on the Python
+        # version and suggests nothing; say what kind of value it is and the closest ones.
+        if action.choices is None or value in action.choices:
+            return
+        choices = [str(c) for c in action.choices]
+        if action.option_strings:
+            flag = max(action.option_strings, key=len)
+            noun = action.dest.replace("_", " ")
+            subject = f"{flag} '{value}'"
+        else:
+            noun = str(action.metavar or action.dest).lower().replace("_", " ")
+            subject = f"{self.prog}: '{value}'"
+        raise argparse.ArgumentError(
+            None, f"{subject} is not {_article(noun)} {noun}; expected one of "
+                  f"{', '.join(choices)}{did_you_mean(str(value), choices)}")
+
+    def unrecognized(self, extra: Iterable[str]) -> NoReturn:
+        """Refuse arguments no option took, suggesting the closest option of this parser."""
+        extra = list(extra)
+        options = [s for action in self._actions for s in action.option_strings]
+        flags = [a.split("=", 1)[0] for a in extra if a.startswith("--")]
+        hint = did_you_mean(flags[0], options) if flags else ""
+        self.error(f"unrecognized arguments: {' '.join(extra)}{hint}")
+
+
+def _reword(message: str) -> str:
+    """``argument --cash: 'inf' is not ...`` -> ``--cash 'inf' is not ...``."""
+    if message.startswith("argument ") and ": " in message:
+        flag, _, rest = message[len("argument "):].partition(": ")
+        # Messages of this package's argument types start with the value ("--cash 'inf' is
+        # not ..."); argparse's own start with a word ("--cash: expected one argument").
+        return f"{flag}: {rest}" if rest[:1].isalpha() else f"{flag} {rest}"
+    return message
+
+
+def _wants_help_pointer(line: str) -> bool:
+    """Missing or unknown arguments are best answered by the command's option list."""
+    return (line.startswith(("the following arguments are required", "unrecognized arguments"))
+            or line.endswith(("expected one argument", "expected at least one argument")))
+
+
+def active_parser(parser: argparse.ArgumentParser,
+                  args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The innermost sub-command parser *args* was parsed with (``bte config show``'s)."""
+    current = parser
+    while True:
+        subs = [a for a in current._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs:
+            return current
+        name = getattr(args, subs[0].dest, None)
+        chosen = subs[0].choices.get(name) if name is not None else None
+        if chosen is None:
+            return current
+        current = chosen
+
+
+def refuse_unrecognized(parser: argparse.ArgumentParser, args: argparse.Namespace,
+                        extra: list[str]) -> NoReturn:
+    """Stop with one line for arguments no option of the chosen command took."""
+    target = active_parser(parser, args)
+    if isinstance(target, OneLineParser):
+        target.unrecognized(extra)
+    target.error(f"unrecognized arguments: {' '.join(extra)}")
+    sys.exit(EXIT_USAGE)  # pragma: no cover - error() does not return
