@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..data import DataStore, bundled_info, default_dataset
+from ..data.timeframes import BYBIT_INTERVALS
 from ..errors import UserError
 from ..exchanges.bybit.replay import ReplayMarket, ReplayServer
 from ..exchanges.bybit.replay.server import log as _server_log
@@ -63,15 +64,38 @@ def _start_ms(text: str | None) -> int | None:
     return int(stamp.value // 1_000_000)
 
 
+def _check_start(market: ReplayMarket, start_ms: int | None, text: str | None) -> None:
+    """Refuse a --start outside the data: the clock would silently begin elsewhere."""
+    if start_ms is None:
+        return
+    frames = {s: market.candles(s, _interval(market.base_timeframe(s))) for s in market.symbols}
+    first = min(f.index[0] for f in frames.values())
+    last = max(f.index[-1] for f in frames.values())
+    stamp = pd.Timestamp(start_ms, unit="ms")
+    if first <= stamp <= last:
+        return
+    where = "after the last" if stamp > last else "before the first"
+    covers = ", ".join(f"{s} {market.base_timeframe(s)} {f.index[0]:%Y-%m-%d %H:%M} .. "
+                       f"{f.index[-1]:%Y-%m-%d %H:%M}" for s, f in frames.items())
+    raise UserError(f"--start {text}: {where} candle of the data ({covers}); expected a time "
+                    f"from {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M}")
+
+
+def _interval(timeframe: str) -> str:
+    return next(k for k, v in BYBIT_INTERVALS.items() if v == timeframe)
+
+
 def start_replay(args: argparse.Namespace) -> int:
     """Run the replay server in the foreground until interrupted."""
     if args.data is not None and args.store is not None:
         raise UserError("give one of --data PATH and --store DIR, not both")
     if args.store is None:
         args.store = DEFAULT_STORE
-    server = ReplayServer(_market(args), host=args.host, port=args.port, speed=args.speed,
+    market, start_ms = _market(args), _start_ms(args.start)
+    _check_start(market, start_ms, args.start)
+    server = ReplayServer(market, host=args.host, port=args.port, speed=args.speed,
                           hold_when_idle=args.hold_when_idle, faults=args.faults,
-                          start_ms=_start_ms(args.start))
+                          start_ms=start_ms)
     # What it loaded, the end of the data and the stop go to stderr as plain lines: scripts
     # read the REST and stream lines from stdout.
     handler = logging.StreamHandler(sys.stderr)

@@ -3,8 +3,9 @@
 Loading refuses only what makes the data unreadable (unparsable values, missing OHLC columns,
 conflicting duplicates). Everything else is a finding here, graded by severity:
 
-* ``error``: the bars are not tradable prices (NaN values, prices <= 0, negative volume,
-  high < low). :func:`validate_for_backtest` refuses exactly these.
+* ``error``: every mode refuses the data (:mod:`backtrader_engine.data.validation`): too few
+  bars, NaN or infinite values, values above the sane bound, prices <= 0, negative volume,
+  high < low, bars of more than one size. The report's ``refusal`` is the line they print.
 * ``warning``: usable but worth knowing (gaps, irregular spacing, open/close outside the
   high-low range, zero-volume bars, volume missing from the source).
 * ``info``: what the loader did (duplicates dropped, source order) and the volatility summary.
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from backtrader_engine.data.frame import OHLCV_COLUMNS, PRICE_COLUMNS
+from backtrader_engine.data.frame import OHLCV_COLUMNS
 from backtrader_engine.data.loader import LoadInfo
 from backtrader_engine.data.quality_checks import (
     Gap,
@@ -28,7 +29,17 @@ from backtrader_engine.data.quality_checks import (
     volatility_summary,
 )
 from backtrader_engine.data.timeframes import modal_spacing, parse_timeframe, timeframe_name
-from backtrader_engine.errors import DataError
+from backtrader_engine.data.validation import (
+    MAX_VALUE,
+    MIN_BARS,
+    BarSize,
+    bar_sizes,
+    cell_rules,
+    describe_sizes,
+    high_below_low,
+    refusal,
+    validate_candles,
+)
 
 SEVERITIES = ("ok", "info", "warning", "error")
 _EXAMPLES = 5
@@ -61,6 +72,10 @@ class QualityReport:
     outside_range_count: int = 0
     outside_range_examples: tuple[pd.Timestamp, ...] = ()
     negative_volume_count: int = 0
+    infinite_count: int = 0
+    too_large_count: int = 0
+    bar_sizes: tuple[BarSize, ...] = ()
+    refusal: str | None = None
     nan_counts: dict[str, int] = field(default_factory=dict)
     zero_volume_count: int = 0
     duplicates_dropped: int = 0
@@ -80,6 +95,8 @@ class QualityReport:
     @property
     def severity(self) -> str:
         """The worst finding's severity: ``"error"``, ``"warning"``, ``"info"`` or ``"ok"``."""
+        if self.refusal is not None:
+            return "error"
         levels = {f.severity for f in self.findings}
         for level in ("error", "warning", "info"):
             if level in levels:
@@ -88,8 +105,8 @@ class QualityReport:
 
     @property
     def ok(self) -> bool:
-        """True when nothing stops a backtest (no error-level finding)."""
-        return self.rows > 0 and self.severity != "error"
+        """True when no mode refuses the data (no error-level finding)."""
+        return self.refusal is None and self.severity != "error"
 
 
 def _examples(stamps: tuple[pd.Timestamp, ...], total: int) -> str:
@@ -101,6 +118,16 @@ def _error_findings(r: QualityReport) -> list[Finding]:
     found: list[Finding] = []
     if r.rows == 0:
         found.append(Finding("error", "no bars"))
+    elif r.rows < MIN_BARS:
+        found.append(Finding("error", f"only {r.rows} bar(s); at least {MIN_BARS} are needed"))
+    if len(r.bar_sizes) > 1:
+        found.append(Finding("error", f"bars of more than one size: {describe_sizes(r.bar_sizes)}"))
+    if r.infinite_count:
+        found.append(Finding("error", f"{r.infinite_count} bar(s) with an infinite value"))
+    if r.too_large_count:
+        found.append(
+            Finding("error", f"{r.too_large_count} bar(s) with a value above {MAX_VALUE:g}")
+        )
     for col, count in r.nan_counts.items():
         if count:
             found.append(Finding("error", f"{count} NaN value(s) in '{col}'"))
@@ -122,6 +149,8 @@ def _error_findings(r: QualityReport) -> list[Finding]:
         )
     if r.negative_volume_count:
         found.append(Finding("error", f"{r.negative_volume_count} bar(s) with negative volume"))
+    if not found and r.refusal is not None:
+        found.append(Finding("error", r.refusal))
     return found
 
 
@@ -176,14 +205,14 @@ def _mask_examples(
 
 
 def _price_checks(df: pd.DataFrame) -> dict[str, object]:
-    prices = df.loc[:, list(PRICE_COLUMNS)].to_numpy(dtype=np.float64, copy=True)
-    o, h, lo, c = prices.T
+    values = df.loc[:, list(OHLCV_COLUMNS)].to_numpy(dtype=np.float64, copy=True)
+    nan, infinite, too_large, nonpositive, negative = (mask for mask, _ in cell_rules(values))
+    o, h, lo, c = values[:, :4].T
+    high_low = high_below_low(values)
     with np.errstate(invalid="ignore"):
-        nonpositive = (prices <= 0).any(axis=1)
-        high_low = h < lo
         outside = (h < np.maximum(o, c)) | (lo > np.minimum(o, c))
-    volume = df["volume"].to_numpy(dtype=np.float64, copy=True)
-    np_count, np_ex = _mask_examples(df.index, nonpositive)
+        zero_volume = values[:, 4] == 0
+    np_count, np_ex = _mask_examples(df.index, nonpositive.any(axis=1))
     hl_count, hl_ex = _mask_examples(df.index, high_low)
     # high < low already implies open or close is outside the range; count it once.
     out_count, out_ex = _mask_examples(df.index, outside & ~high_low)
@@ -194,14 +223,20 @@ def _price_checks(df: pd.DataFrame) -> dict[str, object]:
         "high_below_low_examples": hl_ex,
         "outside_range_count": out_count,
         "outside_range_examples": out_ex,
-        "negative_volume_count": int((volume < 0).sum()),
-        "zero_volume_count": int((volume == 0).sum()),
-        "nan_counts": {col: int(df[col].isna().sum()) for col in OHLCV_COLUMNS},
+        "negative_volume_count": int(negative.any(axis=1).sum()),
+        "infinite_count": int(infinite.any(axis=1).sum()),
+        "too_large_count": int(too_large.any(axis=1).sum()),
+        "zero_volume_count": int(zero_volume.sum()),
+        "nan_counts": {col: int(nan[:, i].sum()) for i, col in enumerate(OHLCV_COLUMNS)},
     }
 
 
 def check_quality(
-    df: pd.DataFrame, *, timeframe: str | None = None, info: LoadInfo | None = None
+    df: pd.DataFrame,
+    *,
+    timeframe: str | None = None,
+    info: LoadInfo | None = None,
+    source: str | Path = "data",
 ) -> QualityReport:
     """Inspect a canonical OHLCV frame and report its data-quality findings.
 
@@ -213,6 +248,8 @@ def check_quality(
         The expected bar timeframe; inferred from the modal spacing when omitted.
     info : LoadInfo, optional
         Load details (format, duplicates dropped, source order, volume filled) to include.
+    source : str or pathlib.Path
+        Where the data came from, for the ``refusal`` line.
 
     Returns
     -------
@@ -227,14 +264,18 @@ def check_quality(
             "source_order": info.source_order,
             "out_of_order": info.out_of_order,
         }
+    refused = refusal(df, source)
     if df.empty:
-        return QualityReport(rows=0, first=None, last=None, timeframe=timeframe, **loaded)
+        return QualityReport(
+            rows=0, first=None, last=None, timeframe=timeframe, refusal=refused, **loaded
+        )
     index = pd.DatetimeIndex(df.index)
     spacing = None
     if timeframe is not None:
         spacing = parse_timeframe(timeframe)
     elif index.nunique() >= 2:
         spacing = modal_spacing(index)
+    sizes = bar_sizes(index) if index.is_monotonic_increasing and index.is_unique else ()
     gaps: dict[str, object] = {}
     if spacing is not None:
         gaps = find_gaps(index, spacing, largest=_EXAMPLES)
@@ -244,6 +285,8 @@ def check_quality(
         last=index[-1],
         timeframe=timeframe_name(spacing) if spacing is not None else None,
         volatility=volatility_summary(df),
+        bar_sizes=sizes,
+        refusal=refused,
         **gaps,
         **_price_checks(df),
         **loaded,
@@ -251,53 +294,13 @@ def check_quality(
 
 
 def validate_for_backtest(df: pd.DataFrame, path: str | Path) -> None:
-    """Refuse data a backtest must not run on.
+    """Refuse data a backtest (or any other mode) must not run on.
 
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        A canonical OHLCV frame.
-    path : str or pathlib.Path
-        Where the data came from, for the error message.
+    The same rules as every other mode: :func:`backtrader_engine.data.validation.refusal`.
 
     Raises
     ------
     DataError
-        If the frame is empty, lacks an OHLCV column, has an unsorted or duplicated index, or has
-        a NaN value, a price <= 0, negative volume or high < low; the message names the first
-        offending timestamp.
+        With that one line: the first problem and, for a bad bar, its timestamp.
     """
-    missing = [c for c in OHLCV_COLUMNS if c not in df.columns]
-    if missing:
-        raise DataError(f"{path}: missing column(s) {', '.join(missing)}; expected {OHLCV_COLUMNS}")
-    if df.empty:
-        raise DataError(f"{path}: no bars; a backtest needs at least one OHLCV bar")
-    if not (df.index.is_monotonic_increasing and df.index.is_unique):
-        raise DataError(f"{path}: timestamps are not ascending and unique; load with load_ohlcv")
-    values = df.loc[:, list(OHLCV_COLUMNS)].to_numpy(dtype=np.float64, copy=True)
-    with np.errstate(invalid="ignore"):
-        nonpositive = np.zeros_like(values, dtype=bool)
-        nonpositive[:, :4] = values[:, :4] <= 0
-        negative = np.zeros_like(values, dtype=bool)
-        negative[:, 4] = values[:, 4] < 0
-    rules = (
-        (np.isnan(values), "is NaN; fill or remove the bar"),
-        (np.isinf(values), "is infinite; fix the bar"),
-        (nonpositive, "is <= 0; prices must be positive"),
-        (negative, "is negative; volume must be >= 0"),
-    )
-    for bad, problem in rules:
-        if bad.any():
-            # argwhere is row-major, so this is the earliest offending bar.
-            row, col = np.argwhere(bad)[0]
-            raise DataError(
-                f"{path}: bar {df.index[row]}: {OHLCV_COLUMNS[col]} {problem} "
-                "(run 'data check' for a full report)"
-            )
-    high_low = values[:, 1] < values[:, 2]
-    if high_low.any():
-        row = int(np.flatnonzero(high_low)[0])
-        raise DataError(
-            f"{path}: bar {df.index[row]}: high {values[row, 1]} < low {values[row, 2]}; "
-            "expected high >= low (run 'data check' for a full report)"
-        )
+    validate_candles(df, path)

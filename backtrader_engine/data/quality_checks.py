@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import ta
 
+from backtrader_engine.data.validation import MAX_VALUE
+
 ATR_WINDOW = 14
 SPIKE_SIGMA = 10.0
 # Scales the median absolute deviation to a standard deviation for normally distributed data.
@@ -83,10 +85,20 @@ def volatility_summary(df: pd.DataFrame) -> VolatilitySummary | None:
     Returns ``None`` when fewer than ``ATR_WINDOW + 1`` clean bars (no NaN, positive close)
     remain, since ATR is undefined before its window fills.
     """
-    clean = df.loc[:, ["high", "low", "close"]].dropna()
-    clean = clean.loc[clean["close"] > 0]
+    clean = df.loc[:, ["high", "low", "close"]]
+    # Refused values (NaN, infinite, huge, <= 0) are reported on their own; measuring them
+    # would only print numpy warnings and inf/nan percentages.
+    values = clean.to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        usable = (np.isfinite(values) & (values > 0) & (values <= MAX_VALUE)).all(axis=1)
+    clean = clean.loc[usable]
     if len(clean) <= ATR_WINDOW:
         return None
+    with np.errstate(all="ignore"):
+        return _summary(clean)
+
+
+def _summary(clean: pd.DataFrame) -> VolatilitySummary | None:
     atr = ta.volatility.average_true_range(
         clean["high"], clean["low"], clean["close"], window=ATR_WINDOW
     )
@@ -101,6 +113,8 @@ def volatility_summary(df: pd.DataFrame) -> VolatilitySummary | None:
         big = deviation > SPIKE_SIGMA * sigma
         reverts = np.sign(log_moves[:-1]) != np.sign(log_moves[1:])
         spikes = int((big[:-1] & big[1:] & reverts).sum())
+    if moves.empty or not np.isfinite(moves).all():
+        return None
     biggest = moves.abs().idxmax()
     return VolatilitySummary(
         atr_pct_median=float(atr_pct.median()),

@@ -7,12 +7,13 @@ from pathlib import Path
 import pandas as pd
 
 from backtrader_engine.data.quality import QualityReport
+from backtrader_engine.data.validation import MAX_VALUE
 
 _VERDICTS = {
     "ok": "OK: no problems found",
     "info": "OK: nothing to fix (see notes)",
     "warning": "WARNING: usable, but review the findings",
-    "error": "ERROR: a backtest will refuse this data",
+    "error": "ERROR: refused by backtest, optimize, paper and replay",
 }
 
 
@@ -55,6 +56,9 @@ def _summary_rows(report: QualityReport) -> list[tuple[str, str]]:
             f"{report.outside_range_count}{_examples(report.outside_range_examples)}",
         ),
         ("negative volume", str(report.negative_volume_count)),
+        ("infinite values", str(report.infinite_count)),
+        (f"values > {MAX_VALUE:g}", str(report.too_large_count)),
+        ("bar sizes", ", ".join(f"{s.name} ({s.bars})" for s in report.bar_sizes) or "-"),
         ("zero-volume bars", f"{report.zero_volume_count}{volume_note}"),
         ("volatility", _volatility_line(report)),
     ]
@@ -98,4 +102,5 @@ def format_quality_report(report: QualityReport, path: str | Path) -> str:
         lines += ["", "Findings:"]
         lines += [f"  {f.severity.upper():<8} {f.message}" for f in findings]
     lines += ["", f"Result: {_VERDICTS[report.severity]}"]
+
     return "\n".join(lines)

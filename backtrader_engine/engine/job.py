@@ -249,6 +249,8 @@ def prepare_backtest(job: BacktestJob, fees: tuple[float, float]) -> tuple[Backt
     path = data_path(job)
     frame = load_ohlcv(path)
     frame = _slice(frame, job.start, job.end, path)
+    # Before resampling too: resampled bars would hide a mix of bar sizes.
+    validate_for_backtest(frame, path)
     frame, timeframe = _resolve_timeframe(frame, job.timeframe, path)
     validate_for_backtest(frame, path)
     for tf in job.confirm_timeframes:

@@ -107,7 +107,7 @@ def test_config_check_and_show(cli, monkeypatch):
 
 def test_data_check_prints_quality_report(cli, testdata):
     result = cli("data", "check", str(testdata / "Coinbase_BTCUSD_1h.csv"))
-    assert result.code == 0, result.err
+    assert result.code == 1, result.err  # gaps and zero-volume bars: warnings
     assert "gap" in result.out.lower()
     assert "20111" in result.out.replace(",", "") or "rows" in result.out.lower()
 

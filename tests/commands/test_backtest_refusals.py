@@ -27,7 +27,8 @@ def test_a_user_strategy_longer_than_a_tiny_file_is_refused(one_clear_line, cli,
                                                             testdata: Path) -> None:
     data = fresh_cwd / "tiny.csv"
     data.write_text("datetime,open,high,low,close,volume\n"
-                    "2022-01-01 00:00,1,2,0.5,1.5,10\n2022-01-01 01:00,1.5,2,1,1.2,10\n")
+                    "2022-01-01 00:00,1,2,0.5,1.5,10\n2022-01-01 01:00,1.5,2,1,1.2,10\n"
+                    "2022-01-01 02:00,1.2,1.6,1,1.4,10\n")
     strategy = fresh_cwd / "slow.py"
     strategy.write_text("import backtrader as bt\n\n\nclass Slow(bt.Strategy):\n"
                         "    def __init__(self):\n"
@@ -35,7 +36,7 @@ def test_a_user_strategy_longer_than_a_tiny_file_is_refused(one_clear_line, cli,
     line = one_clear_line(cli("backtest", "--strategy", f"{strategy}:Slow", "--data", str(data),
                               "--no-plots"))
     assert line == ("error: Slow needs at least 30 bars of 1h data (its longest indicator "
-                    "period) but tiny.csv has 2")
+                    "period) but tiny.csv has 3")
     assert not (fresh_cwd / "runs").exists()
 
 

@@ -157,5 +157,5 @@ def test_empty_frame_report(make_ohlcv):
     report = check_quality(make_ohlcv(5).iloc[0:0])
     assert report.rows == 0 and not report.ok
     assert format_quality_report(report, "empty").endswith(
-        "ERROR: a backtest will refuse this data"
+        "ERROR: refused by backtest, optimize, paper and replay"
     )

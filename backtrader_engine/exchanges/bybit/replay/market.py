@@ -7,6 +7,7 @@ numbers as strings, lists newest first. It knows nothing about HTTP.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +22,7 @@ from backtrader_engine.data import (
     resample_ohlcv,
 )
 from backtrader_engine.data.timeframes import BYBIT_INTERVALS, parse_timeframe
+from backtrader_engine.data.validation import validate_candles
 from backtrader_engine.errors import DataError
 from backtrader_engine.exchanges.bybit.venue import DEFAULT_INSTRUMENTS, Instrument
 
@@ -36,7 +38,12 @@ def _ms(stamp: pd.Timestamp) -> int:
 
 def _num(value: float) -> str:
     # repr of a float round-trips exactly, so a client parses back the source value.
-    return repr(float(value))
+    number = float(value)
+    if not math.isfinite(number):
+        # Candles are validated when the market is built, so this is a bug, never data: fail
+        # the request rather than send "nan" or "inf", which Bybit never sends.
+        raise ValueError(f"replay market: refusing to serve the non-finite number {number}")
+    return repr(number)
 
 
 class ReplayMarket:
@@ -69,6 +76,10 @@ class ReplayMarket:
     ) -> None:
         if not candles:
             raise DataError("replay market: no candles given")
+        # The rules every mode applies: no NaN, infinite or absurd number is ever served.
+        for symbol, frames in candles.items():
+            for tf, frame in frames.items():
+                validate_candles(frame, f"{symbol} {tf} candles")
         self._candles = {s: dict(tfs) for s, tfs in candles.items()}
         self._monthly: dict[str, pd.DataFrame] = {}
         self._funding = dict(funding or {})
@@ -93,7 +104,9 @@ class ReplayMarket:
             if entry.kind == "funding":
                 funding[entry.symbol] = load_funding(entry.path)
             else:
-                candles.setdefault(entry.symbol, {})[entry.timeframe] = load_ohlcv(entry.path)
+                frame = load_ohlcv(entry.path)
+                validate_candles(frame, entry.path)
+                candles.setdefault(entry.symbol, {})[entry.timeframe] = frame
         if not candles:
             raise DataError(f"{store.root}: no '{exchange}' candles stored to replay")
         return cls(candles, funding=funding, **kwargs)  # type: ignore[arg-type]
@@ -104,6 +117,7 @@ class ReplayMarket:
         candles = {}
         for symbol, path in files.items():
             frame = load_ohlcv(path)
+            validate_candles(frame, path)
             candles[symbol] = {infer_timeframe(frame): frame}
         return cls(candles, **kwargs)  # type: ignore[arg-type]
 
