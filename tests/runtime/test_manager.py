@@ -61,9 +61,12 @@ def test_start_status_restart_and_graceful_stop(tmp_path: Path, run_dir: Path,
     # the same state folder; no second bot appears.
     with pytest.raises(BotAlreadyRunning, match=f"already running \\(PID {bot.pid},"):
         start_bot(paper_args(state), run_dir=run_dir)
-    with pytest.raises(BotAlreadyRunning, match=f"PID {bot.pid}\\) is already running on "
-                                                "state folder"):
+    with pytest.raises(BotAlreadyRunning) as other:
         start_bot(paper_args(state), run_dir=tmp_path / "other-run")
+    # The line paper itself refuses a second writer with.
+    assert str(other.value) == (f"state folder {state} is in use by paper session PID "
+                                f"{bot.pid}; stop it first (bte bot stop --run-dir "
+                                f"{run_dir.resolve()}) or choose another --state")
     assert [p.pid for p in _bots_on(state)] == [bot.pid]
 
     wait_until(lambda: key_figures(state)["signals_executed"] > 0
