@@ -20,6 +20,11 @@ _NONE_WORDS = frozenset({"none", "null"})
 
 ParamValue = str | float | int | bool
 
+#: Largest magnitude of an integer parameter. Integer parameters are periods, counts and
+#: windows; ``1e9`` bars is no period any backtest has data for, and such a value (usually a
+#: typo) would only make the strategy wait for ever without a signal.
+MAX_INT_PARAM = 10_000_000
+
 
 def strategy_params(cls: type[bt.Strategy]) -> dict[str, object]:
     """Return the parameters of a strategy class as ``{name: default}``, in declaration order.
@@ -84,7 +89,14 @@ def coerce_value(raw: object, default: object, where: str) -> object:
             return raw
         raise StrategyError(f"{where}: expected a string, got {raw!r}")
     if default is None:
-        return _guess(raw) if isinstance(raw, str) else raw
+        if isinstance(raw, float) and not math.isfinite(raw):
+            raise StrategyError(f"{where}: expected a finite number, got {raw!r}")
+        if isinstance(raw, str):
+            try:
+                return _guess(raw)
+            except StrategyError as exc:
+                raise StrategyError(f"{where}: {exc}") from None
+        return raw
     return _to_literal(raw, default, where)
 
 
@@ -106,14 +118,14 @@ def _to_int(raw: object, where: str) -> int:
     if isinstance(raw, bool):
         raise StrategyError(f"{where}: expected an integer, got {raw!r}")
     if isinstance(raw, int):
-        return raw
+        return _within_int_range(raw, raw, where)
     value: float | None = None
     if isinstance(raw, float):
         value = raw
     elif isinstance(raw, str):
         text = raw.strip()
         try:
-            return int(text)
+            return _within_int_range(int(text), raw, where)
         except ValueError:
             # "20.0" is accepted as 20: spreadsheets and optimiser exports often write integers
             # as floats. "20.5" is still an error below.
@@ -122,8 +134,15 @@ def _to_int(raw: object, where: str) -> int:
             except ValueError:
                 value = None
     if value is not None and math.isfinite(value) and value.is_integer():
-        return int(value)
+        return _within_int_range(int(value), raw, where)
     raise StrategyError(f"{where}: expected an integer, got {raw!r}")
+
+
+def _within_int_range(value: int, raw: object, where: str) -> int:
+    if abs(value) > MAX_INT_PARAM:
+        raise StrategyError(f"{where}: {raw!r} is out of range; expected an integer from "
+                            f"-{MAX_INT_PARAM:,} to {MAX_INT_PARAM:,}")
+    return value
 
 
 def _to_float(raw: object, where: str) -> float:
@@ -147,12 +166,18 @@ def _guess(text: str) -> object:
         return None
     if word in ("true", "false"):
         return word == "true"
-    for convert in (int, float):
-        try:
-            return convert(text)
-        except ValueError:
-            continue
-    return text
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    if not math.isfinite(value):
+        # "inf" or "1e400" would reach the strategy as infinity and pass its "> 0" checks.
+        raise StrategyError(f"'{text}' is not a finite number; expected an ordinary number")
+    return value
 
 
 def _to_literal(raw: object, default: object, where: str) -> object:

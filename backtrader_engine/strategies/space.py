@@ -29,8 +29,9 @@ from typing import Any, ClassVar
 
 import backtrader as bt
 
+from backtrader_engine.config.strict_json import NonFiniteNumberError, loads_finite
 from backtrader_engine.errors import StrategyError, did_you_mean
-from backtrader_engine.strategies.params import strategy_params
+from backtrader_engine.strategies.params import MAX_INT_PARAM, strategy_params
 
 # Optuna stores categorical choices in its storage, which only accepts these scalar types.
 _CHOICE_TYPES = (bool, int, float, str, type(None))
@@ -101,6 +102,9 @@ class IntParam(ParamSpec):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise StrategyError(f"{where}: '{key}' must be an integer, got {value!r}")
+            if abs(value) > MAX_INT_PARAM:
+                raise StrategyError(f"{where}: '{key}' {value} is out of range; expected an "
+                                    f"integer from -{MAX_INT_PARAM:,} to {MAX_INT_PARAM:,}")
         _check_common(where, self.low, self.high, self.step, self.log)
         if self.log and self.step != 1:
             raise StrategyError(f"{where}: a log-scaled int range needs step 1")
@@ -180,6 +184,8 @@ class CategoricalParam(ParamSpec):
                 raise StrategyError(
                     f"{where}: choice {choice!r} is not a bool, number, string or null"
                 )
+            if isinstance(choice, float) and not math.isfinite(choice):
+                raise StrategyError(f"{where}: choice {choice!r} is not a finite number")
         if len(set(map(repr, self.choices))) != len(self.choices):
             raise StrategyError(f"{where}: 'choices' contains duplicates")
 
@@ -329,11 +335,13 @@ def load_space_file(path: str | Path, strategy_cls: type[bt.Strategy]) -> dict[s
     except OSError as exc:
         raise StrategyError(f"cannot read search-space file '{file}': {exc.strerror}") from None
     try:
-        raw = json.loads(text)
+        raw = loads_finite(text)
     except json.JSONDecodeError as exc:
         raise StrategyError(
             f"{file}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from None
+    except NonFiniteNumberError as exc:
+        raise StrategyError(f"{file}: {exc}") from None
     return parse_space(raw, strategy_params(strategy_cls), str(file))
 
 
