@@ -6,10 +6,22 @@ import argparse
 import sys
 from dataclasses import replace
 
+from ..strategies.failure import EXIT_STRATEGY_ERROR
 from .backtest import configured_fees, job_from_args
 
 #: Exit code of a run stopped with Ctrl-C (after its summary was written), as a shell reports.
 EXIT_INTERRUPTED = 130
+
+
+def every_trial_failed(result) -> str | None:
+    """``every trial of study X failed (6 of 6); the last: ...``, or None if one did not."""
+    counts = result.counts
+    if counts.get("failed", 0) == 0 or counts.get("complete", 0) or counts.get("pruned", 0):
+        return None
+    errors = [t.user_attrs.get("error") for t in result.trials if t.user_attrs.get("error")]
+    last = f"; the last: {errors[-1]}" if errors else ""
+    return (f"every trial of study '{result.plan.study_name}' failed ({counts['failed']} of "
+            f"{len(result.trials)}){last}; see trials.csv user_attrs_error")
 
 
 def start_optimize(args: argparse.Namespace) -> int:
@@ -42,6 +54,13 @@ def start_optimize(args: argparse.Namespace) -> int:
     for problem in problems:
         line.message(f"warning: {problem}")
     print(format_table(result, files))
+    if result.out_of_sample_problem:
+        line.message("warning: the best params were not backtested out of sample: "
+                     f"{result.out_of_sample_problem}")
+    failed = every_trial_failed(result)
+    if failed is not None and not result.interrupted:
+        print(f"error: {failed}", file=sys.stderr)
+        return EXIT_STRATEGY_ERROR
     if result.best is None:
         line.message(f"warning: no trial of study '{plan.study_name}' reached --min-trades "
                      f"{job.min_trades}; lower it, widen the data range or add trials")

@@ -152,6 +152,46 @@ def make_broker(request: BacktestRequest) -> PerpBroker:
     return broker
 
 
+class _Checked(Exception):
+    """Ends a :func:`check_enough_bars` run once the periods are known, before any bar."""
+
+
+class _StopAfterCheck(bt.Analyzer):
+    def start(self) -> None:
+        raise _Checked
+
+
+def _feeds(request: BacktestRequest) -> tuple[list, list[str]]:
+    """The run's feeds (base, then confirmation timeframes) and their timeframe labels."""
+    feeds = [make_feed(request.frame, timeframe=request.timeframe, name=request.symbol)]
+    timeframes = [request.timeframe]
+    for tf, higher in confirmation_frames(request.frame, request.timeframe,
+                                          request.confirm_timeframes):
+        feeds.append(make_feed(higher, timeframe=tf, name=f"{request.symbol}-{tf}"))
+        timeframes.append(tf)
+    return feeds, timeframes
+
+
+def check_enough_bars(request: BacktestRequest) -> None:
+    """Raise :class:`NotEnoughBars` when *request*'s strategy needs more bars than it has.
+
+    Builds the strategy on the request's feeds and stops before the first bar, so it costs the
+    strategy's ``__init__``, not a run. An exception in the strategy's own ``__init__`` is left
+    for the real run to report.
+    """
+    feeds, timeframes = _feeds(request)
+    cerebro = build_cerebro(request.strategy, request.params, feeds, make_broker(request))
+    cerebro.addanalyzer(BarsCheck, timeframes=tuple(timeframes),
+                        strategy_name=display_name(request.strategy))
+    cerebro.addanalyzer(_StopAfterCheck)
+    try:
+        cerebro.run()
+    except UserError:
+        raise
+    except (_Checked, Exception):
+        return
+
+
 def run_backtest(request: BacktestRequest) -> BacktestResult:
     """Run *request* and compute its metrics; the frame must already be validated.
 
@@ -163,12 +203,7 @@ def run_backtest(request: BacktestRequest) -> BacktestResult:
         When the strategy's own code raised; its ``partial`` holds the result up to the
         failing bar (None when it failed before the first bar).
     """
-    feeds = [make_feed(request.frame, timeframe=request.timeframe, name=request.symbol)]
-    timeframes = [request.timeframe]
-    for tf, higher in confirmation_frames(request.frame, request.timeframe,
-                                          request.confirm_timeframes):
-        feeds.append(make_feed(higher, timeframe=tf, name=f"{request.symbol}-{tf}"))
-        timeframes.append(tf)
+    feeds, timeframes = _feeds(request)
     broker = make_broker(request)
     cerebro = build_cerebro(request.strategy, request.params, feeds, broker)
     cerebro.addanalyzer(BarsCheck, timeframes=tuple(timeframes),

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
-from ..engine.backtest import BacktestRequest
-from ..engine.job import BacktestJob, prepare_backtest
+from ..engine.backtest import BacktestRequest, check_enough_bars
+from ..engine.bars_needed import NotEnoughBars
+from ..engine.job import BacktestJob, bars_source, prepare_backtest
+from ..engine.outdir import check_output_dir
 from ..errors import StrategyError, UserError
 from ..strategies import ParamSpec, load_space_file, space_of
 from .objectives import DEFAULT_METRIC, metric_key
@@ -146,6 +148,26 @@ def default_study_name(strategy: type) -> str:
     return f"{strategy.__name__}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
+def check_parts_long_enough(job: OptimizeJob, request: BacktestRequest, data_path: Path,
+                            in_sample: pd.DataFrame, out_of_sample: pd.DataFrame | None) -> None:
+    """Refuse a study whose fixed params already need more bars than a part of the data.
+
+    Trials whose sampled params need more fail one by one with the same message; this catches
+    the case where none could run, before a worker starts.
+    """
+    whole = bars_source(job.backtest, data_path)
+    parts = [(in_sample, f"the in-sample part (before the last --oos-fraction "
+                         f"{job.oos_fraction:g}) has" if out_of_sample is not None else whole)]
+    if out_of_sample is not None:
+        parts.append((out_of_sample, f"the out-of-sample part (--oos-fraction "
+                                     f"{job.oos_fraction:g}) has"))
+    for frame, where in parts:
+        try:
+            check_enough_bars(replace(request, frame=frame))
+        except NotEnoughBars as exc:
+            raise exc.reworded(where) from None
+
+
 def prepare_optimization(job: OptimizeJob, fees: tuple[float, float]) -> OptimizationPlan:
     """Check *job* and resolve everything a study needs.
 
@@ -173,6 +195,8 @@ def prepare_optimization(job: OptimizeJob, fees: tuple[float, float]) -> Optimiz
                if job.walk_forward else [])
     study_name = job.study_name or default_study_name(request.strategy)
     out_dir = Path(job.out) if job.out else DEFAULT_OUT_ROOT / study_name
+    check_output_dir(out_dir, "--out" if job.out else "the default study folder")
+    check_parts_long_enough(job, request, data_path, in_sample, out_of_sample)
     storage = job.storage or default_storage(out_dir)
     check_storage(storage)
     return OptimizationPlan(job, request, data_path, space, in_sample, out_of_sample, windows,

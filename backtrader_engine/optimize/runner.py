@@ -16,8 +16,10 @@ import pandas as pd
 from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial
 
+from ..engine.bars_needed import NotEnoughBars
 from ..errors import UserError
 from ..strategies import space_to_dict
+from ..strategies.failure import StrategyRunError, error_line
 from .objectives import TrialOutcome, evaluate
 from .plan import OptimizationPlan
 from .pool import StudyRun, run_study
@@ -41,6 +43,9 @@ class OptimizationResult:
     best: BestTrial | None
     in_sample: TrialOutcome | None = None
     out_of_sample: TrialOutcome | None = None
+    #: Why the best params have no out-of-sample backtest (too few held-out bars for them,
+    #: or the strategy raised there), else None.
+    out_of_sample_problem: str | None = None
     walk_forward: WalkForwardResult | None = None
     dsr: dict[str, object] | None = None
     pbo: dict[str, object] | None = None
@@ -114,8 +119,13 @@ def run_optimization(plan: OptimizationPlan, line: ProgressLine | None = None
         result.in_sample = evaluate(plan.request, best.params, job.metric, job.min_trades,
                                     frame=plan.in_sample)
         if plan.out_of_sample is not None:
-            result.out_of_sample = evaluate(plan.request, best.params, job.metric,
-                                            job.min_trades, frame=plan.out_of_sample)
+            try:
+                result.out_of_sample = evaluate(plan.request, best.params, job.metric,
+                                                job.min_trades, frame=plan.out_of_sample)
+            except NotEnoughBars as exc:
+                result.out_of_sample_problem = str(exc.reworded("the out-of-sample part has"))
+            except StrategyRunError as exc:
+                result.out_of_sample_problem = error_line(exc)
         result.dsr = deflated_sharpe(trials, best)
     result.pbo = backtest_overfitting(trials, daily_grid(plan.in_sample))
     result.importances = param_importances(run.study)

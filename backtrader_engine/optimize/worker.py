@@ -24,6 +24,7 @@ from optuna.trial import TrialState
 from ..engine.backtest import BacktestRequest
 from ..engine.costs import CostModel
 from ..strategies import ParamSpec, resolve_strategy
+from ..strategies.failure import error_line
 from .objectives import evaluate
 from .storage import open_storage
 
@@ -112,8 +113,7 @@ class TrialRunner:
             suggested = {name: spec.suggest(trial, name) for name, spec in self.task.space.items()}
             outcome = evaluate(self.request, suggested, self.task.metric, self.task.min_trades)
         except Exception as exc:
-            message = " ".join(str(exc).split())[:500]
-            trial.set_user_attr("error", f"{type(exc).__name__}: {message}")
+            trial.set_user_attr("error", error_line(exc)[:500])
             study.tell(trial, state=TrialState.FAIL)
             return
         # Each storage call is a round trip (a database transaction, a locked journal append),

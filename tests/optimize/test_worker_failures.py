@@ -32,7 +32,10 @@ def test_crash_and_error_fail_one_trial_each(cli, tmp_path, monkeypatch, method)
     assert len(failed) == 2
     assert (trials["state"] == "COMPLETE").sum() == TRIALS - 2
     errors = sorted(failed["user_attrs_error"])
-    assert errors[0] == "ValueError: raise marker found"
+    # The strategy's own error, in the short form: what, when, and its file and line.
+    assert errors[0].startswith("FaultySmaCross raised ValueError: raise marker found while "
+                                "building (")
+    assert errors[0].endswith("faulty_strategy.py:39)")
     assert errors[1].startswith("worker process ") and "died (exit code 3)" in errors[1]
     summary = json.loads((out / "optimization_summary.json").read_text())
     assert summary["trials"]["failed"] == 2 and summary["status"] == "finished"
