@@ -6,6 +6,7 @@ Canonical frame: float64 columns exactly ``open, high, low, close, volume``; a t
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -48,6 +49,8 @@ class RawOhlcv:
     columns: dict[str, np.ndarray]
     volume_column: str | None
     time_column: str
+    #: Rows per value of a symbol column, when the source has one.
+    symbols: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 def lower_map(columns: Sequence[object], *, source: str) -> dict[str, str]:

@@ -17,6 +17,7 @@ from backtrader_engine.data.frame import (
     slice_range,
     source_order,
 )
+from backtrader_engine.data.instruments import check_joins, check_one_instrument
 from backtrader_engine.data.readers_columnar import read_columnar
 from backtrader_engine.data.readers_csv import read_csv_file, read_zip
 from backtrader_engine.data.sniff import (
@@ -197,8 +198,10 @@ def load_with_report(
     files, multi = _expand(path_text)
     kinds = [detect_format(f) for f in files]
     per_file = [_read_file(f, kind) for f, kind in zip(files, kinds, strict=True)]
+    check_one_instrument(files, per_file, path_text)
     if multi:
         _check_one_series(files, per_file)
+        check_joins(files, per_file, path_text)
     parts = [part for file_parts in per_file for part in file_parts]
     raw = drop_empty_volume(_concat(parts))
     if len(raw.index) == 0:

@@ -16,6 +16,7 @@ from backtrader_engine.data.frame import (
     require_prices,
     to_float,
 )
+from backtrader_engine.data.instruments import column_symbols
 from backtrader_engine.data.timestamps import row_labeller, to_utc_naive
 from backtrader_engine.errors import DataError
 
@@ -70,4 +71,5 @@ def read_columnar(path: Path, kind: str) -> RawOhlcv:
     }
     if volume is not None:
         columns["volume"] = to_float(frame[volume], source=source, column=volume, label=label)
-    return RawOhlcv(index, columns, volume_column=volume, time_column=time_col)
+    return RawOhlcv(index, columns, volume_column=volume, time_column=time_col,
+                    symbols=column_symbols(frame, lowered))
