@@ -86,6 +86,7 @@ def _walk_forward(result: OptimizationResult) -> dict[str, object] | None:
             "best_params": None if w.best is None else w.best.params,
             "train_return_ann_pct": w.train_return_ann, "test_return_ann_pct": w.test_return_ann,
             "train_metrics": w.train_metrics, "test_metrics": w.test_metrics,
+            "problem": w.problem,
         })
     return {"windows": windows, "efficiency": wf.efficiency, "stitched": wf.stitched_metrics,
             "stopped": wf.stopped}
@@ -188,6 +189,8 @@ def _statistics(result: OptimizationResult) -> list[str]:
         lines.append("WFE       n/a   (no --walk-forward)")
         return lines
     stitched = wf.stitched_metrics
+    if wf.efficiency is None:
+        lines.append(f"WFE       n/a   ({_why_no_efficiency(wf)})")
     lines.append(f"WFE  {_fmt(wf.efficiency, '{:.3f}'):>8}   walk-forward efficiency over "
                  f"{len(wf.windows)} windows; stitched test return "
                  f"{_fmt(stitched.get('total_return_pct'), '{:+.2f}')}%, max DD "
@@ -197,8 +200,14 @@ def _statistics(result: OptimizationResult) -> list[str]:
         lines.append(f"  wf{number:<3}test {span}  annualised return train "
                      f"{_fmt(w.train_return_ann, '{:+.1f}')}% / test "
                      f"{_fmt(w.test_return_ann, '{:+.1f}')}%"
-                     f"{'' if w.best is not None else '  (no eligible trial: not traded)'}")
+                     f"{_window_note(w)}")
     return lines
+
+
+def _window_note(w) -> str:
+    if w.best is None:
+        return "  (no eligible trial: not traded)"
+    return f"  (test not run: {w.problem})" if w.problem else ""
 
 
 def format_table(result: OptimizationResult, files: Mapping[str, Path]) -> str:
@@ -233,3 +242,15 @@ def format_table(result: OptimizationResult, files: Mapping[str, Path]) -> str:
     lines.append(f"continue with: --study-name {plan.study_name}{storage}"
                  f"{'' if plan.job.out is None else f' --out {plan.out_dir}'}")
     return "\n".join(line.rstrip() for line in lines)
+
+
+def _why_no_efficiency(wf) -> str:
+    """Why the walk-forward efficiency could not be computed, for the WFE line."""
+    pairs = [(w.train_return_ann, w.test_return_ann) for w in wf.windows
+             if w.best is not None]
+    if not pairs:
+        return "no window had an eligible trial, so none traded"
+    if any(r is None or not math.isfinite(r) for pair in pairs for r in pair):
+        return "a window's annualised return is undefined (too short a span or a wiped-out account)"
+    return ("the windows' mean annualised train return is not positive, so a test/train "
+            "ratio would say nothing")

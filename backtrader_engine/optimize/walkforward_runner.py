@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..engine.bars_needed import NotEnoughBars
 from ..engine.metrics import daily_returns, drawdown_series, sharpe_ratio
+from ..strategies.failure import StrategyRunError, error_line
 from .objectives import evaluate
 from .plan import OptimizationPlan
 from .pool import StudyRun
@@ -46,6 +48,9 @@ class WindowResult:
     test_metrics: dict[str, object] | None = None
     train_return_ann: float | None = None
     test_return_ann: float | None = None
+    #: Why the winner has no test result (too few test bars for its params, or the strategy
+    #: raised on them); its test span then counts as flat, like a window without a winner.
+    problem: str | None = None
 
 
 @dataclass
@@ -86,9 +91,18 @@ def _evaluate_window(plan: OptimizationPlan, window: Window, name: str, run: Stu
         # No usable params: the procedure would not trade this span.
         return result, pd.Series(cash, index=test.index, dtype=float, name="equity")
     fitted = evaluate(plan.request, result.best.params, job.metric, job.min_trades, frame=train)
-    tested = evaluate(plan.request, result.best.params, job.metric, job.min_trades, frame=test)
-    result.train_metrics, result.test_metrics = fitted.metrics, tested.metrics
+    result.train_metrics = fitted.metrics
     result.train_return_ann = annualised_return_pct(fitted.result.equity["equity"], cash)
+    try:
+        tested = evaluate(plan.request, result.best.params, job.metric, job.min_trades,
+                          frame=test)
+    except NotEnoughBars as exc:
+        result.problem = str(exc.reworded("the test span has"))
+    except StrategyRunError as exc:
+        result.problem = error_line(exc)
+    if result.problem is not None:
+        return result, pd.Series(cash, index=test.index, dtype=float, name="equity")
+    result.test_metrics = tested.metrics
     result.test_return_ann = annualised_return_pct(tested.result.equity["equity"], cash)
     return result, tested.result.equity["equity"]
 

@@ -113,3 +113,19 @@ def test_best_params_too_long_for_the_held_out_part_are_a_warning(cli, tmp_path:
     assert "bars of 1h data (its longest indicator period) but the out-of-sample part has 151" \
         in result.err
     assert (out / "optimization_summary.json").is_file()
+
+
+def test_a_walk_forward_winner_too_long_for_its_test_span_is_not_traded(cli,
+                                                                        tmp_path: Path) -> None:
+    # Train windows of 126 bars and test spans of 94: a winner with period 100-110 fits the
+    # first, not the second.
+    space = tmp_path / "space.json"
+    space.write_text('{"period": {"type": "int", "low": 100, "high": 110}}')
+    out = tmp_path / "study"
+    result = cli("optimize", "--strategy", _strategy(tmp_path), "--space", str(space),
+                 "--trials", "2", "--walk-forward", "3", "--oos-fraction", "0", *SHORT,
+                 "--out", str(out))
+    assert result.code == 0, result.err
+    notes = [line for line in result.out.splitlines() if "(test not run: " in line]
+    assert len(notes) == 3, result.out
+    assert all("but the test span has 94)" in line for line in notes)
