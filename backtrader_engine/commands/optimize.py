@@ -37,10 +37,12 @@ def start_optimize(args: argparse.Namespace) -> int:
         run_optimization,
         write_outputs,
     )
+    from ..optimize.parallelism import settle_workers
 
+    n_jobs = settle_workers(args.n_jobs, args.trials, args.walk_forward, sys.stderr)
     backtest = replace(job_from_args(args), out=None, plots=False)
     job = OptimizeJob(
-        backtest=backtest, n_jobs=args.n_jobs, trials=args.trials, timeout=args.timeout,
+        backtest=backtest, n_jobs=n_jobs, trials=args.trials, timeout=args.timeout,
         metric=args.metric, storage=args.storage, study_name=args.study_name, seed=args.seed,
         min_trades=args.min_trades, oos_fraction=args.oos_fraction,
         walk_forward=args.walk_forward, out=args.out, space_file=args.space_file,

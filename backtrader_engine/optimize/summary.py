@@ -190,9 +190,12 @@ def _statistics(result: OptimizationResult) -> list[str]:
         return lines
     stitched = wf.stitched_metrics
     if wf.efficiency is None:
-        lines.append(f"WFE       n/a   ({_why_no_efficiency(wf)})")
-    lines.append(f"WFE  {_fmt(wf.efficiency, '{:.3f}'):>8}   walk-forward efficiency over "
-                 f"{len(wf.windows)} windows; stitched test return "
+        head = (f"WFE       n/a   walk-forward efficiency over {len(wf.windows)} windows: "
+                f"{_why_no_efficiency(wf)}")
+    else:
+        head = (f"WFE  {_fmt(wf.efficiency, '{:.3f}'):>8}   walk-forward efficiency over "
+                f"{len(wf.windows)} windows")
+    lines.append(f"{head}; stitched test return "
                  f"{_fmt(stitched.get('total_return_pct'), '{:+.2f}')}%, max DD "
                  f"{_fmt(stitched.get('max_drawdown_pct'), '{:.2f}')}%")
     for number, w in enumerate(wf.windows, start=1):
@@ -251,6 +254,6 @@ def _why_no_efficiency(wf) -> str:
     if not pairs:
         return "no window had an eligible trial, so none traded"
     if any(r is None or not math.isfinite(r) for pair in pairs for r in pair):
-        return "a window's annualised return is undefined (too short a span or a wiped-out account)"
+        return "a window's annualised return is undefined (a wiped-out account)"
     return ("the windows' mean annualised train return is not positive, so a test/train "
             "ratio would say nothing")
