@@ -29,6 +29,7 @@ from backtrader_engine.paper.operator import ForceExit
 from backtrader_engine.paper.recorder import AccountRecorder
 from backtrader_engine.paper.risk import StreamHealth, SubAccountRiskHook
 from backtrader_engine.risk import RiskGate
+from backtrader_engine.strategies.failure import strategy_failure
 
 log = logging.getLogger(__name__)
 
@@ -115,9 +116,16 @@ class Account:
             self.cerebro.run()
         except BaseException as exc:  # a broken strategy stops its account, not the session
             self.error = exc
-            log.exception("account %s stopped: %s", self.spec.name, exc)
-            self.ledger.record_event("account_error", f"{type(exc).__name__}: {exc}",
-                                     self.spec.name)
+            failure = strategy_failure(exc, self.spec.strategy, self.cerebro)
+            if failure is not None:
+                # The strategy's own frames, in the form backtest and optimize use; the
+                # engine's frames would only bury them.
+                log.error("account %s stopped: %s", self.spec.name, failure)
+                self.ledger.record_event("account_error", failure.one_line(), self.spec.name)
+            else:
+                log.exception("account %s stopped: %s", self.spec.name, exc)
+                self.ledger.record_event("account_error", f"{type(exc).__name__}: {exc}",
+                                         self.spec.name)
         finally:
             try:
                 self.recorder.flush()  # what the steps before a failure produced
