@@ -11,7 +11,9 @@ Conventions (stated once, used everywhere):
   by the one rule of :mod:`.trades` (:class:`~.trades.TripTally`: won when net PnL > 0, else
   lost); a position still open at the end is reported in ``open_trades`` and counts in the
   final value only.
-- Undefined figures (a ratio over zero) are ``None`` rather than infinities.
+- Undefined figures (a ratio over zero) are ``None`` rather than infinities, and so is any
+  figure too large for a float (a CAGR over a few hours): no metric raises ``OverflowError``
+  or is reported as ``inf``/``nan``.
 """
 
 from __future__ import annotations
@@ -89,13 +91,22 @@ def sortino_ratio(returns: pd.Series) -> float | None:
     return None if ratio is None else ratio * math.sqrt(DAYS_PER_YEAR)
 
 
+#: Largest x with exp(x) finite in float64, with margin.
+_MAX_EXP = 700.0
+
+
 def cagr_pct(initial: float, final: float, span: pd.Timedelta) -> float | None:
     years = span / pd.Timedelta(days=DAYS_PER_YEAR)
-    if years <= 0 or initial <= 0:
+    if years <= 0 or initial <= 0 or not (math.isfinite(initial) and math.isfinite(final)):
         return None
     if final <= 0:
         return -100.0
-    return ((final / initial) ** (1.0 / years) - 1.0) * 100.0
+    # In logs: (final / initial) ** (1 / years) overflows (OverflowError) for a large gain
+    # over a short span, e.g. +100% in a day is 2 ** 365.
+    exponent = (math.log(final) - math.log(initial)) / years
+    if exponent > _MAX_EXP:
+        return None
+    return math.expm1(exponent) * 100.0
 
 
 def trade_statistics(trades: pd.DataFrame) -> dict[str, float | int | None]:
@@ -151,6 +162,23 @@ def compute_metrics(
     bar : Timedelta
         Length of one bar, so the tested span includes the last bar.
     """
+    with np.errstate(all="ignore"):
+        metrics = _compute(equity, trades, initial_cash=initial_cash, bar=bar,
+                           fees_paid=fees_paid, funding_paid=funding_paid,
+                           liquidations=liquidations)
+    return {key: _finite(value) for key, value in metrics.items()}
+
+
+def _finite(value: object) -> object:
+    """``None`` for a float that is not finite: JSON has no inf/nan, and they mean nothing."""
+    if isinstance(value, (float, np.floating)) and not math.isfinite(float(value)):
+        return None
+    return value
+
+
+def _compute(equity: pd.DataFrame, trades: pd.DataFrame, *, initial_cash: float,
+             bar: pd.Timedelta, fees_paid: float, funding_paid: float,
+             liquidations: int) -> dict[str, object]:
     curve = equity["equity"].astype(float)
     final = float(curve.iloc[-1])
     span = (curve.index[-1] - curve.index[0]) + bar
