@@ -10,11 +10,14 @@ user's file, whatever indicators it builds.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import backtrader as bt
 
 from ..errors import UserError
+
+log = logging.getLogger(__name__)
 
 
 class NotEnoughBars(UserError):
@@ -58,3 +61,30 @@ class BarsCheck(bt.Analyzer):
                 label = labels[i] if i < len(labels) else f"feed {i}"
                 raise NotEnoughBars(self.p.strategy_name or type(strategy).__name__, label,
                                     int(needed), int(available))
+
+
+class WarmupCheck(bt.Analyzer):
+    """Warn when a live strategy needs more bars than its warm-up history holds.
+
+    Live, a longer warm-up than the history is not an error: the strategy waits for live bars
+    until its indicators are ready. But it then stays silent for that long, which looks like a
+    broken session unless it is said once, at the start.
+    """
+
+    params = (("warmup", 0), ("account", ""))
+
+    def start(self) -> None:
+        strategy = self.strategy
+        needed = int(strategy._minperiods[0]) if strategy._minperiods else 1
+        if needed > self.p.warmup:
+            log.warning("account %s: %s needs %d bars (its longest indicator period) but the "
+                        "warm-up has %d; it makes no decision before the %d%s live bar "
+                        "(raise --warmup-bars to at least %d to start at once)",
+                        self.p.account, type(strategy).__name__, needed, self.p.warmup,
+                        needed - self.p.warmup, _ordinal(needed - self.p.warmup), needed)
+
+
+def _ordinal(n: int) -> str:
+    if 10 <= n % 100 <= 20:
+        return "th"
+    return {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")

@@ -18,6 +18,7 @@ from typing import Any
 
 import backtrader as bt
 
+from backtrader_engine.engine.bars_needed import WarmupCheck
 from backtrader_engine.engine.builder import build_cerebro
 from backtrader_engine.engine.costs import CostModel
 from backtrader_engine.engine.lot_rules import LotRules
@@ -93,6 +94,7 @@ class Account:
         self.feed.p.on_force_exit = self._force_exit
         self.cerebro = build_cerebro(spec.strategy, spec.params, self.feeds, self.broker,
                                      live=True)
+        self.cerebro.addanalyzer(WarmupCheck, warmup=len(self.warmup), account=spec.name)
         self._sent = 0
         self.thread = threading.Thread(target=self._run, name=f"account-{spec.name}",
                                        daemon=True)

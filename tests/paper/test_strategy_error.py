@@ -61,3 +61,33 @@ def test_a_raising_strategy_stops_only_its_accounts_with_the_short_message(
         assert "strategy Flaky raised an exception at bar " in message
         assert message.endswith("self.data.close[0] / 0")
     assert all(r.exc_info is None for r in caplog.records)  # no engine traceback logged
+
+
+SLOW = """
+    import backtrader as bt
+
+
+    class Slow(bt.Strategy):
+        def __init__(self):
+            self.sma = bt.ind.SMA(period=320)
+"""
+
+
+def test_a_strategy_longer_than_the_warm_up_is_announced_once(
+        tmp_path: Path, paper_session: Callable[..., PaperSession],
+        caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "slow.py"
+    path.write_text(textwrap.dedent(SLOW))
+    state = tmp_path / "state"
+    caplog.set_level(logging.WARNING, logger="backtrader_engine.engine.bars_needed")
+    session = paper_session(state, strategies=(f"{path}:Slow",))
+    try:
+        wait_for_bars(state, 2)
+    finally:
+        session.stop()
+    warnings = sorted(r.getMessage() for r in caplog.records
+                      if r.name == "backtrader_engine.engine.bars_needed")
+    assert warnings == [
+        f"account Slow:{symbol}: Slow needs 320 bars (its longest indicator period) but the "
+        "warm-up has 300; it makes no decision before the 20th live bar (raise --warmup-bars "
+        "to at least 320 to start at once)" for symbol in ("BTCUSDT", "ETHUSDT")]
