@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..data import DataStore
+from ..engine.outdir import check_output_dir
 from ..errors import UserError
 from ..exchanges.bybit.history import HistoryDownloader, make_session
 from ..exchanges.bybit.retry import BybitUnreachable
@@ -21,6 +22,7 @@ def split_names(value: str, what: str) -> list[str]:
 def start_download(args: argparse.Namespace) -> int:
     symbols = [s.upper() for s in split_names(args.symbols, "symbols")]
     timeframes = split_names(args.timeframes, "timeframes")
+    check_output_dir(args.store, "--store", "a DataStore folder (new or existing)")
     session = make_session(testnet=args.testnet, base_url=args.base_url)
     exchange = "bybit-testnet" if args.testnet and not args.base_url else "bybit"
     if args.progress_every < 0:
