@@ -148,3 +148,20 @@ def test_sys_exit_in_next_is_a_strategy_error_not_the_exit_status(cli, fresh_cwd
     assert result.err.splitlines()[0] == ("error: strategy Quits raised an exception at bar "
                                           "2018-01-01 04:00 UTC: SystemExit: sys.exit(3) "
                                           "called")
+
+
+def test_the_panel_lists_a_partial_report_as_partial(cli, fresh_cwd: Path) -> None:
+    from backtrader_engine.dashboard.model import find_reports
+    from backtrader_engine.dashboard.model.research import reports_frame
+
+    path = _strategy(fresh_cwd, FAILS_IN_NEXT)
+    assert cli("backtest", "--strategy", f"{path}:Boom", *SHORT).code == 1
+    assert cli("backtest", "--strategy", "RSIEMAMomentum", *SHORT).code == 0
+    entries = {e.strategy: e for e in find_reports(fresh_cwd / "runs")}
+    assert entries["Boom"].partial == (
+        "partial: the run stopped at bar 2018-01-03 01:00 UTC on a strategy error "
+        "(ZeroDivisionError: float division by zero)")
+    assert entries["RSIEMAMomentumStrategy"].partial is None
+    problems = dict(zip(reports_frame(list(entries.values()))["strategy"],
+                        reports_frame(list(entries.values()))["problem"], strict=True))
+    assert problems == {"Boom": entries["Boom"].partial, "RSIEMAMomentumStrategy": ""}

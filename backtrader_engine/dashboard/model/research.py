@@ -43,6 +43,9 @@ class ReportEntry:
     timeframe: str = ""
     metrics: dict[str, Any] = field(default_factory=dict)
     problem: str | None = None
+    #: Set when the run stopped early on a strategy error: its metrics cover only the bars
+    #: before it, so it must not be read (or compared) as a complete run.
+    partial: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,19 @@ def read_report_entry(folder: Path, name: str | None = None) -> ReportEntry:
                        strategy=str(manifest.get("strategy", "")).rsplit(".", 1)[-1],
                        symbol=str(manifest.get("symbol", "")),
                        timeframe=str(manifest.get("timeframe", "")),
-                       metrics=dict(document.get("metrics") or {}))
+                       metrics=dict(document.get("metrics") or {}),
+                       partial=partial_note(document))
+
+
+def partial_note(document: dict[str, Any]) -> str | None:
+    """``partial: stopped at bar ... (ZeroDivisionError: ...)`` for a report of a run that a
+    strategy error stopped early, else None."""
+    if not document.get("partial"):
+        return None
+    stopped = document.get("stopped_early") or {}
+    when = stopped.get("when") or "early"
+    error = stopped.get("error") or "an error in the strategy"
+    return f"partial: the run stopped {when} on a strategy error ({error})"
 
 
 def reports_frame(entries: list[ReportEntry]) -> pd.DataFrame:
@@ -141,7 +156,7 @@ def reports_frame(entries: list[ReportEntry]) -> pd.DataFrame:
              "timeframe": e.timeframe,
              "modified": pd.Timestamp(e.modified, unit="s", tz="UTC").floor("s"),
              **{key: e.metrics.get(key) for key in HEADLINE_METRICS},
-             "problem": e.problem or ""} for e in entries]
+             "problem": e.problem or e.partial or ""} for e in entries]
     return pd.DataFrame(rows, columns=["report", "strategy", "symbol", "timeframe", "modified",
                                        *HEADLINE_METRICS, "problem"])
 

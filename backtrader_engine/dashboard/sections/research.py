@@ -88,6 +88,8 @@ def show_report(detail: ReportDetail) -> None:
     if entry.problem:
         st.error(entry.problem)
         return
+    if entry.partial:
+        st.warning(f"{entry.partial}; the figures cover only the bars before it.")
     st.caption(f"{entry.strategy} · {entry.symbol} {entry.timeframe} · {entry.path}")
     columns = st.columns(len(HEADLINE_METRICS))
     for column, key in zip(columns, HEADLINE_METRICS, strict=True):
