@@ -97,3 +97,16 @@ def test_a_params_file_is_read_the_same_way_by_paper(tmp_path: Path) -> None:
     path.write_text(json.dumps([1, 2]))
     with pytest.raises(UserError, match=r"^--params-file .*best\.bin: expected"):
         wanted_from_args("RSIEMAMomentum", "BTCUSDT", "1m", path, AppConfig())
+
+
+def test_paper_refuses_a_binary_params_file_before_starting(one_clear_line, cli,
+                                                           fresh_cwd: Path) -> None:
+    configs = Path(__file__).resolve().parents[2] / "configs"
+    path = fresh_cwd / "best.json"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff")
+    line = one_clear_line(cli("paper", "--config-dir", str(configs), "--strategy",
+                              "RSIEMAMomentum", "--params-file", str(path), "--source", "replay",
+                              "--state", "state", "--max-bars", "1", "--no-metrics"))
+    assert line == (f"error: --params-file {path}: not a UTF-8 text file; expected JSON such as "
+                    "an optimisation's best_params.json")
+    assert not (fresh_cwd / "state").exists()
