@@ -27,6 +27,7 @@ import pandas as pd
 
 from backtrader_engine.config.risk import RiskConfig
 from backtrader_engine.engine.backtest import confirmation_frames
+from backtrader_engine.engine.bars_needed import BarsCheck, NotEnoughBars
 from backtrader_engine.engine.broker import PerpBroker, fills_as_maker
 from backtrader_engine.engine.builder import build_cerebro
 from backtrader_engine.engine.costs import CostModel
@@ -45,6 +46,7 @@ from backtrader_engine.paper.parity_trips import Execution, Funding
 from backtrader_engine.paper.recorder import order_type
 from backtrader_engine.risk import BrokerRiskHook, RiskGate, RiskGateMixin
 from backtrader_engine.strategies import apply_params, resolve_strategy
+from backtrader_engine.strategies.failure import strategy_failure
 
 _EPOCH_NUM = 719163.0
 _MS_PER_DAY = 86_400_000.0
@@ -187,5 +189,19 @@ def rerun_account(snapshot: LedgerSnapshot, account: AccountMeta
     for tf, higher in confirmation_frames(frame, account.timeframe,
                                           account.confirm_timeframes):
         feeds.append(make_feed(higher, timeframe=tf, name=f"{account.symbol}-{tf}"))
-    build_cerebro(cls, params, feeds, broker).run()
+    cerebro = build_cerebro(cls, params, feeds, broker)
+    cerebro.addanalyzer(BarsCheck)
+    try:
+        cerebro.run()
+    except NotEnoughBars:
+        # The session ended before the strategy's indicators were ready: it never decided
+        # anything live, and neither does the backtest.
+        return [], []
+    except UserError:
+        raise
+    except (Exception, SystemExit) as exc:
+        if strategy_failure(exc, cls, cerebro) is None:
+            raise
+        # The strategy raised here as it did live, where that stopped its sub-account: what
+        # ran up to that bar is what the session did.
     return broker.executions, broker.funding_events

@@ -69,7 +69,7 @@ SLOW = """
 
     class Slow(bt.Strategy):
         def __init__(self):
-            self.sma = bt.ind.SMA(period=320)
+            self.ema = bt.ind.EMA(period=320)
 """
 
 
@@ -91,3 +91,20 @@ def test_a_strategy_longer_than_the_warm_up_is_announced_once(
         f"account Slow:{symbol}: Slow needs 320 bars (its longest indicator period) but the "
         "warm-up has 300; it makes no decision before the 20th live bar (raise --warmup-bars "
         "to at least 320 to start at once)" for symbol in ("BTCUSDT", "ETHUSDT")]
+
+
+def test_parity_replays_a_raising_and_a_never_ready_strategy_without_a_traceback(
+        tmp_path: Path, paper_session: Callable[..., PaperSession], cli) -> None:
+    flaky, slow = tmp_path / "flaky.py", tmp_path / "slow.py"
+    flaky.write_text(textwrap.dedent(FLAKY))
+    # Longer than the whole test day: its indicators are never ready.
+    slow.write_text(textwrap.dedent(SLOW).replace("period=320", "period=5000"))
+    state = tmp_path / "state"
+    session = paper_session(state, strategies=(f"{flaky}:Flaky", f"{slow}:Slow"))
+    try:
+        wait_for_bars(state, 16)  # Flaky has failed by its 5th live bar
+    finally:
+        session.stop()
+    result = cli("parity", "--state", str(state))
+    assert result.code == 0, result.out + result.err
+    assert "Traceback" not in result.err
