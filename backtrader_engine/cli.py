@@ -23,7 +23,7 @@ from .argtypes import (
     positive_int,
 )
 from .cli_parser import OneLineParser, refuse_unrecognized
-from .errors import UserError
+from .errors import StrategyCodeError, UserError
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -393,6 +393,11 @@ def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None, name: str) 
         return int(args.handler(args) or 0)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except StrategyCodeError as exc:
+        # A bug in a strategy's own code that the command did not report itself: its
+        # frames, not the engine's traceback (backtest reports these with its partial run).
+        print(f"error: {exc.details}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

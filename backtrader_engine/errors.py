@@ -30,6 +30,20 @@ class StrategyError(UserError):
     """A strategy spec or one of its parameters cannot be resolved."""
 
 
+class StrategyCodeError(Exception):
+    """An exception in a strategy's own code stopped a run: a bug to fix there, not bad input.
+
+    ``str(error)`` is one line (for a trial's record); ``details`` is what the CLI prints: the
+    strategy's own frames with their source lines. The CLI exits with code 1.
+    """
+
+    exit_code = 1
+
+    @property
+    def details(self) -> str:
+        return str(self)
+
+
 def did_you_mean(name: str, candidates: Iterable[str], n: int = 3) -> str:
     """Return ``" (did you mean 'x' or 'y'?)"`` for close matches of *name*, or ``""``.
 

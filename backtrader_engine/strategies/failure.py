@@ -18,6 +18,8 @@ from pathlib import Path
 
 import backtrader as bt
 
+from ..errors import StrategyCodeError, UserError
+
 #: Exit code of a run stopped by an exception in the strategy's own code (a bug to fix in the
 #: strategy, unlike the input problems that exit with 2).
 EXIT_STRATEGY_ERROR = 1
@@ -80,7 +82,7 @@ class StrategyFailure:
                             "source": f.source} for f in self.frames]}
 
 
-class StrategyRunError(Exception):
+class StrategyRunError(StrategyCodeError):
     """A run stopped by an exception in the strategy's code.
 
     ``failure`` describes it; ``partial`` is whatever the run had computed up to the failing
@@ -96,6 +98,23 @@ class StrategyRunError(Exception):
         self.failure = failure
         self.partial = partial
         self.paths: object | None = None  # where a caller wrote the partial result, if it did
+
+    @property
+    def details(self) -> str:
+        return str(self.failure)
+
+
+def error_line(exc: BaseException) -> str:
+    """One line for *exc* where only a line fits (an optimisation trial's error).
+
+    A strategy failure and a user error already read as one line (``Boom raised
+    ZeroDivisionError: ... at bar ... (boom.py:17)``, ``X needs at least 702 bars ...``);
+    anything else is prefixed with its type.
+    """
+    message = " ".join(str(exc).split())
+    if isinstance(exc, (StrategyRunError, UserError)):
+        return message
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 def _display(path: str) -> str:
