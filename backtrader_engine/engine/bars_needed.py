@@ -41,7 +41,33 @@ class NotEnoughBars(UserError):
         return NotEnoughBars(self.strategy, self.timeframe, self.needed, self.available, where)
 
 
-class BarsCheck(bt.Analyzer):
+class _StartOnly(bt.Analyzer):
+    """An analyzer that only acts in ``start()``: its per-bar and per-event hooks do nothing,
+    so being attached costs a backtest next to nothing."""
+
+    def _prenext(self) -> None:
+        pass
+
+    def _nextstart(self) -> None:
+        pass
+
+    def _next(self) -> None:
+        pass
+
+    def _notify_cashvalue(self, cash, value) -> None:
+        pass
+
+    def _notify_fund(self, cash, value, fundvalue, shares) -> None:
+        pass
+
+    def _notify_trade(self, trade) -> None:
+        pass
+
+    def _notify_order(self, order) -> None:
+        pass
+
+
+class BarsCheck(_StartOnly):
     """Raise :class:`NotEnoughBars` before the first bar when a feed is shorter than needed.
 
     An analyzer's ``start()`` runs after the strategy's ``__init__`` and backtrader's own
@@ -63,7 +89,7 @@ class BarsCheck(bt.Analyzer):
                                     int(needed), int(available))
 
 
-class WarmupCheck(bt.Analyzer):
+class WarmupCheck(_StartOnly):
     """Warn when a live strategy needs more bars than its warm-up history holds.
 
     Live, a longer warm-up than the history is not an error: the strategy waits for live bars
