@@ -11,6 +11,7 @@ user's file, whatever indicators it builds.
 from __future__ import annotations
 
 import logging
+import numbers
 from collections.abc import Sequence
 
 import backtrader as bt
@@ -39,6 +40,36 @@ class NotEnoughBars(UserError):
 
     def reworded(self, where: str) -> NotEnoughBars:
         return NotEnoughBars(self.strategy, self.timeframe, self.needed, self.available, where)
+
+
+class BadIndicatorPeriod(UserError):
+    """One of backtrader's indicators was built with a period that is not a whole number >= 1
+    (backtrader itself would divide by zero, slice with a float or silently compute nonsense)."""
+
+
+def _indicators(owner: object) -> list[object]:
+    """Every indicator *owner* built, nested ones (an RSI's moving averages) included."""
+    found = []
+    for indicator in getattr(owner, "_lineiterators", {}).get(bt.LineIterator.IndType, []):
+        found.append(indicator)
+        found.extend(_indicators(indicator))
+    return found
+
+
+def check_indicator_periods(strategy: bt.Strategy, name: str) -> None:
+    """Raise :class:`BadIndicatorPeriod` for a backtrader indicator with a period below 1."""
+    for indicator in _indicators(strategy):
+        if not type(indicator).__module__.startswith("backtrader."):
+            continue  # a user's own indicator may give "period" another meaning
+        period = getattr(indicator.params, "period", None)
+        if period is None:
+            continue
+        whole = isinstance(period, numbers.Integral) and not isinstance(period, bool)
+        if not whole or period < 1:
+            raise BadIndicatorPeriod(
+                f"{name} builds {type(indicator).__name__} with period {period!r}; an "
+                f"indicator period must be a whole number of at least 1 (check the params "
+                f"that set it)")
 
 
 class _StartOnly(bt.Analyzer):
@@ -79,6 +110,7 @@ class BarsCheck(_StartOnly):
 
     def start(self) -> None:
         strategy = self.strategy
+        check_indicator_periods(strategy, self.p.strategy_name or type(strategy).__name__)
         labels: Sequence[str] = self.p.timeframes
         for i, (data, needed) in enumerate(zip(strategy.datas, strategy._minperiods,
                                                strict=False)):
@@ -101,6 +133,7 @@ class WarmupCheck(_StartOnly):
 
     def start(self) -> None:
         strategy = self.strategy
+        check_indicator_periods(strategy, type(strategy).__name__)
         needed = int(strategy._minperiods[0]) if strategy._minperiods else 1
         if needed > self.p.warmup:
             log.warning("account %s: %s needs %d bars (its longest indicator period) but the "

@@ -22,6 +22,7 @@ from backtrader_engine.engine.bars_needed import WarmupCheck
 from backtrader_engine.engine.builder import build_cerebro
 from backtrader_engine.engine.costs import CostModel
 from backtrader_engine.engine.lot_rules import LotRules
+from backtrader_engine.errors import UserError
 from backtrader_engine.paper.broker import PaperBroker
 from backtrader_engine.paper.context import BarContext
 from backtrader_engine.paper.feed import STOP, LiveFeed, make_live_feeds
@@ -124,6 +125,9 @@ class Account:
                 # engine's frames would only bury them.
                 log.error("account %s stopped: %s", self.spec.name, failure)
                 self.ledger.record_event("account_error", failure.one_line(), self.spec.name)
+            elif isinstance(exc, UserError):  # e.g. an indicator period of 0: one line says it
+                log.error("account %s stopped: %s", self.spec.name, exc)
+                self.ledger.record_event("account_error", str(exc), self.spec.name)
             else:
                 log.exception("account %s stopped: %s", self.spec.name, exc)
                 self.ledger.record_event("account_error", f"{type(exc).__name__}: {exc}",

@@ -110,3 +110,29 @@ def test_paper_refuses_a_binary_params_file_before_starting(one_clear_line, cli,
     assert line == (f"error: --params-file {path}: not a UTF-8 text file; expected JSON such as "
                     "an optimisation's best_params.json")
     assert not (fresh_cwd / "state").exists()
+
+
+@pytest.mark.parametrize("n", ["0", "-3"])
+def test_an_indicator_period_below_one_is_refused(one_clear_line, cli, fresh_cwd: Path,
+                                                  n: str) -> None:
+    strategy = fresh_cwd / "per.py"
+    strategy.write_text("import backtrader as bt\n\n\nclass Per(bt.Strategy):\n"
+                        "    params = (('n', 10),)\n\n"
+                        "    def __init__(self):\n"
+                        "        self.sma = bt.ind.SMA(period=self.p.n)\n")
+    line = one_clear_line(cli("backtest", "--strategy", f"{strategy}:Per", "--param", f"n={n}",
+                              *SHORT))
+    assert line == (f"error: Per builds SMA with period {n}; an indicator period must be a "
+                    "whole number of at least 1 (check the params that set it)")
+    assert not (fresh_cwd / "runs").exists()
+
+
+def test_a_nested_indicator_period_is_checked_too(one_clear_line, cli,
+                                                  fresh_cwd: Path) -> None:
+    # MACD has no "period" of its own; it builds two EMAs with period_me1 and period_me2.
+    strategy = fresh_cwd / "macd.py"
+    strategy.write_text("import backtrader as bt\n\n\nclass Macd(bt.Strategy):\n"
+                        "    def __init__(self):\n"
+                        "        self.macd = bt.ind.MACD(period_me1=0)\n")
+    line = one_clear_line(cli("backtest", "--strategy", f"{strategy}:Macd", *SHORT))
+    assert line.startswith("error: Macd builds ExponentialMovingAverage with period 0; ")
