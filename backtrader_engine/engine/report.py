@@ -247,6 +247,9 @@ def partial_note(result: BacktestResult) -> str:
     failure = result.failure
     last = result.equity.index[-1] if len(result.equity) else None
     upto = f" (numbers cover the bars up to {last:%Y-%m-%d %H:%M})" if last is not None else ""
+    if failure.bar_time is None:  # raised in stop(), after every bar ran
+        return (f"PARTIAL: the strategy raised {failure.error_type} {failure.when}, so the run "
+                f"did not end cleanly{upto}")
     return (f"PARTIAL: the run stopped early {failure.when} because the strategy raised "
             f"{failure.error_type}{upto}")
 

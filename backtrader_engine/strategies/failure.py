@@ -167,9 +167,12 @@ def user_frames(exc: BaseException, files: frozenset[Path]) -> tuple[UserFrame, 
 
 
 def _phase(exc: BaseException) -> str:
-    """``"build"``, ``"precompute"`` or ``"bar"``: where in a cerebro run *exc* was raised."""
+    """``"build"``, ``"precompute"``, ``"bar"`` or ``"stop"``: where in a cerebro run *exc*
+    was raised."""
     names = [(Path(e.filename).resolve(), e.name) for e in traceback.extract_tb(exc.__traceback__)]
     in_bt = [name for path, name in names if _inside(path, _BT_DIR)]
+    if "_stop" in in_bt:
+        return "stop"
     if not any(name in _BAR_LOOP for name in in_bt):
         return "build"
     if _PRECOMPUTE in in_bt and "_oncepost" not in in_bt and "_next" not in in_bt:
@@ -215,7 +218,9 @@ def strategy_failure(exc: BaseException, strategy: type,
     phase = _phase(exc)
     running = getattr(cerebro, "runningstrats", None) or []
     bar_time = _bar_time(running[0]) if phase == "bar" and running else None
-    if phase == "bar" and bar_time is not None:
+    if phase == "stop":
+        when = "after the last bar (in stop())"
+    elif phase == "bar" and bar_time is not None:
         when = f"at bar {bar_time} UTC"
     elif phase == "precompute":
         when = "while computing its indicators"

@@ -165,3 +165,22 @@ def test_the_panel_lists_a_partial_report_as_partial(cli, fresh_cwd: Path) -> No
     problems = dict(zip(reports_frame(list(entries.values()))["strategy"],
                         reports_frame(list(entries.values()))["problem"], strict=True))
     assert problems == {"Boom": entries["Boom"].partial, "RSIEMAMomentumStrategy": ""}
+
+
+def test_an_error_in_stop_keeps_every_bar_and_says_when(cli, fresh_cwd: Path) -> None:
+    path = _strategy(fresh_cwd, """
+        import backtrader as bt
+
+
+        class Stopper(bt.Strategy):
+            def stop(self):
+                raise RuntimeError("cannot save")
+    """)
+    result = cli("backtest", "--strategy", f"{path}:Stopper", *SHORT, "--out", "stopper")
+    assert result.code == 1, result.err
+    assert result.err.splitlines()[0] == ("error: strategy Stopper raised an exception after the "
+                                          "last bar (in stop()): RuntimeError: cannot save")
+    assert ("PARTIAL: the strategy raised RuntimeError after the last bar (in stop()), so the "
+            "run did not end cleanly (numbers cover the bars up to 2018-01-21 23:00)") in result.out
+    report = json.loads((fresh_cwd / "stopper" / "report.json").read_text())
+    assert report["partial"] is True and report["metrics"]["bars"] == 504
