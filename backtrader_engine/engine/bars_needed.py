@@ -35,8 +35,11 @@ class NotEnoughBars(UserError):
         self.needed = needed
         self.available = available
         self.where = where
+        # *where* reads before the count ("the data has"), or places it with "{}"
+        # ("--from/--to leaves {} at --timeframe 1d").
+        count = where.format(available) if "{}" in where else f"{where} {available}"
         super().__init__(f"{strategy} needs at least {needed} bars of {timeframe} data (its "
-                         f"longest indicator period) but {where} {available}")
+                         f"longest indicator period) but {count}")
 
     def reworded(self, where: str) -> NotEnoughBars:
         return NotEnoughBars(self.strategy, self.timeframe, self.needed, self.available, where)

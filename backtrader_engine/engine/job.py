@@ -292,10 +292,12 @@ def _risk_limits(job: BacktestJob) -> RiskConfig | None:
 
 
 def bars_source(job: BacktestJob, path: Path) -> str:
-    """How a message names where the bars came from: ``--from/--to leaves``, ``x.csv has``."""
+    """How a message names where the bars came from: ``--from/--to leaves``, ``x.csv has``
+    (``... at --timeframe 4h`` when the bars were resampled)."""
+    resampled = f" at --timeframe {job.timeframe}" if job.timeframe else ""
     if job.start or job.end:
-        return "--from/--to leaves"
-    return f"{path.name} has"
+        return f"--from/--to leaves {{}}{resampled}"
+    return f"{path.name} has {{}}{resampled}"
 
 
 def run_backtest_job(job: BacktestJob, fees: tuple[float, float], *,

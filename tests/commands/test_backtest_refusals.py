@@ -136,3 +136,11 @@ def test_a_nested_indicator_period_is_checked_too(one_clear_line, cli,
                         "        self.macd = bt.ind.MACD(period_me1=0)\n")
     line = one_clear_line(cli("backtest", "--strategy", f"{strategy}:Macd", *SHORT))
     assert line.startswith("error: Macd builds ExponentialMovingAverage with period 0; ")
+
+
+def test_resampled_bars_are_counted_at_their_timeframe(one_clear_line, cli,
+                                                       fresh_cwd: Path) -> None:
+    line = one_clear_line(cli("backtest", "--strategy", "RSIEMAMomentum", "--timeframe", "1d",
+                              *SHORT))
+    assert line == ("error: RSIEMAMomentum needs at least 23 bars of 1d data (its longest "
+                    "indicator period) but --from/--to leaves 21 at --timeframe 1d")
