@@ -63,6 +63,14 @@ def _sample(frame: pd.DataFrame | None, outcome: TrialOutcome | None) -> dict[st
     return part
 
 
+def _with_problem(part: dict[str, object] | None, problem: str | None
+                  ) -> dict[str, object] | None:
+    """*part* with why it has no backtest (``problem``), when there is one."""
+    if part is None or problem is None:
+        return part
+    return {**part, "problem": problem}
+
+
 def best_params(result: OptimizationResult) -> dict[str, object] | None:
     """The params to trade: fixed ``--param`` values plus the best trial's searched values."""
     if result.best is None:
@@ -128,7 +136,8 @@ def build_summary(result: OptimizationResult, files: Mapping[str, Path]) -> dict
         "oos_fraction": job.oos_fraction,
         "in_sample": _sample(plan.in_sample, result.in_sample),
         "reproduces_best_trial": result.reproduced,
-        "out_of_sample": _sample(plan.out_of_sample, result.out_of_sample),
+        "out_of_sample": _with_problem(_sample(plan.out_of_sample, result.out_of_sample),
+                                       result.out_of_sample_problem),
         "walk_forward": _walk_forward(result),
         "dsr": result.dsr,
         "pbo": result.pbo,

@@ -4,6 +4,7 @@ whose fixed params do not fit the data, or whose --out is a file, says so."""
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -112,7 +113,9 @@ def test_best_params_too_long_for_the_held_out_part_are_a_warning(cli, tmp_path:
             "16") in result.err
     assert "bars of 1h data (its longest indicator period) but the out-of-sample part has 151" \
         in result.err
-    assert (out / "optimization_summary.json").is_file()
+    summary = json.loads((out / "optimization_summary.json").read_text())
+    assert "metrics" not in summary["out_of_sample"]
+    assert summary["out_of_sample"]["problem"].endswith("but the out-of-sample part has 151")
 
 
 def test_a_walk_forward_winner_too_long_for_its_test_span_is_not_traded(cli,
