@@ -9,6 +9,7 @@ without creating anything, so a refused run leaves nothing on disk.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from ..errors import UserError
@@ -51,9 +52,16 @@ def check_output_dir(path: Path, flag: str,
     if not existing.is_dir():
         raise OutputDirError(f"{where}: cannot create it because {existing} is a file; "
                              f"expected {expected}")
+    what = "write into it" if existing == path.absolute() else f"create it in {existing}"
     if not os.access(existing, os.W_OK | os.X_OK):
-        what = "write into it" if existing == path.absolute() else f"create it in {existing}"
         raise OutputDirError(f"{where}: permission denied to {what}; expected {expected}")
+    # Permission bits do not tell everything (a read-only or special file system, root on
+    # /proc): making and removing an empty folder there does, and leaves nothing behind.
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".bte-write-check-", dir=existing))
+    except OSError as exc:
+        raise OutputDirError(f"{where}: cannot {what}: {exc.strerror or exc}; expected "
+                             f"{expected}") from None
     return path
 
 

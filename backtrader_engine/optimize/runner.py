@@ -17,6 +17,7 @@ from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial
 
 from ..engine.bars_needed import NotEnoughBars
+from ..engine.outdir import make_output_dir
 from ..errors import UserError
 from ..strategies import space_to_dict
 from ..strategies.failure import StrategyRunError, error_line
@@ -107,7 +108,7 @@ def run_optimization(plan: OptimizationPlan, line: ProgressLine | None = None
     """
     line = line or ProgressLine()
     started = time.time()
-    plan.out_dir.mkdir(parents=True, exist_ok=True)
+    make_output_dir(plan.out_dir, "--out" if plan.job.out else "the default study folder")
     storage = open_storage(plan.storage)
     run = optimise(plan, storage, plan.in_sample, plan.study_name, line)
     trials = run.study.get_trials(deepcopy=False)

@@ -144,3 +144,18 @@ def test_resampled_bars_are_counted_at_their_timeframe(one_clear_line, cli,
                               *SHORT))
     assert line == ("error: RSIEMAMomentum needs at least 23 bars of 1d data (its longest "
                     "indicator period) but --from/--to leaves 21 at --timeframe 1d")
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+@pytest.mark.parametrize("command", [("backtest", "--strategy", "RSIEMAMomentum", *SHORT),
+                                     ("optimize", "--strategy", "RSIEMAMomentum", "--trials",
+                                      "2", *SHORT)])
+def test_an_out_that_cannot_be_created_is_refused_before_the_run(one_clear_line, cli,
+                                                                 fresh_cwd: Path,
+                                                                 command: tuple[str, ...]
+                                                                 ) -> None:
+    # /proc refuses new folders even to root, whom permission bits would let through.
+    line = one_clear_line(cli(*command, "--out", "/proc/bte-report"))
+    assert line == ("error: --out /proc/bte-report: cannot create it in /proc: No such file or "
+                    "directory; expected a folder (new or existing) to write into")
+    assert not (fresh_cwd / "runs").exists()
