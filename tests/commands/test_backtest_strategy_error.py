@@ -184,3 +184,31 @@ def test_an_error_in_stop_keeps_every_bar_and_says_when(cli, fresh_cwd: Path) ->
             "run did not end cleanly (numbers cover the bars up to 2018-01-21 23:00)") in result.out
     report = json.loads((fresh_cwd / "stopper" / "report.json").read_text())
     assert report["partial"] is True and report["metrics"]["bars"] == 504
+
+
+def test_an_indicator_of_the_strategy_file_failing_before_the_first_bar(cli,
+                                                                       fresh_cwd: Path) -> None:
+    path = _strategy(fresh_cwd, """
+        import backtrader as bt
+
+
+        class Ratio(bt.Indicator):
+            lines = ("ratio",)
+
+            def next(self):
+                self.lines.ratio[0] = self.data.close[0] / (self.data.volume[0] * 0)
+
+
+        class UsesRatio(bt.Strategy):
+            def __init__(self):
+                self.ratio = Ratio()
+    """)
+    result = cli("backtest", "--strategy", f"{path}:UsesRatio", *SHORT)
+    assert result.code == 1, result.err
+    assert result.err.splitlines() == [
+        "error: strategy UsesRatio raised an exception while computing its indicators: "
+        "ZeroDivisionError: float division by zero",
+        "  user_strategy.py:9 in next",
+        "    self.lines.ratio[0] = self.data.close[0] / (self.data.volume[0] * 0)",
+    ]
+    assert not (fresh_cwd / "runs").exists()
