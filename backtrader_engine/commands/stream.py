@@ -10,6 +10,7 @@ exit code 2 instead of waiting.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from typing import TextIO
@@ -30,6 +31,7 @@ from ..exchanges.bybit.stream import (
     public_stream_url,
     stream_topics,
 )
+from ..exchanges.bybit.stream.client import log as client_log
 from .download import split_names
 
 
@@ -54,22 +56,51 @@ def refused_every_kline(stream: BybitStream) -> str | None:
     if not klines or any(t not in refusals for t in klines):
         return None
     reasons = "; ".join(dict.fromkeys(refusals[t] for t in klines))
-    return (f"Bybit refused every kline topic ({reasons}), so no bar can arrive; check "
+    symbols = ", ".join(sorted({t.rsplit(".", 1)[-1] for t in klines}))
+    return (f"Bybit refused every kline topic ({reasons}), so no bar can arrive for "
+            f"{symbols}; check "
             f"--symbols and --timeframes (a replay server streams the timeframe of its "
             f"candles and longer ones: --timeframes 1h for the bundled 1h candles)")
 
 
+class _QuietRefusals(logging.Filter):
+    """Drops the client's own "Bybit refused" log line: the command words it for the user
+    (a warning for some topics, the error line for all), so it is not said twice."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Bybit refused")
+
+
+def refused_some(stream: BybitStream, told: set[str]) -> str | None:
+    """A warning for topics refused since *told* (updated), naming their symbols; else None."""
+    refusals = stream.refused_topics()
+    fresh = sorted(set(refusals) - told)
+    if not fresh:
+        return None
+    told.update(fresh)
+    symbols = sorted({topic.rsplit(".", 1)[-1] for topic in fresh})
+    reasons = "; ".join(dict.fromkeys(refusals[t] for t in fresh))
+    return (f"warning: Bybit refused {', '.join(symbols)} ({reasons}); the other symbols "
+            "stream on")
+
+
 def watch(stream: BybitStream, *, bars: int | None, seconds: float | None,
-          out: TextIO) -> int:
+          out: TextIO, err: TextIO | None = None) -> int:
     """Print events until *bars* closed bars arrived or *seconds* passed; the bar count.
+
+    Topics Bybit refuses while others are served are named once on *err* (stderr).
 
     Raises
     ------
     UserError
         When Bybit refused every kline topic, so that no bar could ever arrive.
     """
+    err = err if err is not None else sys.stderr
     deadline = time.monotonic() + seconds if seconds else None
     seen = 0
+    told: set[str] = set()
+    quiet = _QuietRefusals()
+    client_log.addFilter(quiet)
     stream.start()
     try:
         while (bars is None or seen < bars) and (deadline is None
@@ -77,6 +108,8 @@ def watch(stream: BybitStream, *, bars: int | None, seconds: float | None,
             event = stream.queue.get(timeout=0.5)
             if (refused := refused_every_kline(stream)) is not None:
                 raise UserError(refused)
+            if (warning := refused_some(stream, told)) is not None:
+                print(warning, file=err, flush=True)
             if stream.gave_up is not None:
                 raise BybitUnreachable(
                     f"cannot connect to the stream {stream.url}: {stream.gave_up}; without "
@@ -90,6 +123,7 @@ def watch(stream: BybitStream, *, bars: int | None, seconds: float | None,
                 print(text, file=out, flush=True)
     finally:
         stream.close()
+        client_log.removeFilter(quiet)
     return seen
 
 

@@ -3,6 +3,8 @@ keeps streaming the topics it serves when it refuses only some."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 
 import pandas as pd
@@ -18,7 +20,7 @@ def test_every_kline_topic_refused_ends_with_one_line(
                               server.base_url, "--bars", "5"))
     assert line.startswith("error: Bybit refused every kline topic (Invalid topic: "
                            "kline.1.DOGEUSDT")
-    assert "no bar can arrive" in line and "--timeframes" in line
+    assert "no bar can arrive for DOGEUSDT;" in line and "--timeframes" in line
 
 
 def test_the_default_1m_against_a_coarser_replay_is_refused(
@@ -58,3 +60,21 @@ def test_a_refused_symbol_does_not_stop_the_others(
     assert result.code == 0, result.err
     bars = [line for line in result.out.splitlines() if "(stream)" in line]
     assert len(bars) == 3 and all(" BTCUSDT " in line for line in bars)
+    # The refused symbol is named once, on stderr, and nothing else is said there.
+    warnings = [line for line in result.err.splitlines() if line.strip()]
+    assert len(warnings) == 1, result.err
+    assert warnings[0].startswith("warning: Bybit refused DOGEUSDT (Invalid topic: ")
+    assert warnings[0].endswith("; the other symbols stream on")
+
+
+def test_a_refused_symbol_is_one_line_from_a_real_process(
+        replay_server: Callable[..., ReplayServer]) -> None:
+    # Run as a user would: the client's own log line must not repeat the error.
+    server = replay_server(stream={"speed": 0, "hold_when_idle": True})
+    result = subprocess.run([sys.executable, "-m", "backtrader_engine", "stream", "--symbols",
+                             "FOOUSDT", "--base-url", server.base_url, "--seconds", "60"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: Bybit refused every kline topic")
+    assert "for FOOUSDT;" in lines[0]
