@@ -2,7 +2,8 @@
 
 ``type=float`` accepts ``inf``, ``nan`` and ``1e400`` (which becomes infinity), and ``type=int``
 accepts ``-1`` where only a count makes sense; each would pass later checks such as ``x > 0``
-or run on nonsense. These types refuse them while parsing, so the command stops before it
+or run on nonsense. URL flags are checked for their form the same way. These types refuse
+them while parsing, so the command stops before it
 starts anything, with one line naming the flag (argparse adds it) and what it expects.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 #: Largest value of an integer flag that counts something (bars, trials, seconds).
 MAX_COUNT = 10**9
@@ -93,3 +95,46 @@ def non_negative_int(text: str) -> int:
 #: A TCP port; 0 asks the system for any free one.
 port = int_in(0, 65535)
 port.__name__ = "port"
+
+
+#: Hosts a plain http:// (unencrypted) URL may name: a replay server on this machine.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+_URL_FORMS = ("expected https://HOST[:PORT] (Bybit or a proxy of it) or http://127.0.0.1:PORT "
+              "(a local replay server)")
+
+
+def rest_base_url(text: str) -> str:
+    """A REST base URL: ``https://HOST[:PORT][/PATH]``, or plain http on this machine only.
+
+    Checked before anything starts, so ``--base-url garbage`` is one line naming the flag
+    instead of the HTTP library's error from deep inside the first request.
+    """
+    parts = urlsplit(text.strip())
+    try:
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        port_ok = False
+    host = parts.hostname or ""
+    if (any(c.isspace() for c in text.strip()) or parts.query or parts.fragment
+            or not host or not port_ok or parts.username or parts.password):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a URL; {_URL_FORMS}")
+    if parts.scheme == "https":
+        return text.strip().rstrip("/")
+    if parts.scheme == "http" and host in LOOPBACK_HOSTS:
+        return text.strip().rstrip("/")
+    if parts.scheme == "http":
+        raise argparse.ArgumentTypeError(f"'{text}': plain http is only for a replay server on "
+                                         f"this machine; {_URL_FORMS}")
+    raise argparse.ArgumentTypeError(f"'{text}': scheme '{parts.scheme or '(none)'}' is not "
+                                     f"https or http; {_URL_FORMS}")
+
+
+def paper_source(text: str) -> str:
+    """``bybit``, ``replay`` or a replay server's URL (see :func:`rest_base_url`)."""
+    if text in ("bybit", "replay"):
+        return text
+    if "://" not in text:
+        raise argparse.ArgumentTypeError(f"'{text}' is not bybit, replay or a URL; expected "
+                                         "bybit, replay or http://127.0.0.1:PORT (a running "
+                                         "replay server)")
+    return rest_base_url(text)

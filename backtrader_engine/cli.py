@@ -18,9 +18,11 @@ from .argtypes import (
     int_in,
     non_negative_float,
     non_negative_int,
+    paper_source,
     port,
     positive_float,
     positive_int,
+    rest_base_url,
 )
 from .cli_parser import OneLineParser, refuse_unrecognized
 from .errors import StrategyCodeError, UserError
@@ -208,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="history to keep filled, counted back from now (default 30)")
     p.add_argument("--testnet", action="store_true",
                    help="use Bybit testnet (stored as exchange 'bybit-testnet')")
-    p.add_argument("--base-url", metavar="URL",
+    p.add_argument("--base-url", type=rest_base_url, metavar="URL",
                    help="REST base URL instead of Bybit's, e.g. http://127.0.0.1:8765 "
                         "for a replay server")
     p.add_argument("--store", type=Path, default=Path("data"), metavar="DIR",
@@ -254,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--params-file", type=Path, metavar="F",
                    help="JSON params, e.g. an optimiser's best_params.json")
     m = p.add_argument_group("market data")
-    m.add_argument("--source", default="bybit", metavar="bybit|replay|URL",
+    m.add_argument("--source", type=paper_source, default="bybit", metavar="bybit|replay|URL",
                    help="Bybit, an in-process replay of the bundled candles, or a running "
                         "replay server's http://HOST:PORT (default bybit)")
     m.add_argument("--testnet", action="store_true", help="Bybit testnet")
@@ -336,7 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
                    metavar="N",
                    help="order book depth: 1, 50, 200 or 1000 (default 50)")
     p.add_argument("--testnet", action="store_true", help="use Bybit testnet")
-    p.add_argument("--base-url", metavar="URL",
+    p.add_argument("--base-url", type=rest_base_url, metavar="URL",
                    help="REST base URL of a replay server, e.g. http://127.0.0.1:8765; the "
                         "stream URL is derived from it")
     p.add_argument("--bars", type=positive_int, metavar="N", help="stop after N closed bars")

@@ -88,3 +88,38 @@ def test_number_flags_refuse_non_finite_and_out_of_range_values(cli, one_clear_l
                                                                  argv, flag):
     line = one_clear_line(cli(*argv))
     assert line.startswith(f"error: {flag}"), line
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["download", "--symbols", "BTCUSDT", "--base-url", "garbage"],
+     "error: --base-url 'garbage' is not a URL; expected https://HOST[:PORT]"),
+    (["download", "--symbols", "BTCUSDT", "--base-url", "http://example.com"],
+     "error: --base-url 'http://example.com': plain http is only for a replay server on this "
+     "machine"),
+    (["download", "--symbols", "BTCUSDT", "--base-url", "ftp://example.com"],
+     "error: --base-url 'ftp://example.com': scheme 'ftp' is not https or http"),
+    (["download", "--symbols", "BTCUSDT", "--base-url", "http://127.0.0.1:99999"],
+     "error: --base-url 'http://127.0.0.1:99999' is not a URL"),
+    (["stream", "--symbols", "BTCUSDT", "--base-url", "https://"],
+     "error: --base-url 'https://' is not a URL"),
+    (["paper", "--source", "garbage"],
+     "error: --source 'garbage' is not bybit, replay or a URL"),
+    (["paper", "--source", "http://10.1.2.3:8765"],
+     "error: --source 'http://10.1.2.3:8765': plain http is only for a replay server"),
+])
+def test_url_flags_are_checked_before_anything_starts(cli, one_clear_line, tmp_path, argv,
+                                                      expected):
+    store = tmp_path / "store"
+    line = one_clear_line(cli(*argv, *(["--store", str(store)] if argv[0] == "download"
+                                       else [])))
+    assert line.startswith(expected), line
+    assert not store.exists()
+
+
+def test_url_forms_that_are_accepted():
+    from backtrader_engine.argtypes import paper_source, rest_base_url
+
+    assert rest_base_url("https://api.bybit.com/") == "https://api.bybit.com"
+    assert rest_base_url("http://127.0.0.1:8765") == "http://127.0.0.1:8765"
+    assert rest_base_url("http://localhost:8765") == "http://localhost:8765"
+    assert paper_source("replay") == "replay" and paper_source("bybit") == "bybit"
