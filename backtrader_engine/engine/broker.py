@@ -303,11 +303,24 @@ class PerpBroker(MarginAccounting, bt.brokers.BackBroker):
         order = order_cls(owner=None, data=data, size=abs(size), price=price,
                           exectype=bt.Order.Market)
         order.addinfo(liquidation=True)
-        order.addcomminfo(self.getcommissioninfo(data))
+        comminfo = self.getcommissioninfo(data)
+        order.addcomminfo(comminfo)
         order.submit(self)
         order.accept(self)
         self._ocoize(order, None)  # BackBroker's bookkeeping expects every order in a group
-        self._execute(order, ago=0, price=price)
+        capped = isinstance(comminfo, PerpCommInfo)
+        if capped:
+            # The liquidation fee comes out of what the position has left (with no
+            # maintenance margin that is nothing), never out of a negative balance.
+            position = self.getposition(data)
+            left = (self.cash + comminfo.getoperationcost(size, position.price)
+                    + comminfo.profitandloss(size, position.price, price))
+            comminfo.fee_cap = max(0.0, left)
+        try:
+            self._execute(order, ago=0, price=price)
+        finally:
+            if capped:
+                comminfo.fee_cap = None
         self.liquidations.append(Liquidation(data.datetime[0], data._name, size, price))
 
     def _record_bar(self) -> None:

@@ -73,6 +73,9 @@ class PerpCommInfo(bt.CommInfoBase):
         # Set by the broker around each real fill; margin checks at order submission leave it
         # off, so they are priced conservatively as taker fills.
         self.maker_fill = False
+        #: Set by the broker around a liquidation: the most its fee may take, which is what
+        #: the position has left, so the fee cannot leave the account below zero.
+        self.fee_cap: float | None = None
         #: ``order_target_value``/``order_target_percent`` calls from a flat position that
         #: asked for less than one whole unit: they place no order at all, which backtrader
         #: does silently; the report says how often. (A remainder below one unit while a
@@ -124,7 +127,8 @@ class PerpCommInfo(bt.CommInfoBase):
     def _getcommission(self, size: float, price: float, pseudoexec: bool) -> float:
         # backtrader passes pseudoexec=True for real fills too, so the broker's flag decides.
         rate = self.p.maker_commission if self.maker_fill else self.p.commission
-        return abs(size) * price * self.p.mult * rate
+        fee = abs(size) * price * self.p.mult * rate
+        return fee if self.fee_cap is None else min(fee, self.fee_cap)
 
     def liquidation_price(self, size: float, entry_price: float,
                           margin: float | None = None) -> float:

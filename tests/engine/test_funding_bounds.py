@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -80,3 +81,14 @@ def test_backtest_refuses_a_funding_file_with_a_rate_out_of_range(cli, one_clear
                     "(1 such settlements); expected a fraction per settlement in "
                     "[-0.05, 0.05], e.g. 0.0001 for 0.01%")
     assert not out.exists()
+
+
+def test_the_liquidation_fee_never_leaves_a_negative_balance():
+    # Without maintenance margin the liquidation price is the bankruptcy price: the position
+    # has nothing left, so the taker fee on the forced close is cut to nothing.
+    frame = flat_frame([100.0, 100.0] + list(np.linspace(100.0, 50.0, 200)), spread=0.001)
+    result = run(frame, {1: [("buy", {"size": 990.0})]}, leverage=10.0, taker_fee=0.00055,
+                 maker_fee=0.0, maintenance_margin_rate=0.0)
+    assert result.metrics["liquidations"] == 1
+    assert result.final_value == pytest.approx(0.0, abs=1e-6)
+    assert result.equity["equity"].min() >= -1e-9
