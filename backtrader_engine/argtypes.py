@@ -103,12 +103,8 @@ _URL_FORMS = ("expected https://HOST[:PORT] (Bybit or a proxy of it) or http://1
               "(a local replay server)")
 
 
-def rest_base_url(text: str) -> str:
-    """A REST base URL: ``https://HOST[:PORT][/PATH]``, or plain http on this machine only.
-
-    Checked before anything starts, so ``--base-url garbage`` is one line naming the flag
-    instead of the HTTP library's error from deep inside the first request.
-    """
+def _url_problem(text: str) -> str | None:
+    """What is wrong with *text* as ``https://HOST[:PORT][/PATH]`` or loopback http; None: ok."""
     parts = urlsplit(text.strip())
     try:
         port_ok = parts.port is None or parts.port > 0
@@ -117,24 +113,34 @@ def rest_base_url(text: str) -> str:
     host = parts.hostname or ""
     if (any(c.isspace() for c in text.strip()) or parts.query or parts.fragment
             or not host or not port_ok or parts.username or parts.password):
-        raise argparse.ArgumentTypeError(f"'{text}' is not a URL; {_URL_FORMS}")
-    if parts.scheme == "https":
-        return text.strip().rstrip("/")
-    if parts.scheme == "http" and host in LOOPBACK_HOSTS:
-        return text.strip().rstrip("/")
+        return f"'{text}' is not a URL"
+    if parts.scheme == "https" or (parts.scheme == "http" and host in LOOPBACK_HOSTS):
+        return None
     if parts.scheme == "http":
-        raise argparse.ArgumentTypeError(f"'{text}': plain http is only for a replay server on "
-                                         f"this machine; {_URL_FORMS}")
-    raise argparse.ArgumentTypeError(f"'{text}': scheme '{parts.scheme or '(none)'}' is not "
-                                     f"https or http; {_URL_FORMS}")
+        return f"'{text}': plain http is only for a replay server on this machine"
+    return f"'{text}': scheme '{parts.scheme or '(none)'}' is not https or http"
+
+
+def rest_base_url(text: str) -> str:
+    """A REST base URL: ``https://HOST[:PORT][/PATH]``, or plain http on this machine only.
+
+    Checked before anything starts, so ``--base-url garbage`` is one line naming the flag
+    instead of the HTTP library's error from deep inside the first request.
+    """
+    problem = _url_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{problem}; {_URL_FORMS}")
+    return text.strip().rstrip("/")
 
 
 def paper_source(text: str) -> str:
     """``bybit``, ``replay`` or a replay server's URL (see :func:`rest_base_url`)."""
     if text in ("bybit", "replay"):
         return text
-    if "://" not in text:
-        raise argparse.ArgumentTypeError(f"'{text}' is not bybit, replay or a URL; expected "
-                                         "bybit, replay or http://127.0.0.1:PORT (a running "
-                                         "replay server)")
-    return rest_base_url(text)
+    problem = (f"'{text}' is not bybit, replay or a URL" if "://" not in text
+               else _url_problem(text))
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{problem}; expected bybit, replay or "
+                                         "http://HOST:PORT of a replay server on this machine "
+                                         "(127.0.0.1, localhost)")
+    return text.strip().rstrip("/")

@@ -106,6 +106,9 @@ def test_number_flags_refuse_non_finite_and_out_of_range_values(cli, one_clear_l
      "error: --source 'garbage' is not bybit, replay or a URL"),
     (["paper", "--source", "http://10.1.2.3:8765"],
      "error: --source 'http://10.1.2.3:8765': plain http is only for a replay server"),
+    (["paper", "--source", "ftp://x"],
+     "error: --source 'ftp://x': scheme 'ftp' is not https or http; expected bybit, replay or "
+     "http://HOST:PORT of a replay server on this machine"),
 ])
 def test_url_flags_are_checked_before_anything_starts(cli, one_clear_line, tmp_path, argv,
                                                       expected):
