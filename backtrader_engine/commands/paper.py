@@ -88,10 +88,11 @@ def _start_paper_signals(args: argparse.Namespace) -> int:
         stop_file = str(args.stop_file.resolve()) if args.stop_file is not None else None
         with StateLock(args.state, {"command": "paper", "stop_file": stop_file}) as lock:
             check_resumable(args.state, setup.session_specs)
+            # Bound before the rest starts, so a taken port fails at once (in one line, with
+            # no notes before it); closed last.
+            metrics = paper_metrics(args, setup.config.alerts.prometheus)
             for note in setup.notes:
                 print(note, file=sys.stderr)
-            # Bound before the rest starts, so a taken port fails at once; closed last.
-            metrics = paper_metrics(args, setup.config.alerts.prometheus)
             try:
                 return _start_paper(args, setup, stop, lock, metrics)
             finally:

@@ -15,6 +15,7 @@ the lock alone, so a PID left in the file by a killed session means nothing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -93,6 +94,7 @@ class StateLock:
         self.path = self.state_dir / FILENAME
         self.info = dict(info or {})
         self._fd: int | None = None
+        self._created = False
 
     @property
     def held(self) -> bool:
@@ -110,28 +112,43 @@ class StateLock:
         """
         if self._fd is not None:
             return self
-        try:
-            self.state_dir.mkdir(parents=True, exist_ok=True)
-            # O_CREAT on an existing file changes nothing in it, not even its times.
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise UserError(f"--state {self.state_dir}: cannot create the folder or its "
-                            f"{FILENAME} ({exc}); choose a writable --state") from None
         deadline = time.monotonic() + wait
-        while not _try_lock(fd):
-            if time.monotonic() >= deadline:
-                os.close(fd)
-                raise StateFolderInUse(self.state_dir, read_holder(self.path))
-            time.sleep(0.05)
+        created = not self.state_dir.exists()
+        while True:
+            fd = self._open()
+            while not _try_lock(fd):
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise StateFolderInUse(self.state_dir, read_holder(self.path))
+                time.sleep(0.05)
+            if _same_file(fd, self.path):
+                break
+            # The holder removed the file as it let go (see release): lock the current one.
+            _unlock(fd)
+            os.close(fd)
         self._fd = fd
+        self._created = created
         record = {"pid": os.getpid(), "started_at": time.time(), **self.info}
         os.ftruncate(fd, 0)
         os.lseek(fd, 0, os.SEEK_SET)
         os.write(fd, (json.dumps(record) + "\n").encode())
         return self
 
+    def _open(self) -> int:
+        try:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            # O_CREAT on an existing file changes nothing in it, not even its times.
+            return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise UserError(f"--state {self.state_dir}: cannot create the folder or its "
+                            f"{FILENAME} ({exc}); choose a writable --state") from None
+
     def release(self) -> None:
-        """Let the lock go (emptied first: a clean end leaves no PID behind)."""
+        """Let the lock go (emptied first: a clean end leaves no PID behind).
+
+        A folder this lock created and nothing else used (a command refused after taking
+        it, e.g. on a metrics port in use) is removed again, so the refusal leaves nothing.
+        """
         if self._fd is None:
             return
         fd, self._fd = self._fd, None
@@ -139,8 +156,17 @@ class StateLock:
             os.ftruncate(fd, 0)
         except OSError:  # the PID left behind is harmless: the lock decides
             pass
+        unused = self._created and [p.name for p in self.state_dir.iterdir()] == [FILENAME]
+        if unused:
+            # Removed while still locked: a writer waiting on this file finds, once it gets
+            # the lock, that it is no longer the folder's lock file and starts over.
+            with contextlib.suppress(OSError):
+                self.path.unlink()
         _unlock(fd)
         os.close(fd)
+        if unused:
+            with contextlib.suppress(OSError):  # not empty any more: someone else's now
+                self.state_dir.rmdir()
 
     def __enter__(self) -> StateLock:
         return self.acquire()
@@ -182,6 +208,14 @@ def lock_holder(state_dir: Path | str) -> Holder | None:
     finally:
         os.close(fd)
     return read_holder(path)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """Whether *fd* is still the file at *path* (not one removed since it was opened)."""
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except OSError:
+        return False
 
 
 if sys.platform == "win32":

@@ -7,6 +7,8 @@ import os
 import signal
 import socket
 import subprocess
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -122,3 +124,28 @@ def test_an_unwritable_folder_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(UserError) as info:
         StateLock(tmp_path / "file" / "state").acquire()
     assert "cannot create the folder" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_folder_the_lock_created_and_nothing_used_is_removed(tmp_path: Path) -> None:
+    StateLock(tmp_path / "new").acquire().release()
+    assert not (tmp_path / "new").exists()
+    (tmp_path / "old").mkdir()
+    StateLock(tmp_path / "old").acquire().release()
+    assert (tmp_path / "old" / FILENAME).read_text() == ""  # an existing folder is kept
+
+
+def test_a_writer_waiting_while_the_holder_removes_the_folder_gets_a_real_lock(
+        tmp_path: Path) -> None:
+    state = tmp_path / "new"
+    first = StateLock(state).acquire()
+    second = StateLock(state)
+    waiter = threading.Thread(target=second.acquire, kwargs={"wait": 30})
+    waiter.start()
+    time.sleep(0.3)  # the waiter has the old file open and retries its lock
+    first.release()
+    waiter.join(30)
+    assert second.held
+    assert json.loads((state / FILENAME).read_text())["pid"] == os.getpid()
+    with pytest.raises(StateFolderInUse):  # the file on disk is the locked one
+        StateLock(state).acquire(wait=0)
+    second.release()
