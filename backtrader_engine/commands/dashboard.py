@@ -16,7 +16,8 @@ from ..dashboard import (
     settings_from_args,
     streamlit_command,
 )
-from ..dashboard.settings import PASSWORD_ENV
+from ..dashboard.settings import PASSWORD_ENV, PanelSettings
+from ..errors import UserError
 
 
 def add_dashboard_options(p: argparse.ArgumentParser) -> None:
@@ -31,6 +32,38 @@ def add_dashboard_options(p: argparse.ArgumentParser) -> None:
     add_panel_options(p)
 
 
+def _check_folders(settings: PanelSettings) -> None:
+    """Refuse folders the panel could never use, before the server starts.
+
+    The config folder must exist (as for every other command); the others may be created
+    later (by the bot, a backtest, a study) but must not be, or lie below, a file.
+    """
+    config_dir = settings.config_dir
+    if not config_dir.is_dir():
+        what = "is a file, not a folder" if config_dir.exists() else "no such folder"
+        raise UserError(f"--config-dir {config_dir}: {what}; give the folder that holds "
+                        "bybit_config.json, risk_config.json, ... (default: configs)")
+    for flag, folder in (("--run-dir", settings.run_dir), ("--state", settings.state_dir),
+                         ("--reports", settings.reports_dir),
+                         ("--studies", settings.studies_dir)):
+        existing = next(p for p in (folder, *folder.parents) if p.exists())
+        if not existing.is_dir():
+            where = "is a file" if existing == folder else f"lies below the file {existing}"
+            raise UserError(f"{flag} {folder}: {where}, not a folder; give a folder (it is "
+                            "created when first needed)")
+
+
+def _check_bot_args(settings: PanelSettings) -> None:
+    """Check ``--bot-args`` with ``paper``'s parser now, not when START is pressed."""
+    from ..runtime import RunPaths
+    from ..runtime.paper_args import paper_command
+
+    try:
+        paper_command(settings.bot_args, RunPaths.of(settings.run_dir), Path.cwd())
+    except UserError as exc:
+        raise UserError(f"--bot-args: {exc}") from None
+
+
 def _configured(config_dir: Path) -> tuple[DashboardConfig, str]:
     path = config_dir / "alert_config.json"
     if not path.is_file():
@@ -40,6 +73,10 @@ def _configured(config_dir: Path) -> tuple[DashboardConfig, str]:
 
 def start_dashboard(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
+    if args.host is not None and not args.host.strip():
+        raise UserError("--host '': expected an interface such as 127.0.0.1 (the default)")
+    _check_folders(settings)
+    _check_bot_args(settings)
     configured, source = _configured(args.config_dir)
     host = bind_host(args.host, args.expose, configured.host)
     port = configured.port if args.port is None else args.port

@@ -69,6 +69,10 @@ def start_dashboards(args: argparse.Namespace) -> int:
     from ..monitoring.dashboards import Thresholds, check_dashboards, write_dashboards
 
     out = Path(args.out)
+    if not str(args.out).strip() or str(args.out) == ".":
+        # Path("") is the current folder: the JSON would land next to the user's own files.
+        raise UserError(f"--out '{args.out}': expected the dashboards' folder, e.g. "
+                        "monitoring/grafana/dashboards")
     thresholds = Thresholds.from_config(load_config(args.config_dir))
     if args.check:
         stale = check_dashboards(out, thresholds)
@@ -77,6 +81,21 @@ def start_dashboards(args: argparse.Namespace) -> int:
                             f"with {args.config_dir}; regenerate with 'dashboards --out {out}'")
         print(f"{out}: dashboards up to date")
         return 0
-    for path in write_dashboards(out, thresholds):
+    _check_out_folder(out)
+    try:
+        written = write_dashboards(out, thresholds)
+    except OSError as exc:
+        raise UserError(f"--out {out}: cannot write the dashboards there "
+                        f"({exc.strerror or exc}); give a writable folder") from None
+    for path in written:
         print(path)
     return 0
+
+
+def _check_out_folder(out: Path) -> None:
+    """Refuse an ``--out`` that is, or lies below, a file, before anything is written."""
+    existing = next((p for p in (out, *out.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        where = "is a file" if existing == out else f"lies below the file {existing}"
+        raise UserError(f"--out {out}: {where}, not a folder; give the dashboards' folder, "
+                        "e.g. monitoring/grafana/dashboards")

@@ -8,6 +8,7 @@ The ``dashboard`` command and the Streamlit script share these options (defined 
 from __future__ import annotations
 
 import argparse
+import math
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ DEFAULT_REPORTS_DIR = Path("runs")
 DEFAULT_STUDIES_DIR = Path("runs/optimize")
 DEFAULT_CONFIG_DIR = Path("configs")
 DEFAULT_REFRESH_S = 2.0
+#: Longest refresh interval: a slower "live" view is a stale one (and inf would never refresh).
+MAX_REFRESH_S = 3600.0
 #: The panel's password; required to expose it beyond loopback.
 PASSWORD_ENV = "DASHBOARD_PASSWORD"
 
@@ -85,11 +88,12 @@ def settings_from_args(args: argparse.Namespace) -> PanelSettings:
     Raises
     ------
     UserError
-        A refresh interval that is not positive, or unbalanced quotes in ``--bot-args``.
+        A refresh interval that is not a number of seconds above 0 and at most
+        :data:`MAX_REFRESH_S`, or unbalanced quotes in ``--bot-args``.
     """
-    if not args.refresh > 0:
-        raise UserError(f"--refresh {args.refresh:g}: expected a number of seconds above 0, "
-                        "e.g. --refresh 2")
+    if not (math.isfinite(args.refresh) and 0 < args.refresh <= MAX_REFRESH_S):
+        raise UserError(f"--refresh {args.refresh:g}: expected a number of seconds above 0 "
+                        f"and at most {MAX_REFRESH_S:g}, e.g. --refresh 2")
     try:
         bot_args = tuple(shlex.split(args.bot_args))
     except ValueError as exc:

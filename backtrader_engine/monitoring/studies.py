@@ -47,6 +47,11 @@ def open_existing_storage(storage: str) -> BaseStorage:
     if path is not None and not path.is_file():
         raise UserError(f"--storage {mask_storage(storage)}: no such file; name the journal "
                         "file or sqlite:///file.db the optimiser writes (its --storage)")
+    if path is not None and path.stat().st_size == 0:
+        # An empty file holds no study; as a database URL it would even be given tables.
+        raise UserError(f"--storage {mask_storage(storage)}: the file is empty, so it holds no "
+                        "study yet; name the journal file or sqlite:///file.db an "
+                        "optimisation has written (its --storage)")
     return open_storage(storage)
 
 

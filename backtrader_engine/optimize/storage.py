@@ -37,8 +37,9 @@ def is_database_url(storage: str) -> bool:
 
 
 def check_storage(storage: str) -> None:
-    """Refuse a database URL whose scheme is not supported (journal paths are always fine)."""
+    """Refuse a database URL whose scheme is not supported, or a path that is no journal."""
     if not is_database_url(storage):
+        check_journal_file(Path(storage))
         return
     scheme = storage.split("://", 1)[0].split("+", 1)[0].lower()
     if scheme not in DB_SCHEMES:
@@ -58,6 +59,7 @@ def open_storage(storage: str) -> BaseStorage:
     """
     if not is_database_url(storage):
         path = Path(storage)
+        check_journal_file(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         # The default symlink lock needs symlink rights, which Windows accounts often lack.
         lock = JournalFileOpenLock(str(path)) if os.name == "nt" else None
@@ -72,6 +74,49 @@ def open_storage(storage: str) -> BaseStorage:
         reason = " ".join(str(exc).split())[:300]
         raise UserError(f"--storage {mask_storage(storage)}: cannot open the database: "
                         f"{type(exc).__name__}: {reason}") from exc
+
+
+#: How an SQLite database file begins; named as a journal path it would be read as text.
+SQLITE_HEADER = b"SQLite format 3\x00"
+# The first journal record (the study's creation) is small; a longer first line is not one.
+_FIRST_LINE_LIMIT = 1 << 20
+
+
+def check_journal_file(path: Path) -> None:
+    """Refuse a journal path that is a folder or an existing file that is no Optuna journal.
+
+    A missing or empty file is a new journal. Anything else must start with a journal
+    record (one JSON object with an ``op_code``): Optuna would otherwise fail deep inside
+    with a decode or key error, or append its records to an unrelated file.
+
+    Raises
+    ------
+    UserError
+        One line naming the path and what it holds instead.
+    """
+    if path.is_dir():
+        raise UserError(f"--storage {path}: is a folder; name a journal file, e.g. "
+                        f"{path / JOURNAL_NAME}")
+    if not path.exists():
+        return
+    try:
+        with path.open("rb") as fh:
+            first = fh.readline(_FIRST_LINE_LIMIT)
+    except OSError as exc:
+        raise UserError(f"--storage {path}: cannot read it ({exc.strerror or exc})") from None
+    if not first:
+        return
+    if first.startswith(SQLITE_HEADER):
+        raise UserError(f"--storage {path}: is an SQLite database, not a journal file; name "
+                        f"it as sqlite:///{path}")
+    try:
+        record = json.loads(first.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        record = None
+    if not (isinstance(record, dict) and "op_code" in record):
+        raise UserError(f"--storage {path}: is not an Optuna journal file (its first line is "
+                        "no journal record); name the study.journal an optimisation writes "
+                        "(or, for a new study, a path that does not exist yet)")
 
 
 def mask_storage(storage: str) -> str:

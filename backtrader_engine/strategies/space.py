@@ -332,6 +332,10 @@ def load_space_file(path: str | Path, strategy_cls: type[bt.Strategy]) -> dict[s
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise StrategyError(f"search-space file '{file}' does not exist") from None
+    except UnicodeDecodeError as exc:
+        raise StrategyError(f"search-space file '{file}' is not UTF-8 text (byte {exc.start}); "
+                            "expected JSON such as "
+                            '{"period": {"type": "int", "low": 5, "high": 50}}') from None
     except OSError as exc:
         raise StrategyError(f"cannot read search-space file '{file}': {exc.strerror}") from None
     try:
