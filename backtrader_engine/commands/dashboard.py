@@ -13,6 +13,7 @@ from ..dashboard import (
     bind_host,
     check_exposure,
     check_port,
+    check_port_free,
     settings_from_args,
     streamlit_command,
 )
@@ -83,6 +84,7 @@ def start_dashboard(args: argparse.Namespace) -> int:
     check_port(port)
     check_exposure(host, args.expose, os.environ.get(PASSWORD_ENV),
                    "--host" if args.host else source)
+    check_port_free(host, port)
     command = streamlit_command(settings, host, port)
     shown = f"[{host}]" if ":" in host else host
     lock = f"; password from {PASSWORD_ENV}" if os.environ.get(PASSWORD_ENV) else ""

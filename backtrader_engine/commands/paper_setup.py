@@ -71,7 +71,7 @@ def prepare_paper(args: argparse.Namespace) -> PaperSetup:
         The first bad argument, in one line.
     """
     check_paper_numbers(args)
-    _check_paths(args)
+    check_paper_paths(args)
     config = load_config(args.config_dir)
     # A bad Telegram chat id is bad input like any other.
     telegram_settings(config.alerts)
@@ -156,8 +156,9 @@ def _number(args: argparse.Namespace, dest: str, expected: str, *, low: float,
         raise UserError(f"{option} {value:g}: expected {expected}")
 
 
-def _check_paths(args: argparse.Namespace) -> None:
-    """Folders that are files, and a stop file that would end the session at once."""
+def check_paper_paths(args: argparse.Namespace) -> None:
+    """Folders that are files, and a stop file that would end the session at once (also run
+    by ``bot start``, so such a bot is refused instead of dying in the background)."""
     for option, path in (("--state", args.state), ("--log-dir", args.log_dir),
                          ("--config-dir", args.config_dir)):
         if path is not None and path.exists() and not path.is_dir():

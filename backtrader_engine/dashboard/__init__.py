@@ -10,6 +10,7 @@ from backtrader_engine.dashboard.launch import (
     bind_host,
     check_exposure,
     check_port,
+    check_port_free,
     is_loopback,
     streamlit_command,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "bind_host",
     "check_exposure",
     "check_port",
+    "check_port_free",
     "is_loopback",
     "panel_argv",
     "parse_panel_args",

@@ -8,6 +8,7 @@ panel then asks for.
 from __future__ import annotations
 
 import ipaddress
+import socket
 import sys
 from pathlib import Path
 
@@ -85,6 +86,34 @@ def check_port(port: int) -> None:
     """
     if not 1 <= port <= 65535:
         raise UserError(f"--port {port}: expected 1 to 65535, e.g. --port 8501")
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Refuse a host that does not resolve or a port something already listens on.
+
+    Streamlit would otherwise start, print its own line and exit 1 after the panel's
+    banner; binding a socket once here finds out first. Like Streamlit's server, the probe
+    sets SO_REUSEADDR, so a port in TIME_WAIT passes while a listening one does not.
+
+    Raises
+    ------
+    UserError
+        The host is unknown or the port cannot be bound.
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host.strip("[]"), port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UserError(f"dashboard host {host}: cannot resolve it ({exc}); give an "
+                        "interface address such as 127.0.0.1") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise UserError(f"--port {port}: cannot serve on {host}:{port} "
+                            f"({exc.strerror or exc}; another panel or program?); stop it "
+                            "or choose a free port, e.g. --port 8502") from None
 
 
 def streamlit_command(settings: PanelSettings, host: str, port: int,

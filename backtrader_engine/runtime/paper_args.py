@@ -57,9 +57,10 @@ def paper_command(args: Sequence[str], paths: RunPaths, cwd: Path) -> PaperComma
     if given[:1] == ["--"]:
         given = given[1:]
     ns = _parse(given)
-    from backtrader_engine.commands.paper_setup import check_paper_numbers
+    from backtrader_engine.commands.paper_setup import check_paper_numbers, check_paper_paths
 
     check_paper_numbers(ns)  # a negative --duration must not become a bot that never runs
+    check_paper_paths(ns)  # nor a --state that is a file one that dies at once
     extra: list[str] = []
     if ns.log_dir is None:
         extra += ["--log-dir", str(paths.log_dir)]
