@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,13 @@ CASES: list[Case] = [
      "--bot-args: unknown paper argument(s) --bogus-flag", {}),
     ("dashboard-bot-args-bad-source", ["dashboard", "--bot-args", "--source nowhere"],
      "--bot-args: paper arguments", {}),
+    ("dashboard-port-in-use", ["dashboard", "--port", "{busy_port}"],
+     "--port {busy_port}: cannot serve on 127.0.0.1:{busy_port}", {}),
+    ("dashboard-host-unresolvable", ["dashboard", "--expose", "--host",
+                                     "no-such-host.invalid"], "cannot resolve it",
+     {"DASHBOARD_PASSWORD": "secret"}),
+    ("dashboard-bot-args-state-file", ["dashboard", "--bot-args", "--state {file}"],
+     "--bot-args: --state {file}: a file, not a folder", {}),
     ("dashboard-alert-list", ["dashboard", "--config-dir", "{cfg:alert_list}"],
      "top level is a JSON list", {}),
     ("dashboard-config-port", ["dashboard", "--config-dir", "{cfg:dashboard_port}"],
@@ -328,6 +336,8 @@ CASES: list[Case] = [
      "no stored 'bybit' candles", {}),
     ("replay-faults-stall", ["replay", "--symbol", "BTCUSDT", "--data", BTC_CSV, "--port",
                              "0", "--faults", "stall=abc"], "stall='abc'", {}),
+    ("replay-port-in-use", ["replay", "--symbol", "BTCUSDT", "--data", BTC_CSV, "--port",
+                            "{busy_port}"], "address already in use", {}),
     ("replay-port", ["replay", "--symbol", "BTCUSDT", "--port", "70000"], "--port 70000", {}),
     # inject
     ("inject-no-session", ["inject", "--symbol", "BTCUSDT", "--side", "buy", "--state",
@@ -362,6 +372,8 @@ CASES: list[Case] = [
     ("paper-fill-model", ["paper", "--fill-model", "magic"], "--fill-model 'magic'", {}),
     ("paper-replay-data-binary", ["paper", "--source", "replay", "--replay-data", "{binary}",
                                   "--state", "{out}", "--no-metrics"], "unknown layout", {}),
+    ("paper-metrics-port-in-use", ["paper", "--source", "replay", "--state", "{out}",
+                                   "--metrics-port", "{busy_port}"], "is already in use", {}),
     ("paper-metrics-port", ["paper", "--source", "replay", "--metrics-port", "99999"],
      "--metrics-port 99999", {}),
     ("paper-stop-file-exists", ["paper", "--source", "replay", "--state", "{out}",
@@ -386,6 +398,12 @@ CASES: list[Case] = [
      "unknown paper argument(s) --bogus", {}),
     ("bot-start-run-dir-file", ["bot", "start", "--run-dir", "{file}", "--source", "replay"],
      "cannot create it", {}),
+    ("bot-start-state-file", ["bot", "start", "--run-dir", "{out}", "--source", "replay",
+                              "--state", "{file}"], "--state {file}: a file, not a folder", {}),
+    ("bot-start-stop-file-exists", ["bot", "start", "--run-dir", "{out}", "--source", "replay",
+                                    "--stop-file", "{text}"], "already exists", {}),
+    ("bot-restart-config-file", ["bot", "restart", "--run-dir", "{out}", "--config-dir",
+                                 "{file}"], "--config-dir {file}: a file", {}),
     ("bot-status-run-dir-file", ["bot", "status", "--run-dir", "{file}"],
      "cannot read the PID file", {}),
     ("bot-resume-no-session", ["bot", "resume-entries", "--state", "{dir}", "--run-dir",
@@ -480,7 +498,11 @@ def test_bad_input_is_one_error_line(argv: list[str], fragment: str, env: dict[s
     monkeypatch.setattr("backtrader_engine.commands.metrics._wait_for_stop", would_start)
     before = _snapshot(tmp_path)
 
-    result = run_cli(*[_expand(arg, values) for arg in argv])
+    with socket.socket() as busy:  # a port something listens on
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        values["busy_port"] = str(busy.getsockname()[1])
+        result = run_cli(*[_expand(arg, values) for arg in argv])
 
     lines = [line for line in result.err.splitlines() if line.strip()]
     assert result.code == 2, (result.code, result.out, result.err)
