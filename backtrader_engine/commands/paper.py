@@ -191,5 +191,8 @@ def _run(session: PaperSession, args: argparse.Namespace, where: str, stop: Stop
         summary = session.stop()
         if telegram is not None:  # "Bot stopped" goes out; the wait is bounded
             telegram.stop()
-        log.info("paper session stopped", extra={"live_bars": summary["live_bars"]})
+        if session.started:
+            log.info("paper session stopped", extra={"live_bars": summary["live_bars"]})
+        else:
+            log.info("paper session did not start")
     print("\n".join(_summary_lines(summary)), flush=True)

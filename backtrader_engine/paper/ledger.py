@@ -364,6 +364,20 @@ class Ledger:
                        "(?,?,?,?)", (time.time(), account, kind, detail))
 
 
+def remove_ledger(state_dir: Path | str) -> list[str]:
+    """Delete the ledger of *state_dir* with SQLite's side files; the names removed.
+
+    Only for a ledger its own session never got going with (see ``PaperSession.stop``).
+    """
+    removed = []
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        path = Path(state_dir) / (FILENAME + suffix)
+        if path.exists():
+            path.unlink()
+            removed.append(path.name)
+    return removed
+
+
 def params_text(params: dict[str, Any]) -> str:
     """Params as the ``accounts`` table stores them."""
     return json.dumps(params, sort_keys=True, default=str)

@@ -54,7 +54,8 @@ from backtrader_engine.paper.context import WARMUP, BarContext
 from backtrader_engine.paper.control import ControlServer
 from backtrader_engine.paper.feed import SYNC
 from backtrader_engine.paper.hub import MarketHub, StreamKey
-from backtrader_engine.paper.ledger import Ledger
+from backtrader_engine.paper.ledger import FILENAME as LEDGER_FILENAME
+from backtrader_engine.paper.ledger import Ledger, remove_ledger
 from backtrader_engine.paper.manual import ManualSignalStrategy
 from backtrader_engine.paper.risk import StreamHealth
 from backtrader_engine.paper.session_control import SessionControl
@@ -135,6 +136,10 @@ class PaperSession(SessionControl):
         self._frozen = False
         self._pump: threading.Thread | None = None
         self._own_lock: StateLock | None = None
+        # False until start() returned: a first start that fails (Bybit unreachable, a
+        # refused topic) leaves no ledger behind for a later run to resume or refuse.
+        self.started = False
+        self._ledger_is_new = False
         self.http = make_session(testnet=settings.testnet, base_url=settings.base_url)
 
     # --- start-up ----------------------------------------------------------------------------
@@ -151,6 +156,7 @@ class PaperSession(SessionControl):
         s = self.settings
         if (s.state_lock is None or not s.state_lock.held) and self._own_lock is None:
             self._own_lock = StateLock(s.state_dir).acquire()
+        self._ledger_is_new = not (Path(s.state_dir) / LEDGER_FILENAME).exists()
         ledger = self.ledger = Ledger(s.state_dir)
         self.resumed = bool(ledger.query("SELECT 1 FROM accounts LIMIT 1"))
         for spec in self.specs:
@@ -200,6 +206,7 @@ class PaperSession(SessionControl):
         self._start_stream(history)
         if s.control:
             self.control = ControlServer(s.state_dir, self.submit_request).start()
+        self.started = True
         return self
 
     def _history(self, key: StreamKey) -> list[BarContext]:
@@ -351,7 +358,15 @@ class PaperSession(SessionControl):
             gc.unfreeze()  # what the session leaves behind can be collected again
             self._frozen = False
         summary = self.summary()
-        if self.ledger is not None:
+        if self.ledger is not None and not self.started and self._ledger_is_new:
+            # What a start that never got going wrote (accounts, warm-up bars) is not a
+            # session: keeping it would make the next start "resume" it, or refuse other
+            # strategies as a different session's ledger.
+            self.ledger.close()
+            removed = remove_ledger(self.settings.state_dir)
+            log.info("paper session did not start: removed the ledger it had begun (%s)",
+                     ", ".join(removed))
+        elif self.ledger is not None:
             self.ledger.record_event("stop", f"{self.live_bars} live bars this run")
             self.ledger.close()
         if self._own_lock is not None:  # only once nothing more is written

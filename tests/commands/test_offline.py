@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,22 +36,21 @@ def check_failure(result: subprocess.CompletedProcess[str], hint: str) -> str:
 
 
 def test_paper_without_network_retries_then_suggests_replay(tmp_path: Path) -> None:
-    started = time.monotonic()
     result = run(tmp_path, "paper", "--config-dir", str(ROOT / "configs"), "--source", CLOSED,
                  "--state", str(tmp_path / "state"), "--no-metrics", "--status-every", "0")
     check_failure(result, "--source replay")
-    assert time.monotonic() - started < 30
+    # A first start that never got going leaves nothing a later run would resume or refuse.
+    assert not (tmp_path / "state").exists()
+    assert "paper session stopped" not in result.stderr
 
 
 def test_download_without_network_retries_then_says_how_to_work_offline(
         tmp_path: Path) -> None:
-    started = time.monotonic()
     result = run(tmp_path, "download", "--symbols", "BTCUSDT", "--timeframes", "1h",
                  "--base-url", CLOSED, "--store", str(tmp_path / "data"))
     line = check_failure(result, "--base-url")
     assert "bte replay" in line
     assert result.stdout == ""
-    assert time.monotonic() - started < 30
 
 
 def test_stream_without_network_gives_up_before_the_first_connection(tmp_path: Path) -> None:
