@@ -21,6 +21,13 @@ def start_config_check(args: argparse.Namespace) -> int:
     config = load_config(args.config_dir, require_secrets=args.require_secrets)
     config.strategies.validate_params(known_strategy_params)
     print("ok strategy parameters match the strategy classes")
+    if config.alerts.telegram.enabled:
+        from ..alerts import telegram_settings
+
+        # The chat ids live in the environment, not in a file: paper refuses a bad one at
+        # start, so the check that is meant to pass before a start refuses it too.
+        telegram_settings(config.alerts)
+        print("ok Telegram settings")
     return 0
 
 

@@ -14,6 +14,7 @@ ones double), e.g. ``BTE_RETRIES=1 BTE_RETRY_DELAY=0.1`` for a quick failure in 
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import re
@@ -31,6 +32,9 @@ from backtrader_engine.errors import UserError
 T = TypeVar("T")
 RETRY_CODES = frozenset({10006, 10016})  # rate limit, internal server error
 RETRY_STATUSES = frozenset({403, 429})
+#: Bounds of BTE_RETRIES and BTE_RETRY_DELAY: beyond them a failure would never be reported.
+MAX_ENV_RETRIES = 100
+MAX_ENV_DELAY_S = 3600.0
 
 
 class BybitError(UserError):
@@ -41,16 +45,22 @@ class BybitUnreachable(BybitError):
     """Every attempt failed to reach the server at all (no connection, or timed out)."""
 
 
-def _env_number(name: str, kind: type[int] | type[float]) -> int | float | None:
+def _env_number(name: str, kind: type[int] | type[float], high: float,
+                expected: str) -> int | float | None:
+    """The value of environment variable *name*, or ``None`` when unset.
+
+    NaN, infinity and absurd values are refused like a bad number: a retry delay of
+    ``1e9`` s (or ``inf``) would leave the command waiting for ever on one failure.
+    """
     raw = os.environ.get(name, "").strip()
     if not raw:
         return None
     try:
         value = kind(raw)
     except ValueError:
-        raise UserError(f"{name}={raw!r}: expected a {kind.__name__} >= 0") from None
-    if value < 0:
-        raise UserError(f"{name}={raw!r}: expected a {kind.__name__} >= 0")
+        value = None
+    if value is None or not (math.isfinite(value) and 0 <= value <= high):
+        raise UserError(f"{name}={raw!r}: expected {expected}")
     return value
 
 
@@ -99,10 +109,12 @@ class Backoff:
     report: Callable[[str], None] | None = _stderr_line
 
     def __post_init__(self) -> None:
-        retries = _env_number("BTE_RETRIES", int)
+        retries = _env_number("BTE_RETRIES", int, MAX_ENV_RETRIES,
+                              f"a whole number of retries from 0 to {MAX_ENV_RETRIES}")
         if retries is not None:
             self.retries = int(retries)
-        base = _env_number("BTE_RETRY_DELAY", float)
+        base = _env_number("BTE_RETRY_DELAY", float, MAX_ENV_DELAY_S,
+                           f"a number of seconds from 0 to {MAX_ENV_DELAY_S:g}")
         if base is not None:
             self.base = float(base)
             self.cap = max(self.base, min(self.cap, self.base * 8))
