@@ -30,26 +30,26 @@ def _stored_symbols(store: Path) -> list[str]:
                    if e.exchange == _EXCHANGE and e.kind == "ohlcv"})
 
 
-def _market(args: argparse.Namespace) -> ReplayMarket:
+def _market(args: argparse.Namespace) -> tuple[ReplayMarket, str | None]:
+    """The market to serve, and a note to print once the server runs (``None``: none)."""
     symbol = args.symbol.upper()
     if args.data is not None:
-        return ReplayMarket.from_files({symbol: args.data})
+        return ReplayMarket.from_files({symbol: args.data}), None
     store = Path(args.store)
     stored = _stored_symbols(store)
     if not stored and symbol == BUNDLED_SYMBOL and store.resolve() == DEFAULT_STORE.resolve():
-        # stderr: scripts read the REST and stream lines from stdout.
         info = bundled_info(default_dataset())
-        print(f"note: {store} holds no downloaded candles yet; serving the bundled "
-              f"{info.label if info else 'BTC'} candles as {BUNDLED_SYMBOL} (bte download "
-              "fills the store; --data FILE serves your own)", file=sys.stderr, flush=True)
-        return replay_market(None, None, BUNDLED_SYMBOL)
+        note = (f"note: {store} holds no downloaded candles yet; serving the bundled "
+                f"{info.label if info else 'BTC'} candles as {BUNDLED_SYMBOL} (bte download "
+                "fills the store; --data FILE serves your own)")
+        return replay_market(None, None, BUNDLED_SYMBOL), note
     if symbol not in stored:
         what = (f"stored: {', '.join(stored)}" if stored else
                 "nothing is stored there" if store.is_dir() else "no such folder")
         raise UserError(f"{store}: no stored '{_EXCHANGE}' candles for {symbol} ({what}); "
                         f"replay a candle file with --data FILE, or fetch them with "
                         f"'bte download --symbols {symbol} --store {store}'")
-    return ReplayMarket.from_store(store, _EXCHANGE)
+    return ReplayMarket.from_store(store, _EXCHANGE), None
 
 
 def _start_ms(text: str | None) -> int | None:
@@ -91,7 +91,8 @@ def start_replay(args: argparse.Namespace) -> int:
         raise UserError("give one of --data PATH and --store DIR, not both")
     if args.store is None:
         args.store = DEFAULT_STORE
-    market, start_ms = _market(args), _start_ms(args.start)
+    start_ms = _start_ms(args.start)
+    market, note = _market(args)
     _check_start(market, start_ms, args.start)
     server = ReplayServer(market, host=args.host, port=args.port, speed=args.speed,
                           hold_when_idle=args.hold_when_idle, faults=args.faults,
@@ -114,6 +115,10 @@ def start_replay(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         server.start()
+        if note:
+            # Only once the server runs: a refused --faults, --start or --host stays one
+            # error line. stderr: scripts read the REST and stream lines from stdout.
+            print(note, file=sys.stderr, flush=True)
         try:
             server.start_clock()
             print(f"REST    {server.base_url}", flush=True)
