@@ -385,11 +385,16 @@ def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None, name: str) 
     ``parse_args``.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    args, extra = parser.parse_known_args(argv)
-    if extra:
-        if not getattr(args, "pass_through", False):
-            refuse_unrecognized(parser, args, extra)
-        args.paper_args = extra
+    try:
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            if not getattr(args, "pass_through", False):
+                refuse_unrecognized(parser, args, extra)
+            args.paper_args = extra
+    except SystemExit as exc:
+        # argparse ends with SystemExit after --help (0) or its one error line (2); returned
+        # like every other outcome, so library callers of main() get a code, not an exit.
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
     args.command_line = [name, *argv]
     try:
         return int(args.handler(args) or 0)

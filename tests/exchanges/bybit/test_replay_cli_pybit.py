@@ -123,4 +123,4 @@ def test_stream_command_user_errors(capsys) -> None:
     assert main(["stream", "--symbols", "BTCUSDT", "--timeframes", "7m"]) == 2
     assert "7m" in capsys.readouterr().err
     assert main(["stream", "--symbols", "BTCUSDT", "--book-depth", "25"]) == 2
-    assert "depth 25" in capsys.readouterr().err
+    assert "--book-depth '25'" in capsys.readouterr().err
