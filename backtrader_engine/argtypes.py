@@ -62,6 +62,14 @@ def _whole(text: str) -> int:
     return value
 
 
+def label(text: str) -> str:
+    """A non-empty name, e.g. a symbol label; an empty one would leave reports unnamed."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a name such as BTCUSDT, not an "
+                                         "empty string")
+    return text.strip()
+
+
 def int_in(low: int, high: int) -> Callable[[str], int]:
     """A whole number in ``[low, high]``."""
 

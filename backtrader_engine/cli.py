@@ -16,6 +16,7 @@ from pathlib import Path
 from .argtypes import (
     finite_float,
     int_in,
+    label,
     non_negative_float,
     non_negative_int,
     paper_source,
@@ -53,7 +54,7 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
     d.add_argument("--data", type=Path, metavar="PATH",
                    help="candles: CSV, Parquet, Feather, Binance ZIP or a folder of them "
                         "(default: the bundled BTC 1h candles)")
-    d.add_argument("--symbol", metavar="S",
+    d.add_argument("--symbol", type=label, metavar="S",
                    help="symbol label for reports, e.g. BTCUSDT (default: from the file)")
     d.add_argument("--timeframe", metavar="TF",
                    help="bar size; a multiple of the data's resamples it (default: inferred)")

@@ -143,8 +143,13 @@ def _started_text(bot: Any) -> str:
     return "\n".join(lines)
 
 
+#: More log lines than any status display can use: a typo, not a wish.
+MAX_LOG_LINES = 10_000
+
+
 def stop_bot_command(args: argparse.Namespace) -> int:
     _check_seconds(args, "timeout", zero=True)
+    _check_run_dir(args.run_dir)
     stop = force_stop if args.force else stop_bot
     result = stop(run_dir=args.run_dir, timeout=args.timeout)
     _print(args, result.to_dict(), result.message)
@@ -153,8 +158,8 @@ def stop_bot_command(args: argparse.Namespace) -> int:
 
 def status_command(args: argparse.Namespace) -> int:
     _check_seconds(args, "http_timeout")
-    if args.lines < 0:
-        raise UserError(f"--lines {args.lines}: expected 0 or more log lines")
+    if not 0 <= args.lines <= MAX_LOG_LINES:
+        raise UserError(f"--lines {args.lines}: expected 0 to {MAX_LOG_LINES} log lines")
     status = bot_status(run_dir=args.run_dir, timeout=args.http_timeout, log_lines=args.lines)
     _print(args, status.to_dict(), format_status(status))
     return 0 if status.running else 1
@@ -169,6 +174,14 @@ def resume_entries_command(args: argparse.Namespace) -> int:
         "no circuit breaker was halted")
     _print(args, reply, text)
     return 0
+
+
+def _check_run_dir(run_dir: Path) -> None:
+    """A --run-dir that is a file can hold no bot: say so, as status does, not "no bot"."""
+    for folder in (run_dir, *run_dir.parents):
+        if folder.is_file():
+            raise UserError(f"--run-dir {run_dir}: {folder} is a file, not a folder; give "
+                            "the bot's run folder (default run)")
 
 
 def _bot_state_dir(run_dir: Path) -> Path:

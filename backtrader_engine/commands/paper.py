@@ -142,6 +142,13 @@ def _start_paper(args: argparse.Namespace, setup: PaperSetup, stop: StopRequest,
     return 0
 
 
+def _log_end(session: PaperSession, summary: dict[str, Any]) -> None:
+    if session.started:
+        log.info("paper session stopped", extra={"live_bars": summary["live_bars"]})
+    else:  # start() raised: there was no session to stop
+        log.info("paper session did not start")
+
+
 def _run(session: PaperSession, args: argparse.Namespace, where: str, stop: StopRequest,
          telegram: TelegramService | None = None,
          exhausted: Callable[[], bool] = lambda: False) -> None:
@@ -191,8 +198,5 @@ def _run(session: PaperSession, args: argparse.Namespace, where: str, stop: Stop
         summary = session.stop()
         if telegram is not None:  # "Bot stopped" goes out; the wait is bounded
             telegram.stop()
-        if session.started:
-            log.info("paper session stopped", extra={"live_bars": summary["live_bars"]})
-        else:
-            log.info("paper session did not start")
+        _log_end(session, summary)
     print("\n".join(_summary_lines(summary)), flush=True)

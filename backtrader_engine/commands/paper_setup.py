@@ -85,6 +85,10 @@ def prepare_paper(args: argparse.Namespace) -> PaperSetup:
         given = "--timeframe" if args.timeframe else "--params-file"
         raise UserError(f"{given} applies to --strategy; without it the strategies of "
                         "strategies_config.json run with their own timeframes and params")
+    if args.symbols is not None and not [s for s in args.symbols.split(",") if s.strip()]:
+        raise UserError(f"--symbols {args.symbols!r}: no symbol given; expected a "
+                        "comma-separated list such as BTCUSDT,ETHUSDT (or leave it out for "
+                        "strategies_config.json's symbols)")
     market = None
     if source is None:
         symbol = (args.symbols or "BTCUSDT").split(",")[0].strip().upper()

@@ -433,6 +433,18 @@ CASES: list[Case] = [
     ("bot-unknown-action", ["bot", "jump"], "'jump' is not an action", {}),
     ("bot-restart-timeout-nan", ["bot", "restart", "--run-dir", "{out}", "--timeout", "nan"],
      "--timeout nan", {}),
+    ("bot-status-lines-huge", ["bot", "status", "--lines", "100000000000"],
+     "expected 0 to 10000 log lines", {}),
+    ("bot-stop-run-dir-file", ["bot", "stop", "--run-dir", "{file}"],
+     "is a file, not a folder", {}),
+    ("bot-force-stop-run-dir-below-file", ["bot", "force-stop", "--run-dir", "{file}/run"],
+     "is a file, not a folder", {}),
+    ("paper-symbols-empty", ["paper", "--source", "replay", "--symbols", "", "--state",
+                             "{out}", "--no-metrics"], "--symbols '': no symbol given", {}),
+    ("paper-symbols-commas", ["paper", "--source", "replay", "--symbols", " , ", "--state",
+                              "{out}", "--no-metrics"], "no symbol given", {}),
+    ("backtest-symbol-empty", [*BT, "--symbol", ""], "--symbol '': expected a name", {}),
+    ("backtest-symbol-blank", [*BT, "--symbol", "  "], "not an empty string", {}),
 ]
 
 
