@@ -43,7 +43,11 @@ def open_existing_storage(storage: str) -> BaseStorage:
         from sqlalchemy.engine import make_url
 
         database = make_url(storage).database
-        path = Path(database) if database and database != ":memory:" else None
+        if not database or database == ":memory:":
+            # An in-memory database is new and empty each time: there is no study to export.
+            raise UserError(f"--storage {mask_storage(storage)}: names no database file; "
+                            "expected sqlite:///path/to/file.db, the optimiser's --storage")
+        path = Path(database)
     if path is not None and not path.is_file():
         raise UserError(f"--storage {mask_storage(storage)}: no such file; name the journal "
                         "file or sqlite:///file.db the optimiser writes (its --storage)")
