@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .argtypes import (
+from backtrader_engine.argtypes import (
     finite_float,
     int_in,
     label,
@@ -25,8 +25,8 @@ from .argtypes import (
     positive_int,
     rest_base_url,
 )
-from .cli_parser import OneLineParser, refuse_unrecognized
-from .errors import StrategyCodeError, UserError
+from backtrader_engine.cli_parser import OneLineParser, refuse_unrecognized
+from backtrader_engine.errors import StrategyCodeError, UserError
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -109,7 +109,7 @@ def _add_backtest_options(p: argparse.ArgumentParser, *, strategy_required: bool
 
 
 def _add_optimize_options(p: argparse.ArgumentParser) -> None:
-    from .optimize.objectives import DEFAULT_METRIC, METRICS
+    from backtrader_engine.optimize.objectives import DEFAULT_METRIC, METRICS
 
     _add_strategy_options(p, strategy_required=True, params_file=False)
     s = p.add_argument_group("study")
@@ -160,10 +160,10 @@ def _add_metrics_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import commands
-    from .commands.bot import add_bot_commands
-    from .commands.dashboard import add_dashboard_options
-    from .runtime.logging_setup import add_log_options
+    from backtrader_engine import commands
+    from backtrader_engine.commands.bot import add_bot_commands
+    from backtrader_engine.commands.dashboard import add_dashboard_options
+    from backtrader_engine.runtime.logging_setup import add_log_options
 
     parser = OneLineParser(
         prog="bte", description="Backtest, optimise and paper-trade backtrader strategies on "
@@ -301,7 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_metrics_options(p)
     p.set_defaults(handler=commands.start_paper)
 
-    from .commands.inject import EXIT_CODES_HELP
+    from backtrader_engine.commands.inject import EXIT_CODES_HELP
 
     p = sub.add_parser("inject", help="send a manual (QA) signal into a running paper session",
                        description="Send a manual (QA) signal into a running paper session and "

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterable
 from typing import NoReturn
 
-from .errors import did_you_mean
+from backtrader_engine.errors import did_you_mean
 
 #: Exit code of a command line argparse cannot accept, as of any other user error.
 EXIT_USAGE = 2

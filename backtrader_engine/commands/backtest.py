@@ -6,19 +6,19 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..config import RiskConfig, load_bybit_config, load_risk_config
-from ..engine.backtest import BacktestResult
-from ..engine.costs import DEFAULT_MAKER_FEE, DEFAULT_TAKER_FEE
-from ..engine.job import (
+from backtrader_engine.config import RiskConfig, load_bybit_config, load_risk_config
+from backtrader_engine.engine.backtest import BacktestResult
+from backtrader_engine.engine.costs import DEFAULT_MAKER_FEE, DEFAULT_TAKER_FEE
+from backtrader_engine.engine.job import (
     BacktestJob,
     data_path,
     instrument_label,
     parse_param_overrides,
     run_backtest_job,
 )
-from ..engine.report import ReportPaths, format_summary
-from ..errors import UserError
-from ..strategies.failure import EXIT_STRATEGY_ERROR, StrategyRunError
+from backtrader_engine.engine.report import ReportPaths, format_summary
+from backtrader_engine.errors import UserError
+from backtrader_engine.strategies.failure import EXIT_STRATEGY_ERROR, StrategyRunError
 
 DEMO_STRATEGY = "TrendFollowingADXEMAStrategy"
 DEMO_OUT = Path("runs/demo")

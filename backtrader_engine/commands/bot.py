@@ -14,8 +14,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from ..errors import UserError
-from ..runtime import (
+from backtrader_engine.errors import UserError
+from backtrader_engine.runtime import (
     RunPaths,
     bot_status,
     force_stop,
@@ -26,7 +26,7 @@ from ..runtime import (
     start_bot,
     stop_bot,
 )
-from ..runtime.paths import DEFAULT_RUN_DIR
+from backtrader_engine.runtime.paths import DEFAULT_RUN_DIR
 
 #: The paper command's default state folder, used when no managed bot names one.
 DEFAULT_STATE_DIR = Path("state/paper")
@@ -95,7 +95,7 @@ def add_bot_commands(sub: Any) -> None:
 
 def build_bot_parser(prog: str) -> argparse.ArgumentParser:
     """Stand-alone parser of the bot sub-commands (``executables/bot_pid_manager.py``)."""
-    from ..cli_parser import OneLineParser
+    from backtrader_engine.cli_parser import OneLineParser
 
     parser = OneLineParser(prog=prog, description="Start, stop and watch the paper bot as a "
                                                   "PID-managed process.")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..config import check_config, load_config, render_config
-from ..strategies import resolve_strategy, strategy_params
+from backtrader_engine.config import check_config, load_config, render_config
+from backtrader_engine.strategies import resolve_strategy, strategy_params
 
 
 def known_strategy_params(name: str) -> dict[str, object]:
@@ -22,7 +22,7 @@ def start_config_check(args: argparse.Namespace) -> int:
     config.strategies.validate_params(known_strategy_params)
     print("ok strategy parameters match the strategy classes")
     if config.alerts.telegram.enabled:
-        from ..alerts import telegram_settings
+        from backtrader_engine.alerts import telegram_settings
 
         # The chat ids live in the environment, not in a file: paper refuses a bad one at
         # start, so the check that is meant to pass before a start refuses it too.

@@ -7,8 +7,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from ..config import DashboardConfig, load_alert_config
-from ..dashboard import (
+from backtrader_engine.config import DashboardConfig, load_alert_config
+from backtrader_engine.dashboard import (
     add_panel_options,
     bind_host,
     check_exposure,
@@ -17,8 +17,8 @@ from ..dashboard import (
     settings_from_args,
     streamlit_command,
 )
-from ..dashboard.settings import PASSWORD_ENV, PanelSettings
-from ..errors import UserError
+from backtrader_engine.dashboard.settings import PASSWORD_ENV, PanelSettings
+from backtrader_engine.errors import UserError
 
 
 def add_dashboard_options(p: argparse.ArgumentParser) -> None:
@@ -56,8 +56,8 @@ def _check_folders(settings: PanelSettings) -> None:
 
 def _check_bot_args(settings: PanelSettings) -> None:
     """Check ``--bot-args`` with ``paper``'s parser now, not when START is pressed."""
-    from ..runtime import RunPaths
-    from ..runtime.paper_args import paper_command
+    from backtrader_engine.runtime import RunPaths
+    from backtrader_engine.runtime.paper_args import paper_command
 
     try:
         paper_command(settings.bot_args, RunPaths.of(settings.run_dir), Path.cwd())

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..data import check_quality, format_quality_report, load_with_report
-from ..data.validation import DATA_CHECK_HINT
+from backtrader_engine.data import check_quality, format_quality_report, load_with_report
+from backtrader_engine.data.validation import DATA_CHECK_HINT
 
 #: Exit code per verdict: 0 nothing to fix, 1 usable but review the warnings, 2 refused (every
 #: mode refuses the data with the line printed on stderr, as a backtest would).

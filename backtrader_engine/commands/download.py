@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from ..data import DataStore
-from ..engine.outdir import check_output_dir
-from ..errors import UserError
-from ..exchanges.bybit.history import HistoryDownloader, make_session
-from ..exchanges.bybit.retry import BybitUnreachable
+from backtrader_engine.data import DataStore
+from backtrader_engine.engine.outdir import check_output_dir
+from backtrader_engine.errors import UserError
+from backtrader_engine.exchanges.bybit.history import HistoryDownloader, make_session
+from backtrader_engine.exchanges.bybit.retry import BybitUnreachable
 
 
 def split_names(value: str, what: str) -> list[str]:

@@ -8,8 +8,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ..errors import UserError
-from ..monitoring.exporter import MetricsServer, start_collector_server, start_exporter
+from backtrader_engine.errors import UserError
+from backtrader_engine.monitoring.exporter import (
+    MetricsServer,
+    start_collector_server,
+    start_exporter,
+)
 
 
 def paper_metrics(args: argparse.Namespace, prometheus: Any) -> MetricsServer | None:
@@ -52,7 +56,7 @@ def _wait_for_stop() -> None:
 
 
 def start_study_exporter(args: argparse.Namespace) -> int:
-    from ..monitoring.studies import StudyCollector
+    from backtrader_engine.monitoring.studies import StudyCollector
 
     if not 0 <= args.port <= 65535:
         raise UserError(f"--port {args.port}: expected 0 to 65535")
@@ -65,8 +69,12 @@ def start_study_exporter(args: argparse.Namespace) -> int:
 
 
 def start_dashboards(args: argparse.Namespace) -> int:
-    from ..config import load_config
-    from ..monitoring.dashboards import Thresholds, check_dashboards, write_dashboards
+    from backtrader_engine.config import load_config
+    from backtrader_engine.monitoring.dashboards import (
+        Thresholds,
+        check_dashboards,
+        write_dashboards,
+    )
 
     out = Path(args.out)
     if not str(args.out).strip() or str(args.out) == ".":

@@ -6,8 +6,8 @@ import argparse
 import sys
 from dataclasses import replace
 
-from ..strategies.failure import EXIT_STRATEGY_ERROR
-from .backtest import configured_fees, job_from_args
+from backtrader_engine.commands.backtest import configured_fees, job_from_args
+from backtrader_engine.strategies.failure import EXIT_STRATEGY_ERROR
 
 #: Exit code of a run stopped with Ctrl-C (after its summary was written), as a shell reports.
 EXIT_INTERRUPTED = 130
@@ -29,7 +29,7 @@ def start_optimize(args: argparse.Namespace) -> int:
     # Imported here so that other subcommands do not pay for loading Optuna and matplotlib.
     import optuna
 
-    from ..optimize import (
+    from backtrader_engine.optimize import (
         OptimizeJob,
         ProgressLine,
         format_table,
@@ -37,7 +37,7 @@ def start_optimize(args: argparse.Namespace) -> int:
         run_optimization,
         write_outputs,
     )
-    from ..optimize.parallelism import settle_workers
+    from backtrader_engine.optimize.parallelism import settle_workers
 
     n_jobs = settle_workers(args.n_jobs, args.trials, args.walk_forward, sys.stderr)
     backtest = replace(job_from_args(args), out=None, plots=False)

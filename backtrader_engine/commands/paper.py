@@ -10,20 +10,20 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..alerts.service import TelegramService, telegram_for_session
-from ..engine.costs import CostModel
-from ..exchanges.bybit.retry import BybitUnreachable
-from ..monitoring.alerts_collector import TelegramCollector
-from ..monitoring.definitions import portfolio_name
-from ..monitoring.exporter import MetricsServer
-from ..paper.ledger import logged_until
-from ..paper.ledger_check import check_resumable
-from ..paper.session import PaperSession, PaperSettings
-from ..paper.sources import start_replay
-from ..runtime.logging_setup import setup_logging_from_args
-from ..runtime.statelock import StateLock
-from .metrics import paper_metrics
-from .paper_setup import PaperSetup, prepare_paper
+from backtrader_engine.alerts.service import TelegramService, telegram_for_session
+from backtrader_engine.commands.metrics import paper_metrics
+from backtrader_engine.commands.paper_setup import PaperSetup, prepare_paper
+from backtrader_engine.engine.costs import CostModel
+from backtrader_engine.exchanges.bybit.retry import BybitUnreachable
+from backtrader_engine.monitoring.alerts_collector import TelegramCollector
+from backtrader_engine.monitoring.definitions import portfolio_name
+from backtrader_engine.monitoring.exporter import MetricsServer
+from backtrader_engine.paper.ledger import logged_until
+from backtrader_engine.paper.ledger_check import check_resumable
+from backtrader_engine.paper.session import PaperSession, PaperSettings
+from backtrader_engine.paper.sources import start_replay
+from backtrader_engine.runtime.logging_setup import setup_logging_from_args
+from backtrader_engine.runtime.statelock import StateLock
 
 log = logging.getLogger(__name__)
 

@@ -16,17 +16,27 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ..alerts.settings import telegram_settings
-from ..config import AppConfig, load_config
-from ..data import parse_timeframe
-from ..errors import UserError
-from ..exchanges.bybit.replay import ReplayMarket
-from ..paper.account import AccountSpec
-from ..paper.plan import Wanted, build_accounts, wanted_from_args, wanted_from_config
-from ..paper.session import manual_specs
-from ..paper.sources import Source, check_replay_symbols, replay_market, resolve_source
-from ..runtime.logging_setup import check_log_args
-from .metrics import metrics_address
+from backtrader_engine.alerts.settings import telegram_settings
+from backtrader_engine.commands.metrics import metrics_address
+from backtrader_engine.config import AppConfig, load_config
+from backtrader_engine.data import parse_timeframe
+from backtrader_engine.errors import UserError
+from backtrader_engine.exchanges.bybit.replay import ReplayMarket
+from backtrader_engine.paper.account import AccountSpec
+from backtrader_engine.paper.plan import (
+    Wanted,
+    build_accounts,
+    wanted_from_args,
+    wanted_from_config,
+)
+from backtrader_engine.paper.session import manual_specs
+from backtrader_engine.paper.sources import (
+    Source,
+    check_replay_symbols,
+    replay_market,
+    resolve_source,
+)
+from backtrader_engine.runtime.logging_setup import check_log_args
 
 
 @dataclass(frozen=True)

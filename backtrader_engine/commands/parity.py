@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..paper.parity import reconcile, write_report
-from ..paper.parity_format import format_report
+from backtrader_engine.paper.parity import reconcile, write_report
+from backtrader_engine.paper.parity_format import format_report
 
 
 def start_parity(args: argparse.Namespace) -> int:

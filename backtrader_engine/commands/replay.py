@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..data import DataStore, bundled_info, default_dataset
-from ..data.timeframes import BYBIT_INTERVALS
-from ..errors import UserError
-from ..exchanges.bybit.replay import ReplayMarket, ReplayServer
-from ..exchanges.bybit.replay.server import log as _server_log
-from ..exchanges.bybit.replay.stream import log as _stream_log
-from ..paper.sources import BUNDLED_SYMBOL, replay_market
+from backtrader_engine.data import DataStore, bundled_info, default_dataset
+from backtrader_engine.data.timeframes import BYBIT_INTERVALS
+from backtrader_engine.errors import UserError
+from backtrader_engine.exchanges.bybit.replay import ReplayMarket, ReplayServer
+from backtrader_engine.exchanges.bybit.replay.server import log as _server_log
+from backtrader_engine.exchanges.bybit.replay.stream import log as _stream_log
+from backtrader_engine.paper.sources import BUNDLED_SYMBOL, replay_market
 
 #: The store ``download`` fills by default; while it holds nothing (a fresh clone) the replay
 #: serves the bundled candles, as ``paper --source replay`` does, so it works offline at once.

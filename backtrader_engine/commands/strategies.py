@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..strategies import describe_strategies, format_strategy_table
+from backtrader_engine.strategies import describe_strategies, format_strategy_table
 
 
 def start_strategies(args: argparse.Namespace) -> int:

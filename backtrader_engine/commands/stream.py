@@ -17,10 +17,11 @@ from typing import TextIO
 
 import pandas as pd
 
-from ..errors import UserError
-from ..exchanges.bybit.history import interval_for, make_session
-from ..exchanges.bybit.retry import Backoff, BybitUnreachable
-from ..exchanges.bybit.stream import (
+from backtrader_engine.commands.download import split_names
+from backtrader_engine.errors import UserError
+from backtrader_engine.exchanges.bybit.history import interval_for, make_session
+from backtrader_engine.exchanges.bybit.retry import Backoff, BybitUnreachable
+from backtrader_engine.exchanges.bybit.stream import (
     BarGap,
     BybitStream,
     ClosedBar,
@@ -31,8 +32,7 @@ from ..exchanges.bybit.stream import (
     public_stream_url,
     stream_topics,
 )
-from ..exchanges.bybit.stream.client import log as client_log
-from .download import split_names
+from backtrader_engine.exchanges.bybit.stream.client import log as client_log
 
 
 def _line(event: MarketEvent) -> str | None:

@@ -1,14 +1,14 @@
 """Backtest engine: numpy feed, perpetual-futures broker and costs, Cerebro builder, reports."""
 
-from .backtest import BacktestRequest, BacktestResult, run_backtest
-from .broker import PerpBroker
-from .builder import build_cerebro
-from .commission import PerpCommInfo, liquidation_price
-from .costs import CostModel
-from .feed import NumpyFeed, make_feed
-from .funding import FundingSchedule
-from .job import BacktestJob, prepare_backtest, run_backtest_job
-from .report import format_summary, write_report
+from backtrader_engine.engine.backtest import BacktestRequest, BacktestResult, run_backtest
+from backtrader_engine.engine.broker import PerpBroker
+from backtrader_engine.engine.builder import build_cerebro
+from backtrader_engine.engine.commission import PerpCommInfo, liquidation_price
+from backtrader_engine.engine.costs import CostModel
+from backtrader_engine.engine.feed import NumpyFeed, make_feed
+from backtrader_engine.engine.funding import FundingSchedule
+from backtrader_engine.engine.job import BacktestJob, prepare_backtest, run_backtest_job
+from backtrader_engine.engine.report import format_summary, write_report
 
 __all__ = [
     "BacktestJob",

@@ -25,7 +25,7 @@ from typing import Any
 
 import backtrader as bt
 
-from .commission import PerpCommInfo
+from backtrader_engine.engine.commission import PerpCommInfo
 
 
 class MarginAccounting:

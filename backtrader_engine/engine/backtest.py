@@ -9,20 +9,20 @@ import backtrader as bt
 import numpy as np
 import pandas as pd
 
-from ..config.risk import RiskConfig
-from ..data import parse_timeframe, resample_ohlcv
-from ..errors import UserError
-from ..risk import BrokerRiskHook, RiskGate, RiskGateMixin
-from ..strategies.failure import StrategyFailure, StrategyRunError, strategy_failure
-from .bars_needed import BarsCheck
-from .broker import PerpBroker
-from .builder import build_cerebro
-from .costs import CostModel
-from .dates import bt_num_to_datetimes
-from .feed import make_feed
-from .lot_rules import LotRules
-from .metrics import compute_metrics, drawdown_series
-from .rejections import EXPIRED, MARGIN, REJECTED, reason_label
+from backtrader_engine.config.risk import RiskConfig
+from backtrader_engine.data import parse_timeframe, resample_ohlcv
+from backtrader_engine.engine.bars_needed import BarsCheck
+from backtrader_engine.engine.broker import PerpBroker
+from backtrader_engine.engine.builder import build_cerebro
+from backtrader_engine.engine.costs import CostModel
+from backtrader_engine.engine.dates import bt_num_to_datetimes
+from backtrader_engine.engine.feed import make_feed
+from backtrader_engine.engine.lot_rules import LotRules
+from backtrader_engine.engine.metrics import compute_metrics, drawdown_series
+from backtrader_engine.engine.rejections import EXPIRED, MARGIN, REJECTED, reason_label
+from backtrader_engine.errors import UserError
+from backtrader_engine.risk import BrokerRiskHook, RiskGate, RiskGateMixin
+from backtrader_engine.strategies.failure import StrategyFailure, StrategyRunError, strategy_failure
 
 
 @dataclass

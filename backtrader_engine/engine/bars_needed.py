@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import backtrader as bt
 
-from ..errors import UserError
+from backtrader_engine.errors import UserError
 
 log = logging.getLogger(__name__)
 

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 import backtrader as bt
 import numpy as np
 
-from ..risk.orders import screen_submitted
-from .accounting import MarginAccounting
-from .commission import PerpCommInfo
-from .funding import FundingSchedule, funding_payment
-from .lot_rules import LotRules
-from .rejections import RejectionCounter
-from .trades import Fill, RoundTripLedger
+from backtrader_engine.engine.accounting import MarginAccounting
+from backtrader_engine.engine.commission import PerpCommInfo
+from backtrader_engine.engine.funding import FundingSchedule, funding_payment
+from backtrader_engine.engine.lot_rules import LotRules
+from backtrader_engine.engine.rejections import RejectionCounter
+from backtrader_engine.engine.trades import Fill, RoundTripLedger
+from backtrader_engine.risk.orders import screen_submitted
 
 
 @dataclass(frozen=True)

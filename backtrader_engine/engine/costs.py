@@ -6,8 +6,8 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-from .commission import PerpCommInfo
-from .funding import FundingSchedule
+from backtrader_engine.engine.commission import PerpCommInfo
+from backtrader_engine.engine.funding import FundingSchedule
 
 DEFAULT_TAKER_FEE = 0.00055
 DEFAULT_MAKER_FEE = 0.0002

@@ -15,8 +15,8 @@ import backtrader as bt
 import numpy as np
 import pandas as pd
 
-from ..data import timeframe_to_backtrader
-from .dates import datetimes_to_bt_num
+from backtrader_engine.data import timeframe_to_backtrader
+from backtrader_engine.engine.dates import datetimes_to_bt_num
 
 _OHLCV = ("open", "high", "low", "close", "volume")
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .dates import datetimes_to_bt_num
+from backtrader_engine.engine.dates import datetimes_to_bt_num
 
 
 @dataclass(frozen=True)

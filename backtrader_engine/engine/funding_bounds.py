@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..errors import UserError
+from backtrader_engine.errors import UserError
 
 #: Largest |rate| accepted for one funding settlement (a fraction: 0.05 is 5%).
 MAX_FUNDING_RATE = 0.05

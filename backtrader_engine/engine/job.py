@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config.risk import RiskConfig
-from ..data import (
+from backtrader_engine.config.risk import RiskConfig
+from backtrader_engine.data import (
     TIMEFRAMES,
     bundled_info,
     default_dataset,
@@ -26,17 +26,17 @@ from ..data import (
     resample_ohlcv,
     validate_for_backtest,
 )
-from ..errors import DataError, UserError
-from ..exchanges.bybit.venue import DEFAULT_INSTRUMENTS
-from ..strategies import apply_params, resolve_strategy
-from ..strategies.failure import StrategyRunError
-from .backtest import BacktestRequest, BacktestResult, run_backtest
-from .bars_needed import NotEnoughBars
-from .costs import DEFAULT_FUNDING_RATE, CostModel
-from .funding_bounds import check_funding
-from .lot_rules import LotRules
-from .outdir import check_output_dir, make_output_dir
-from .report import ReportPaths, new_report_folder, write_report
+from backtrader_engine.engine.backtest import BacktestRequest, BacktestResult, run_backtest
+from backtrader_engine.engine.bars_needed import NotEnoughBars
+from backtrader_engine.engine.costs import DEFAULT_FUNDING_RATE, CostModel
+from backtrader_engine.engine.funding_bounds import check_funding
+from backtrader_engine.engine.lot_rules import LotRules
+from backtrader_engine.engine.outdir import check_output_dir, make_output_dir
+from backtrader_engine.engine.report import ReportPaths, new_report_folder, write_report
+from backtrader_engine.errors import DataError, UserError
+from backtrader_engine.exchanges.bybit.venue import DEFAULT_INSTRUMENTS
+from backtrader_engine.strategies import apply_params, resolve_strategy
+from backtrader_engine.strategies.failure import StrategyRunError
 
 
 @dataclass

@@ -23,7 +23,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .trades import TripTally, is_win
+from backtrader_engine.engine.trades import TripTally, is_win
 
 DAYS_PER_YEAR = 365.0
 

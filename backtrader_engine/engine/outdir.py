@@ -12,7 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from ..errors import UserError
+from backtrader_engine.errors import UserError
 
 
 class OutputDirError(UserError):

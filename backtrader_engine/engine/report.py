@@ -25,11 +25,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import __version__
-from ..risk import RECORD_FIELDS, SignalCounts
-from .backtest import BacktestResult
-from .plots import plot_equity, plot_trades
-from .rejections import describe_rejections
+from backtrader_engine import __version__
+from backtrader_engine.engine.backtest import BacktestResult
+from backtrader_engine.engine.plots import plot_equity, plot_trades
+from backtrader_engine.engine.rejections import describe_rejections
+from backtrader_engine.risk import RECORD_FIELDS, SignalCounts
 
 _PACKAGES = ("backtrader", "numpy", "pandas", "pyarrow", "matplotlib", "pydantic", "ta")
 

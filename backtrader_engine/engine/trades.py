@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .dates import bt_num_to_datetimes
+from backtrader_engine.engine.dates import bt_num_to_datetimes
 
 TRADE_COLUMNS = [
     "trade_id", "symbol", "side", "status", "entry_time", "exit_time", "size", "entry_price",

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ..engine.rejections import KNOWN_REASONS
-from ..risk.breakers import BREAKER_NAMES
-from ..risk.reasons import signal_rejection_reasons
+from backtrader_engine.engine.rejections import KNOWN_REASONS
+from backtrader_engine.risk.breakers import BREAKER_NAMES
+from backtrader_engine.risk.reasons import signal_rejection_reasons
 
 MetricKind = Literal["gauge", "counter", "histogram", "info"]
 

@@ -7,16 +7,28 @@ trials table, ``best_params.json`` and the plots. ``python optimize.py`` and
 ``python -m backtrader_engine optimize`` do all three. See ``docs/optimization.md``.
 """
 
-from .objectives import DEFAULT_METRIC, METRICS, PENALTY, TrialOutcome, evaluate, score
-from .outputs import best_params_document, write_outputs
-from .plan import OptimizationPlan, OptimizeJob, prepare_optimization
-from .pool import StudyRun, run_study
-from .progress import ProgressLine, StudyProgress
-from .runner import OptimizationResult, run_optimization
-from .storage import create_or_load_study, default_storage, mask_storage, open_storage
-from .summary import build_summary, format_table
-from .trials import BestTrial, select_best, trials_frame
-from .worker import StudyTask
+from backtrader_engine.optimize.objectives import (
+    DEFAULT_METRIC,
+    METRICS,
+    PENALTY,
+    TrialOutcome,
+    evaluate,
+    score,
+)
+from backtrader_engine.optimize.outputs import best_params_document, write_outputs
+from backtrader_engine.optimize.plan import OptimizationPlan, OptimizeJob, prepare_optimization
+from backtrader_engine.optimize.pool import StudyRun, run_study
+from backtrader_engine.optimize.progress import ProgressLine, StudyProgress
+from backtrader_engine.optimize.runner import OptimizationResult, run_optimization
+from backtrader_engine.optimize.storage import (
+    create_or_load_study,
+    default_storage,
+    mask_storage,
+    open_storage,
+)
+from backtrader_engine.optimize.summary import build_summary, format_table
+from backtrader_engine.optimize.trials import BestTrial, select_best, trials_frame
+from backtrader_engine.optimize.worker import StudyTask
 
 __all__ = [
     "DEFAULT_METRIC",

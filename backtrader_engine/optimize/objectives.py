@@ -15,10 +15,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from ..engine.backtest import BacktestRequest, BacktestResult, run_backtest
-from ..engine.metrics import daily_returns
-from ..errors import UserError
-from ..strategies import apply_params
+from backtrader_engine.engine.backtest import BacktestRequest, BacktestResult, run_backtest
+from backtrader_engine.engine.metrics import daily_returns
+from backtrader_engine.errors import UserError
+from backtrader_engine.strategies import apply_params
 
 #: ``--metric`` choice -> key in the backtest metrics dict.
 METRICS: dict[str, str] = {

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import plots
-from .runner import PROGRESS_FILE, OptimizationResult
-from .summary import best_params, build_summary
-from .trials import trials_frame
+from backtrader_engine.optimize import plots
+from backtrader_engine.optimize.runner import PROGRESS_FILE, OptimizationResult
+from backtrader_engine.optimize.summary import best_params, build_summary
+from backtrader_engine.optimize.trials import trials_frame
 
 SUMMARY_FILE = "optimization_summary.json"
 TRIALS_FILE = "trials.csv"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import TextIO
 
-from ..errors import UserError
+from backtrader_engine.errors import UserError
 
 
 def settle_workers(n_jobs: int, trials: int, walk_forward: int, stream: TextIO,

@@ -15,16 +15,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..engine.backtest import BacktestRequest, check_enough_bars
-from ..engine.bars_needed import NotEnoughBars
-from ..engine.job import BacktestJob, bars_source, prepare_backtest
-from ..engine.outdir import check_output_dir
-from ..errors import StrategyError, UserError
-from ..strategies import ParamSpec, load_space_file, space_of
-from .objectives import DEFAULT_METRIC, metric_key
-from .storage import check_storage, default_storage
-from .walkforward import Window, split_in_out_of_sample, walk_forward_windows
-from .worker import StudyTask
+from backtrader_engine.engine.backtest import BacktestRequest, check_enough_bars
+from backtrader_engine.engine.bars_needed import NotEnoughBars
+from backtrader_engine.engine.job import BacktestJob, bars_source, prepare_backtest
+from backtrader_engine.engine.outdir import check_output_dir
+from backtrader_engine.errors import StrategyError, UserError
+from backtrader_engine.optimize.objectives import DEFAULT_METRIC, metric_key
+from backtrader_engine.optimize.storage import check_storage, default_storage
+from backtrader_engine.optimize.walkforward import (
+    Window,
+    split_in_out_of_sample,
+    walk_forward_windows,
+)
+from backtrader_engine.optimize.worker import StudyTask
+from backtrader_engine.strategies import ParamSpec, load_space_file, space_of
 
 DEFAULT_OUT_ROOT = Path("runs/optimize")
 

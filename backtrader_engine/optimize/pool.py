@@ -25,8 +25,14 @@ from optuna.exceptions import UpdateFinishedTrialError
 from optuna.storages import BaseStorage
 from optuna.trial import TrialState
 
-from .progress import ProgressLine, StudyProgress, format_progress, snapshot, write_progress
-from .worker import StudyTask, worker_main
+from backtrader_engine.optimize.progress import (
+    ProgressLine,
+    StudyProgress,
+    format_progress,
+    snapshot,
+    write_progress,
+)
+from backtrader_engine.optimize.worker import StudyTask, worker_main
 
 POLL_SECONDS = 1.0
 

@@ -20,7 +20,7 @@ from typing import TextIO
 
 from optuna.trial import FrozenTrial, TrialState
 
-from .objectives import is_penalised
+from backtrader_engine.optimize.objectives import is_penalised
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 

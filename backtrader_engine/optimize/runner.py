@@ -16,19 +16,23 @@ import pandas as pd
 from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial
 
-from ..engine.bars_needed import NotEnoughBars
-from ..engine.outdir import make_output_dir
-from ..errors import UserError
-from ..strategies import space_to_dict
-from ..strategies.failure import StrategyRunError, error_line
-from .objectives import TrialOutcome, evaluate
-from .plan import OptimizationPlan
-from .pool import StudyRun, run_study
-from .progress import ProgressLine
-from .statistics import backtest_overfitting, deflated_sharpe, param_importances
-from .storage import create_or_load_study, open_storage
-from .trials import BestTrial, count_states, daily_grid, select_best
-from .walkforward_runner import WalkForwardResult, run_walk_forward
+from backtrader_engine.engine.bars_needed import NotEnoughBars
+from backtrader_engine.engine.outdir import make_output_dir
+from backtrader_engine.errors import UserError
+from backtrader_engine.optimize.objectives import TrialOutcome, evaluate
+from backtrader_engine.optimize.plan import OptimizationPlan
+from backtrader_engine.optimize.pool import StudyRun, run_study
+from backtrader_engine.optimize.progress import ProgressLine
+from backtrader_engine.optimize.statistics import (
+    backtest_overfitting,
+    deflated_sharpe,
+    param_importances,
+)
+from backtrader_engine.optimize.storage import create_or_load_study, open_storage
+from backtrader_engine.optimize.trials import BestTrial, count_states, daily_grid, select_best
+from backtrader_engine.optimize.walkforward_runner import WalkForwardResult, run_walk_forward
+from backtrader_engine.strategies import space_to_dict
+from backtrader_engine.strategies.failure import StrategyRunError, error_line
 
 PROGRESS_FILE = "progress.json"
 

@@ -17,8 +17,11 @@ import optuna
 import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
 
-from .overfitting import deflated_sharpe_ratio, probability_of_backtest_overfitting
-from .trials import BestTrial, eligible, returns_matrix
+from backtrader_engine.optimize.overfitting import (
+    deflated_sharpe_ratio,
+    probability_of_backtest_overfitting,
+)
+from backtrader_engine.optimize.trials import BestTrial, eligible, returns_matrix
 
 
 def _finite(value: float) -> float | None:

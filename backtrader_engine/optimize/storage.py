@@ -16,7 +16,7 @@ import optuna
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
 
-from ..errors import UserError
+from backtrader_engine.errors import UserError
 
 #: URL schemes handed to SQLAlchemy through Optuna's RDBStorage.
 DB_SCHEMES = ("sqlite", "postgresql", "mysql")

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..engine.job import instrument_label
-from ..engine.report import package_versions, sha256_file
-from ..strategies import space_to_dict
-from .objectives import PENALTY, TrialOutcome
-from .runner import OptimizationResult
-from .storage import mask_storage
+from backtrader_engine.engine.job import instrument_label
+from backtrader_engine.engine.report import package_versions, sha256_file
+from backtrader_engine.optimize.objectives import PENALTY, TrialOutcome
+from backtrader_engine.optimize.runner import OptimizationResult
+from backtrader_engine.optimize.storage import mask_storage
+from backtrader_engine.strategies import space_to_dict
 
 _STUDY_PACKAGES = ("optuna", "SQLAlchemy", "psycopg")
 

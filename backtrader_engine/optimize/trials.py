@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
 
-from .objectives import is_penalised
+from backtrader_engine.optimize.objectives import is_penalised
 
 # User attributes kept out of the trials table: the returns are a long list per trial and
 # the metrics dict is spread into one column per metric instead.

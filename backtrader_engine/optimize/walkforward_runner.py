@@ -18,19 +18,19 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..engine.bars_needed import NotEnoughBars
-from ..engine.metrics import daily_returns, drawdown_series, sharpe_ratio
-from ..strategies.failure import StrategyRunError, error_line
-from .objectives import evaluate
-from .plan import OptimizationPlan
-from .pool import StudyRun
-from .trials import BestTrial, select_best
-from .walkforward import (
+from backtrader_engine.engine.bars_needed import NotEnoughBars
+from backtrader_engine.engine.metrics import daily_returns, drawdown_series, sharpe_ratio
+from backtrader_engine.optimize.objectives import evaluate
+from backtrader_engine.optimize.plan import OptimizationPlan
+from backtrader_engine.optimize.pool import StudyRun
+from backtrader_engine.optimize.trials import BestTrial, select_best
+from backtrader_engine.optimize.walkforward import (
     Window,
     annualised_return_pct,
     stitch_equity,
     walk_forward_efficiency,
 )
+from backtrader_engine.strategies.failure import StrategyRunError, error_line
 
 #: ``optimise(frame, study_name, label) -> StudyRun``: runs one study on *frame*.
 Optimiser = Callable[[pd.DataFrame, str, str], StudyRun]

@@ -21,12 +21,12 @@ import optuna
 import pandas as pd
 from optuna.trial import TrialState
 
-from ..engine.backtest import BacktestRequest
-from ..engine.costs import CostModel
-from ..strategies import ParamSpec, resolve_strategy
-from ..strategies.failure import error_line
-from .objectives import evaluate
-from .storage import open_storage
+from backtrader_engine.engine.backtest import BacktestRequest
+from backtrader_engine.engine.costs import CostModel
+from backtrader_engine.optimize.objectives import evaluate
+from backtrader_engine.optimize.storage import open_storage
+from backtrader_engine.strategies import ParamSpec, resolve_strategy
+from backtrader_engine.strategies.failure import error_line
 
 #: Exit code of a worker that failed outside a trial (storage unreachable, bad task).
 WORKER_SETUP_FAILED = 70

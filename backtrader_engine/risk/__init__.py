@@ -5,16 +5,21 @@ broker's orders through it and journals every signal; :class:`RiskGateMixin` wir
 any ``BackBroker`` subclass. Rules, reason codes and counting: docs/risk.md.
 """
 
-from .breakers import BREAKER_NAMES, BreakerState, CircuitBreaker
-from .checks import CHECKS
-from .clock import MarketTime, bt_num_to_seconds, to_datetime, to_seconds
-from .gate import RiskGate
-from .hook import BrokerRiskHook
-from .journal import RECORD_FIELDS, SignalJournal, SignalObserver, SignalRecord
-from .mixin import RiskGateMixin
-from .reasons import Decision, breaker_reason
-from .request import SignalRequest
-from .tally import SignalCounts, SignalTally
+from backtrader_engine.risk.breakers import BREAKER_NAMES, BreakerState, CircuitBreaker
+from backtrader_engine.risk.checks import CHECKS
+from backtrader_engine.risk.clock import MarketTime, bt_num_to_seconds, to_datetime, to_seconds
+from backtrader_engine.risk.gate import RiskGate
+from backtrader_engine.risk.hook import BrokerRiskHook
+from backtrader_engine.risk.journal import (
+    RECORD_FIELDS,
+    SignalJournal,
+    SignalObserver,
+    SignalRecord,
+)
+from backtrader_engine.risk.mixin import RiskGateMixin
+from backtrader_engine.risk.reasons import Decision, breaker_reason
+from backtrader_engine.risk.request import SignalRequest
+from backtrader_engine.risk.tally import SignalCounts, SignalTally
 
 __all__ = [
     "BREAKER_NAMES",

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from .clock import to_datetime, utc_day
+from backtrader_engine.risk.clock import to_datetime, utc_day
 
 #: Breaker names in the order the gate reports them when several are open.
 BREAKER_NAMES: tuple[str, ...] = ("drawdown", "volatility", "latency", "spread", "error_rate")

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .breakers import BREAKER_NAMES
-from .reasons import (
+from backtrader_engine.risk.breakers import BREAKER_NAMES
+from backtrader_engine.risk.reasons import (
     DAILY_LOSS,
     HOURLY_CAP,
     LOW_CONFIDENCE,
@@ -24,10 +24,10 @@ from .reasons import (
     Decision,
     breaker_reason,
 )
-from .request import SignalRequest
+from backtrader_engine.risk.request import SignalRequest
 
 if TYPE_CHECKING:
-    from .gate import RiskGate
+    from backtrader_engine.risk.gate import RiskGate
 
 Check = Callable[["RiskGate", SignalRequest], Decision | None]
 

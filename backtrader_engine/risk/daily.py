@@ -8,7 +8,7 @@ clock says. Equity includes unrealised profit and loss, as the broker values it.
 
 from __future__ import annotations
 
-from .clock import to_datetime, utc_day
+from backtrader_engine.risk.clock import to_datetime, utc_day
 
 
 class DailyLossStop:

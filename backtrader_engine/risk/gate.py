@@ -8,14 +8,14 @@ lives in :mod:`.hook` and :mod:`.mixin`. Every time is market time (see :mod:`.c
 
 from __future__ import annotations
 
-from ..config.risk import RiskConfig
-from .breakers import BREAKER_NAMES, BreakerState, CircuitBreaker
-from .checks import CHECKS
-from .clock import MarketTime, to_seconds
-from .daily import DailyLossStop
-from .reasons import ALLOW, ENTRIES_PAUSED, Decision
-from .request import SignalRequest
-from .windows import EventWindow, RollingRange
+from backtrader_engine.config.risk import RiskConfig
+from backtrader_engine.risk.breakers import BREAKER_NAMES, BreakerState, CircuitBreaker
+from backtrader_engine.risk.checks import CHECKS
+from backtrader_engine.risk.clock import MarketTime, to_seconds
+from backtrader_engine.risk.daily import DailyLossStop
+from backtrader_engine.risk.reasons import ALLOW, ENTRIES_PAUSED, Decision
+from backtrader_engine.risk.request import SignalRequest
+from backtrader_engine.risk.windows import EventWindow, RollingRange
 
 _HOUR = 3600.0
 _MINUTE = 60.0

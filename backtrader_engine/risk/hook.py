@@ -24,9 +24,9 @@ from dataclasses import dataclass
 
 import backtrader as bt
 
-from .clock import bt_num_to_seconds, to_datetime
-from .gate import RiskGate
-from .journal import (
+from backtrader_engine.risk.clock import bt_num_to_seconds, to_datetime
+from backtrader_engine.risk.gate import RiskGate
+from backtrader_engine.risk.journal import (
     BROKER,
     CANCELLED,
     EXECUTED,
@@ -37,7 +37,7 @@ from .journal import (
     SignalJournal,
     SignalRecord,
 )
-from .orders import (
+from backtrader_engine.risk.orders import (
     data_symbol,
     is_certain,
     linked_refs,
@@ -47,9 +47,15 @@ from .orders import (
     order_time,
     outcome_time,
 )
-from .reasons import ALLOW, BROKER_MARGIN, BROKER_REJECTED, LINKED_REFUSED, Decision
-from .request import SignalRequest
-from .tally import SignalTally
+from backtrader_engine.risk.reasons import (
+    ALLOW,
+    BROKER_MARGIN,
+    BROKER_REJECTED,
+    LINKED_REFUSED,
+    Decision,
+)
+from backtrader_engine.risk.request import SignalRequest
+from backtrader_engine.risk.tally import SignalTally
 
 _ALIVE = (bt.Order.Created, bt.Order.Submitted, bt.Order.Accepted, bt.Order.Partial)
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import backtrader as bt
 
-from .hook import BrokerRiskHook
-from .orders import screen_submitted
+from backtrader_engine.risk.hook import BrokerRiskHook
+from backtrader_engine.risk.orders import screen_submitted
 
 
 class RiskGateMixin:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import backtrader as bt
 
-from .clock import bt_num_to_seconds
+from backtrader_engine.risk.clock import bt_num_to_seconds
 
 #: Execution types that fill at the next price for certain; they count as already "in flight"
 #: when judging whether a later order reduces or grows the position.

@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .journal import BROKER, CANCELLED, EXECUTED, EXPIRED, GATE, PASSED, REJECTED, SignalRecord
+from backtrader_engine.risk.journal import (
+    BROKER,
+    CANCELLED,
+    EXECUTED,
+    EXPIRED,
+    GATE,
+    PASSED,
+    REJECTED,
+    SignalRecord,
+)
 
 
 @dataclass

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import backtrader as bt
 
-from ..errors import StrategyCodeError, UserError
+from backtrader_engine.errors import StrategyCodeError, UserError
 
 #: Exit code of a run stopped by an exception in the strategy's own code (a bug to fix in the
 #: strategy, unlike the input problems that exit with 2).

@@ -7,10 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from backtrader_engine.dashboard.model import formatting as fmt
 from backtrader_engine.errors import UserError
 from backtrader_engine.runtime import BotStatus, RunPaths, read_pid_file
-
-from . import formatting as fmt
 
 #: How each bot state is labelled and coloured on the card (Streamlit badge colours).
 STATE_BADGES: dict[str, tuple[str, str]] = {

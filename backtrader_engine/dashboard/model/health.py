@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from backtrader_engine.config import AlertThresholds, load_alert_config
+from backtrader_engine.dashboard.model import formatting as fmt
 from backtrader_engine.errors import UserError
 from backtrader_engine.exchanges.bybit.stream.events import LIVE
 from backtrader_engine.runtime import BotStatus, SessionSnapshot
-
-from . import formatting as fmt
 
 Verdict = Literal["ok", "warn", "down", "off"]
 

@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Literal
 
 import backtrader_engine
+from backtrader_engine.dashboard.model.research import REPORT_FILE
 from backtrader_engine.engine.job import parse_param_overrides
 from backtrader_engine.errors import UserError
 from backtrader_engine.runtime.logtail import tail_lines
-
-from .research import REPORT_FILE
 
 LOG_FILE = "backtest.log"
 #: Sub-folder of the reports folder that holds the panel's backtests.

@@ -14,10 +14,9 @@ from typing import Any
 
 import pandas as pd
 
+from backtrader_engine.dashboard.model import formatting as fmt
 from backtrader_engine.errors import UserError
 from backtrader_engine.runtime import SessionSnapshot, live_status, read_snapshot
-
-from . import formatting as fmt
 
 
 @dataclass(frozen=True)
