@@ -163,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     from backtrader_engine import commands
     from backtrader_engine.commands.bot import add_bot_commands
     from backtrader_engine.commands.dashboard import add_dashboard_options
-    from backtrader_engine.runtime.logging_setup import add_log_options
+    from backtrader_engine.service.logging_setup import add_log_options
 
     parser = OneLineParser(
         prog="bte", description="Backtest, optimise and paper-trade backtrader strategies on "

@@ -27,9 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from backtrader_engine.operations import read_snapshot  # noqa: E402
 from backtrader_engine.paper.context import BarContext  # noqa: E402
 from backtrader_engine.paper.ledger import Ledger  # noqa: E402
-from backtrader_engine.runtime import read_snapshot  # noqa: E402
 
 SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT")
 STRATEGIES = ("RSIEMAMomentumStrategy", "BollingerReversionStrategy",

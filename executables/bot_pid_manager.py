@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PID manager of the paper bot: ``bot_pid_manager.py start|stop|force-stop|status|restart``.
 
-A thin wrapper over :mod:`backtrader_engine.runtime` (the same sub-commands as
+A thin wrapper over :mod:`backtrader_engine.operations` (the same sub-commands as
 ``python -m backtrader_engine bot ...``). It runs from a checkout without installing the
 package: the repository root is put on ``sys.path``. Arguments after ``start`` that the
 runner does not know, or everything after ``--``, are passed through to ``paper``.

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from backtrader_engine.errors import UserError
-from backtrader_engine.runtime import (
+from backtrader_engine.operations import (
     RunPaths,
     bot_status,
     force_stop,
@@ -26,7 +26,7 @@ from backtrader_engine.runtime import (
     start_bot,
     stop_bot,
 )
-from backtrader_engine.runtime.paths import DEFAULT_RUN_DIR
+from backtrader_engine.service.paths import DEFAULT_RUN_DIR
 
 #: The paper command's default state folder, used when no managed bot names one.
 DEFAULT_STATE_DIR = Path("state/paper")

@@ -22,7 +22,7 @@ def start_config_check(args: argparse.Namespace) -> int:
     config.strategies.validate_params(known_strategy_params)
     print("ok strategy parameters match the strategy classes")
     if config.alerts.telegram.enabled:
-        from backtrader_engine.alerts import telegram_settings
+        from backtrader_engine.telegram import telegram_settings
 
         # The chat ids live in the environment, not in a file: paper refuses a bad one at
         # start, so the check that is meant to pass before a start refuses it too.

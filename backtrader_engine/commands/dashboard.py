@@ -56,8 +56,8 @@ def _check_folders(settings: PanelSettings) -> None:
 
 def _check_bot_args(settings: PanelSettings) -> None:
     """Check ``--bot-args`` with ``paper``'s parser now, not when START is pressed."""
-    from backtrader_engine.runtime import RunPaths
-    from backtrader_engine.runtime.paper_args import paper_command
+    from backtrader_engine.operations import RunPaths
+    from backtrader_engine.service.paper_args import paper_command
 
     try:
         paper_command(settings.bot_args, RunPaths.of(settings.run_dir), Path.cwd())

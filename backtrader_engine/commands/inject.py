@@ -14,7 +14,7 @@ import json
 import math
 
 from backtrader_engine.errors import UserError
-from backtrader_engine.paper.control import send
+from backtrader_engine.paper.control.channel import send
 
 #: The risk gate (any of its reason codes, an open breaker, paused entries) or the broker
 #: (margin, the venue's lot rules, warm-up) refused the signal.

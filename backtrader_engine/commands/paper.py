@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from backtrader_engine.alerts.service import TelegramService, telegram_for_session
 from backtrader_engine.commands.metrics import paper_metrics
 from backtrader_engine.commands.paper_setup import PaperSetup, prepare_paper
 from backtrader_engine.engine.costs import CostModel
@@ -22,8 +21,9 @@ from backtrader_engine.paper.ledger import logged_until
 from backtrader_engine.paper.ledger_check import check_resumable
 from backtrader_engine.paper.session import PaperSession, PaperSettings
 from backtrader_engine.paper.sources import start_replay
-from backtrader_engine.runtime.logging_setup import setup_logging_from_args
-from backtrader_engine.runtime.statelock import StateLock
+from backtrader_engine.service.logging_setup import setup_logging_from_args
+from backtrader_engine.service.statelock import StateLock
+from backtrader_engine.telegram.service import TelegramService, telegram_for_session
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from backtrader_engine.alerts.settings import telegram_settings
 from backtrader_engine.commands.metrics import metrics_address
 from backtrader_engine.config import AppConfig, load_config
 from backtrader_engine.data import parse_timeframe
@@ -36,7 +35,8 @@ from backtrader_engine.paper.sources import (
     replay_market,
     resolve_source,
 )
-from backtrader_engine.runtime.logging_setup import check_log_args
+from backtrader_engine.service.logging_setup import check_log_args
+from backtrader_engine.telegram.settings import telegram_settings
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from backtrader_engine.paper.parity import reconcile, write_report
-from backtrader_engine.paper.parity_format import format_report
+from backtrader_engine.parity.check import reconcile, write_report
+from backtrader_engine.parity.report_text import format_report
 
 
 def start_parity(args: argparse.Namespace) -> int:

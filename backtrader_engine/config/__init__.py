@@ -29,7 +29,7 @@ from backtrader_engine.config.loader import (
     load_risk_config,
     load_strategies_config,
 )
-from backtrader_engine.config.report import check_config, render_config
+from backtrader_engine.config.report_text import check_config, render_config
 from backtrader_engine.config.risk import RiskConfig
 from backtrader_engine.config.strategies import TIMEFRAME_SECONDS, StrategiesConfig, StrategyEntry
 

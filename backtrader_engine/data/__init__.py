@@ -21,7 +21,7 @@ from backtrader_engine.data.quality import (
     validate_for_backtest,
 )
 from backtrader_engine.data.quality_checks import Gap, VolatilitySummary
-from backtrader_engine.data.quality_format import format_quality_report
+from backtrader_engine.data.quality_text import format_quality_report
 from backtrader_engine.data.resample import resample_ohlcv
 from backtrader_engine.data.sniff import FORMATS, detect_format
 from backtrader_engine.data.store import DataStore, MergeResult, StoreEntry

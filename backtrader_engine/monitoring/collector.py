@@ -132,7 +132,7 @@ class SessionCollector(Collector):
         The ``portfolio`` label; default the state folder's name.
     read_snapshot, live_status : callable, optional
         Readers of the ledger and of the live session; default those of
-        :mod:`backtrader_engine.runtime.snapshot`.
+        :mod:`backtrader_engine.operations.snapshot`.
     status_timeout : float
         Seconds to wait for the live session's answer; a scrape must stay well inside
         Prometheus' scrape timeout.
@@ -147,7 +147,7 @@ class SessionCollector(Collector):
         self.state_dir = Path(state_dir)
         self.portfolio = d.portfolio_name(self.state_dir, portfolio)
         if read_snapshot is None or live_status is None:
-            from backtrader_engine.runtime import snapshot
+            from backtrader_engine.operations import snapshot
 
             # No equity curve: a scrape needs the current figures only.
             read_snapshot = read_snapshot or (

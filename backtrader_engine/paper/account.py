@@ -25,9 +25,9 @@ from backtrader_engine.engine.lot_rules import LotRules
 from backtrader_engine.errors import UserError
 from backtrader_engine.paper.broker import PaperBroker
 from backtrader_engine.paper.context import BarContext
+from backtrader_engine.paper.control.operator import ForceExit
 from backtrader_engine.paper.feed import STOP, LiveFeed, make_live_feeds
 from backtrader_engine.paper.ledger import Ledger
-from backtrader_engine.paper.operator import ForceExit
 from backtrader_engine.paper.recorder import AccountRecorder
 from backtrader_engine.paper.risk import StreamHealth, SubAccountRiskHook
 from backtrader_engine.risk import RiskGate

@@ -25,8 +25,8 @@ import backtrader as bt
 from backtrader_engine.data import parse_timeframe, timeframe_to_backtrader
 from backtrader_engine.paper.broker import ms_to_num
 from backtrader_engine.paper.context import BarContext
-from backtrader_engine.paper.manual import INJECTED, InjectedSignal
-from backtrader_engine.paper.operator import ForceExit
+from backtrader_engine.paper.control.manual import INJECTED, InjectedSignal
+from backtrader_engine.paper.control.operator import ForceExit
 
 STOP = object()  # put on an inbox to end the feed (and with it the cerebro run)
 SYNC = "SYNC"  # put on an inbox to wait until everything before it has been processed

@@ -2,7 +2,7 @@
 
 Start-up, in order:
 
-1. take the state folder's lock (:mod:`backtrader_engine.runtime.statelock`; one writer
+1. take the state folder's lock (:mod:`backtrader_engine.service.statelock`; one writer
    per folder), then open the ledger under ``--state``; a ledger from an earlier run must
    describe the same sub-accounts (strategy, params, cash), which makes the start a
    **resume**;
@@ -51,16 +51,16 @@ from backtrader_engine.exchanges.bybit.stream.klines import bar_end
 from backtrader_engine.exchanges.bybit.venue import Instrument, parse_instrument
 from backtrader_engine.paper.account import Account, AccountSpec
 from backtrader_engine.paper.context import WARMUP, BarContext
-from backtrader_engine.paper.control import ControlServer
+from backtrader_engine.paper.control.channel import ControlServer
+from backtrader_engine.paper.control.manual import ManualSignalStrategy
+from backtrader_engine.paper.control.requests import SessionControl
 from backtrader_engine.paper.feed import SYNC
 from backtrader_engine.paper.hub import MarketHub, StreamKey
 from backtrader_engine.paper.ledger import FILENAME as LEDGER_FILENAME
 from backtrader_engine.paper.ledger import Ledger, remove_ledger
-from backtrader_engine.paper.manual import ManualSignalStrategy
 from backtrader_engine.paper.risk import StreamHealth
-from backtrader_engine.paper.session_control import SessionControl
 from backtrader_engine.risk import RiskGate
-from backtrader_engine.runtime.statelock import StateLock
+from backtrader_engine.service.statelock import StateLock
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from backtrader_engine.errors import UserError
-from backtrader_engine.runtime import RunPaths, force_stop
-from backtrader_engine.runtime.pidfile import PidRecord, write_pid_file
+from backtrader_engine.operations import RunPaths, force_stop
+from backtrader_engine.service.pidfile import PidRecord, write_pid_file
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / "configs"

@@ -17,9 +17,9 @@ from backtrader_engine.config import RiskConfig
 from backtrader_engine.dashboard.main import SECTIONS
 from backtrader_engine.dashboard.model import formatting as fmt
 from backtrader_engine.exchanges.bybit.replay import ReplayServer
+from backtrader_engine.operations import RunPaths, bot_status, live_status, read_snapshot
 from backtrader_engine.paper.session import PaperSession
-from backtrader_engine.runtime import RunPaths, bot_status, live_status, read_snapshot
-from backtrader_engine.runtime.pidfile import read_pid_file, write_pid_file
+from backtrader_engine.service.pidfile import read_pid_file, write_pid_file
 
 from .conftest import PanelDirs, dead_pid, no_exception, paper_args, write_pid_record
 

@@ -13,7 +13,7 @@ from backtrader_engine.dashboard.model import (
     start_args,
 )
 from backtrader_engine.errors import UserError
-from backtrader_engine.runtime import BotStatus
+from backtrader_engine.operations import BotStatus
 
 from .conftest import PanelDirs, write_pid_record
 

@@ -14,7 +14,7 @@ from backtrader_engine.dashboard.model.health import (
     market_data_check,
     process_check,
 )
-from backtrader_engine.runtime import BotStatus, EndpointCheck, read_snapshot
+from backtrader_engine.operations import BotStatus, EndpointCheck, read_snapshot
 
 from .conftest import CONFIGS
 

@@ -9,7 +9,7 @@ import pytest
 
 from backtrader_engine.dashboard.model import live as shape
 from backtrader_engine.dashboard.model import load_live
-from backtrader_engine.runtime import read_snapshot
+from backtrader_engine.operations import read_snapshot
 
 
 def test_figures_are_the_snapshots(ledger: Path) -> None:

@@ -12,7 +12,7 @@ from backtrader_engine.dashboard.model.strategies import (
     last_signal_text,
     strategies_frame,
 )
-from backtrader_engine.runtime import read_snapshot
+from backtrader_engine.operations import read_snapshot
 
 from .conftest import CONFIGS
 

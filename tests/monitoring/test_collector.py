@@ -240,9 +240,9 @@ def test_error_log_records_are_counted(tmp_path: Path) -> None:
 
 def test_a_fresh_ledger_exports_every_account_series_from_the_first_scrape(
         tmp_path: Path) -> None:
+    from backtrader_engine.operations import read_snapshot
     from backtrader_engine.paper.ledger import Ledger
     from backtrader_engine.risk import reasons
-    from backtrader_engine.runtime import read_snapshot
 
     ledger = Ledger(tmp_path / "fresh")
     try:

@@ -10,8 +10,8 @@ import pytest
 from backtrader_engine.config import RiskConfig
 from backtrader_engine.monitoring import definitions as d
 from backtrader_engine.monitoring import start_exporter
+from backtrader_engine.operations import read_snapshot
 from backtrader_engine.paper.session import PaperSession
-from backtrader_engine.runtime import read_snapshot
 
 from ..paper.conftest import wait_for_bars
 from .conftest import parse_exposition, sample, scrape

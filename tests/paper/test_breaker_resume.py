@@ -10,9 +10,9 @@ from typing import Any
 
 from backtrader_engine.config import RiskConfig
 from backtrader_engine.exchanges.bybit.replay import ReplayServer
-from backtrader_engine.paper import control
+from backtrader_engine.operations import live_status, read_snapshot, resume_entries
+from backtrader_engine.paper.control import channel as control
 from backtrader_engine.paper.session import PaperSession
-from backtrader_engine.runtime import live_status, read_snapshot, resume_entries
 
 from .conftest import live_bars_logged, wait_for_bars
 

@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from backtrader_engine.runtime.snapshot import read_snapshot
-from backtrader_engine.runtime.statelock import lock_holder
+from backtrader_engine.operations.snapshot import read_snapshot
+from backtrader_engine.service.statelock import lock_holder
 
 from .conftest import ledger_rows
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from backtrader_engine.operations import read_snapshot
+from backtrader_engine.operations.status import BotStatus, key_figures
+from backtrader_engine.operations.status_text import format_status
 from backtrader_engine.paper.session import PaperSession
-from backtrader_engine.runtime import read_snapshot
-from backtrader_engine.runtime.status import BotStatus, key_figures
-from backtrader_engine.runtime.status_text import format_status
 
 from .conftest import wait_for_bars
 

@@ -16,16 +16,16 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from backtrader_engine.alerts.formatting import format_status
 from backtrader_engine.dashboard.model.live import headline
 from backtrader_engine.engine.dates import datetimes_to_bt_num
 from backtrader_engine.engine.metrics import trade_statistics
 from backtrader_engine.engine.trades import Fill, RoundTripLedger
 from backtrader_engine.monitoring.collector import SessionCollector
+from backtrader_engine.operations.snapshot import read_snapshot
 from backtrader_engine.paper.ledger import Ledger
-from backtrader_engine.paper.parity_trips import Execution, Funding, build_trips
 from backtrader_engine.paper.recorder import AccountRecorder
-from backtrader_engine.runtime.snapshot import read_snapshot
+from backtrader_engine.parity.trips import Execution, Funding, build_trips
+from backtrader_engine.telegram.answers_text import format_status
 
 from ..conftest import TripFill, TripFunding, TripScenario
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from backtrader_engine.dashboard.model import formatting as fmt
 from backtrader_engine.errors import UserError
-from backtrader_engine.runtime import BotStatus, RunPaths, read_pid_file
+from backtrader_engine.operations import BotStatus, RunPaths, read_pid_file
 
 #: How each bot state is labelled and coloured on the card (Streamlit badge colours).
 STATE_BADGES: dict[str, tuple[str, str]] = {
@@ -21,7 +21,7 @@ STATE_BADGES: dict[str, tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class ControlView:
-    """The control card for one :class:`~backtrader_engine.runtime.BotStatus`.
+    """The control card for one :class:`~backtrader_engine.operations.BotStatus`.
 
     Attributes
     ----------

@@ -1,8 +1,8 @@
 """System health: the bot process, market data, the monitoring stack and disk space.
 
 Each check is a :class:`HealthCheck` with a verdict (``ok``, ``warn``, ``down`` or ``off``);
-the figures come from :func:`~backtrader_engine.runtime.bot_status`, the running session's
-:func:`~backtrader_engine.runtime.live_status` and the ledger snapshot.
+the figures come from :func:`~backtrader_engine.operations.bot_status`, the running session's
+:func:`~backtrader_engine.operations.live_status` and the ledger snapshot.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from backtrader_engine.config import AlertThresholds, load_alert_config
 from backtrader_engine.dashboard.model import formatting as fmt
 from backtrader_engine.errors import UserError
 from backtrader_engine.exchanges.bybit.stream.events import LIVE
-from backtrader_engine.runtime import BotStatus, SessionSnapshot
+from backtrader_engine.operations import BotStatus, SessionSnapshot
 
 Verdict = Literal["ok", "warn", "down", "off"]
 

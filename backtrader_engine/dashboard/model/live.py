@@ -1,7 +1,7 @@
 """The live view: a session's figures from its ledger, shaped into cards and tables.
 
-Everything comes from :func:`~backtrader_engine.runtime.read_snapshot` (the ledger, also
-when the bot is down) and :func:`~backtrader_engine.runtime.live_status` (breakers and
+Everything comes from :func:`~backtrader_engine.operations.read_snapshot` (the ledger, also
+when the bot is down) and :func:`~backtrader_engine.operations.live_status` (breakers and
 paused entries, only while it runs); nothing here computes a trading figure itself.
 """
 
@@ -16,7 +16,7 @@ import pandas as pd
 
 from backtrader_engine.dashboard.model import formatting as fmt
 from backtrader_engine.errors import UserError
-from backtrader_engine.runtime import SessionSnapshot, live_status, read_snapshot
+from backtrader_engine.operations import SessionSnapshot, live_status, read_snapshot
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 The snapshot holds only the most recent fills and no prices, so this reads the ledger's
 ``bars`` and ``fills`` tables directly, through the same read-only connection the snapshot
-uses (:func:`~backtrader_engine.runtime.snapshot.open_ledger`).
+uses (:func:`~backtrader_engine.operations.snapshot.open_ledger`).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from backtrader_engine.errors import UserError
+from backtrader_engine.operations.snapshot import open_ledger
 from backtrader_engine.paper.ledger import FILENAME
-from backtrader_engine.runtime.snapshot import open_ledger
 
 DEFAULT_BARS = 300
 

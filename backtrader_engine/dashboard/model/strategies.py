@@ -15,7 +15,7 @@ import pandas as pd
 
 from backtrader_engine.config import StrategiesConfig
 from backtrader_engine.dashboard.model import formatting as fmt
-from backtrader_engine.runtime import AccountSnapshot, SessionSnapshot
+from backtrader_engine.operations import AccountSnapshot, SessionSnapshot
 
 COLUMNS = ["strategy", "symbol", "timeframe", "state", "position", "value", "realised PnL",
            "unrealised PnL", "drawdown", "trades won/lost", "signals", "last signal", "params"]

@@ -1,8 +1,8 @@
 """Control card (sidebar): the bot's state, START / STOP with confirmation, command line.
 
-START and STOP call :func:`~backtrader_engine.runtime.start_bot` and
-:func:`~backtrader_engine.runtime.stop_bot`, the functions behind ``bot start`` / ``bot
-stop``; which one is enabled follows :func:`~backtrader_engine.runtime.bot_status`.
+START and STOP call :func:`~backtrader_engine.operations.start_bot` and
+:func:`~backtrader_engine.operations.stop_bot`, the functions behind ``bot start`` / ``bot
+stop``; which one is enabled follows :func:`~backtrader_engine.operations.bot_status`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from backtrader_engine.dashboard.model import (
 )
 from backtrader_engine.dashboard.settings import PanelSettings
 from backtrader_engine.errors import UserError
-from backtrader_engine.runtime import bot_status, start_bot, stop_bot
+from backtrader_engine.operations import bot_status, start_bot, stop_bot
 
 STOP_TIMEOUT_S = 30.0
 #: How long the outcome of START / STOP stays on the card (it refreshes every few seconds).

@@ -16,7 +16,7 @@ from backtrader_engine.dashboard.model import (
 from backtrader_engine.dashboard.model.health import HealthCheck
 from backtrader_engine.dashboard.settings import PanelSettings
 from backtrader_engine.errors import UserError
-from backtrader_engine.runtime import bot_status
+from backtrader_engine.operations import bot_status
 
 _ICONS = {"ok": ":material/check_circle:", "warn": ":material/warning:",
           "down": ":material/error:", "off": ":material/pause_circle:"}

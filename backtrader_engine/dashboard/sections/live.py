@@ -19,7 +19,7 @@ from backtrader_engine.dashboard.model.live import Figure
 from backtrader_engine.dashboard.settings import PanelSettings
 from backtrader_engine.dashboard.tables import html_table
 from backtrader_engine.errors import UserError
-from backtrader_engine.runtime import SessionSnapshot, resume_entries
+from backtrader_engine.operations import SessionSnapshot, resume_entries
 
 RECENT_ROWS = 20
 _RESUME_FLASH = "live_resume_flash"

@@ -1,0 +1,80 @@
+"""The running bot seen from outside, and running it as a long-lived service.
+
+Status and operator commands on a running session:
+
+* :func:`read_snapshot` → :class:`SessionSnapshot` (figures from the ledger, also when the
+  bot is down) and :func:`live_status` (what only the running process knows);
+* :func:`pause_entries`, :func:`resume_entries`, :func:`force_exit`, :func:`stop_session`.
+
+The bot as a PID-managed process (the CLI's ``bot ...``, the ``executables/`` scripts, the
+Streamlit panel and the Telegram bot call these):
+
+* :func:`start_bot`, :func:`stop_bot`, :func:`force_stop`, :func:`restart_bot` — manage the
+  detached bot of one run folder (default ``./run``: PID file, lock, logs; see
+  :mod:`.paths`);
+* :func:`bot_status` → :class:`BotStatus` — state, PID, uptime, CPU/memory, endpoint checks,
+  key figures, last log lines (``to_dict()`` for JSON; :func:`format_status` for people);
+* :func:`setup_logging` — JSON-lines logs with rotation plus readable console output.
+"""
+
+from backtrader_engine.operations.control import (
+    force_exit,
+    pause_entries,
+    resume_entries,
+    stop_session,
+)
+from backtrader_engine.operations.snapshot import (
+    AccountSnapshot,
+    SessionSnapshot,
+    live_status,
+    read_snapshot,
+)
+from backtrader_engine.operations.status import BotStatus, bot_status, key_figures
+from backtrader_engine.operations.status_text import format_status
+from backtrader_engine.service.endpoints import Endpoint, EndpointCheck, check_endpoints
+from backtrader_engine.service.errors import BotAlreadyRunning, BotError, LockBusy
+from backtrader_engine.service.logging_setup import LogSetup, setup_logging
+from backtrader_engine.service.manager import (
+    BotProcess,
+    StopResult,
+    force_stop,
+    restart_bot,
+    start_bot,
+    stop_bot,
+)
+from backtrader_engine.service.paths import DEFAULT_RUN_DIR, RunPaths
+from backtrader_engine.service.pidfile import PidLock, PidRecord, read_pid_file
+
+__all__ = [
+    "DEFAULT_RUN_DIR",
+    "AccountSnapshot",
+    "BotAlreadyRunning",
+    "BotError",
+    "BotProcess",
+    "BotStatus",
+    "Endpoint",
+    "EndpointCheck",
+    "LockBusy",
+    "LogSetup",
+    "PidLock",
+    "PidRecord",
+    "RunPaths",
+    "SessionSnapshot",
+    "StopResult",
+    "bot_status",
+    "check_endpoints",
+    "force_exit",
+    "force_stop",
+    "format_status",
+    "key_figures",
+    "live_status",
+    "pause_entries",
+    "read_pid_file",
+    "read_snapshot",
+    "restart_bot",
+    "resume_entries",
+    "setup_logging",
+    "start_bot",
+    "stop_bot",
+    "stop_session",
+]

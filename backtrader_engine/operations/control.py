@@ -1,0 +1,43 @@
+"""Operator commands for a running paper session, over its control channel.
+
+The CLI, the Streamlit panel and the Telegram commands call these; each raises
+:class:`~backtrader_engine.errors.UserError` when no session runs on *state_dir* or the
+session refuses the request.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from backtrader_engine.errors import UserError
+from backtrader_engine.paper.control import channel as control
+from backtrader_engine.paper.control.operator import FORCE_EXIT, PAUSE_ENTRIES, RESUME_ENTRIES
+
+
+def _call(state_dir: Path | str, request: dict[str, Any]) -> dict[str, Any]:
+    reply = control.send(Path(state_dir), request)
+    if not reply.get("ok"):
+        raise UserError(f"the paper session on {state_dir} refused {request['op']}: "
+                        f"{reply.get('error', 'no reason given')}")
+    return reply
+
+
+def pause_entries(state_dir: Path | str) -> dict[str, Any]:
+    """Refuse new entries from now on; open positions and their exits are still managed."""
+    return _call(state_dir, {"op": PAUSE_ENTRIES})
+
+
+def resume_entries(state_dir: Path | str) -> dict[str, Any]:
+    """Accept new entries again."""
+    return _call(state_dir, {"op": RESUME_ENTRIES})
+
+
+def force_exit(state_dir: Path | str, symbol: str | None = None) -> dict[str, Any]:
+    """Cancel open orders and close positions at market on *symbol* (``None``: all)."""
+    return _call(state_dir, {"op": FORCE_EXIT, "symbol": symbol})
+
+
+def stop_session(state_dir: Path | str) -> dict[str, Any]:
+    """Ask the session to stop cleanly (as SIGTERM does); returns once it has agreed."""
+    return _call(state_dir, {"op": "stop"})

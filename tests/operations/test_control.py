@@ -1,0 +1,97 @@
+"""Operator commands on a running session: pause and resume entries, force exits, stop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from backtrader_engine.errors import UserError
+from backtrader_engine.exchanges.bybit.replay import ReplayServer
+from backtrader_engine.operations import (
+    force_exit,
+    live_status,
+    pause_entries,
+    read_snapshot,
+    resume_entries,
+    stop_session,
+)
+from backtrader_engine.paper.control import channel as control
+from backtrader_engine.paper.session import PaperSession
+
+from ..paper.conftest import ledger_rows, wait_for_bars
+
+
+def inject(state: Path, symbol: str, side: str, qty: float | None = None) -> dict:
+    return control.send(state, {"op": "inject", "symbol": symbol, "side": side, "qty": qty})
+
+
+def test_pause_resume_force_exit_and_stop(tmp_path: Path, three_symbol_replay: ReplayServer,
+                                          idle_session: Callable[..., PaperSession]) -> None:
+    state = tmp_path / "state"
+    session = idle_session(state, three_symbol_replay)
+    try:
+        wait_for_bars(state, 3)
+        assert inject(state, "ETHUSDT", "buy", 0.1)["status"] == "Completed"
+        assert pause_entries(state)["entries_paused"] is True
+        assert live_status(state)["entries_paused"] is True
+        paused = inject(state, "BTCUSDT", "buy", 0.01)
+        assert (paused["status"], paused["reason"]) == ("Rejected", "entries_paused")
+        # An exit still goes through while entries are paused.
+        assert inject(state, "ETHUSDT", "sell", 0.05)["status"] == "Completed"
+        assert resume_entries(state)["entries_paused"] is False
+        assert inject(state, "BTCUSDT", "buy", 0.01)["status"] == "Completed"
+        closed = force_exit(state, "ethusdt")
+        assert closed["accounts"] == ["Idle:ETHUSDT", "ManualSignalStrategy:ETHUSDT"]
+        with pytest.raises(UserError, match="does not trade DOGEUSDT"):
+            force_exit(state, "DOGEUSDT")
+        assert stop_session(state)["stopping"] is True
+        assert session.wait(10)
+    finally:
+        summary = session.stop()
+    accounts = summary["accounts"]
+    assert accounts["ManualSignalStrategy:ETHUSDT"]["position"] == 0
+    assert accounts["ManualSignalStrategy:BTCUSDT"]["position"] == pytest.approx(0.01)
+    snap = read_snapshot(state)
+    assert snap.signals_rejected == {"entries_paused": 1}
+    kinds = [e["kind"] for e in reversed(snap.events)]
+    assert [k for k in kinds if k in ("entries", "force_exit", "stop")] == [
+        "entries", "entries", "force_exit", "force_exit", "stop"]
+    assert [r[0] for r in ledger_rows(state, "SELECT op FROM controls ORDER BY control_id")] == [
+        "pause_entries", "resume_entries", "force_exit"]
+    orders = ledger_rows(state, "SELECT * FROM orders ORDER BY account, seq")
+    fills = ledger_rows(state, "SELECT * FROM fills ORDER BY account, order_seq, fill_seq")
+
+    # A restart replays the commands at the same bars: every output is re-derived unchanged.
+    resumed = idle_session(state, three_symbol_replay)
+    try:
+        assert resumed.resumed and resumed.entries_paused is False
+    finally:
+        summary = resumed.stop()
+    assert summary["ledger_divergences"] == 0
+    assert ledger_rows(state, "SELECT * FROM orders ORDER BY account, seq")[:len(orders)] == orders
+    assert ledger_rows(state, "SELECT * FROM fills ORDER BY account, order_seq, fill_seq")[
+        :len(fills)] == fills
+
+
+def test_pause_without_a_risk_gate_is_refused_by_the_broker(
+        tmp_path: Path, three_symbol_replay: ReplayServer,
+        idle_session: Callable[..., PaperSession]) -> None:
+    state = tmp_path / "state"
+    session = idle_session(state, three_symbol_replay, risk=None)
+    try:
+        wait_for_bars(state, 3)
+        pause_entries(state)
+        refused = inject(state, "SOLUSDT", "buy", 1.0)
+    finally:
+        session.stop()
+    assert (refused["status"], refused["reason"]) == ("Rejected", "entries_paused")
+
+
+def test_commands_without_a_session_say_so(tmp_path: Path) -> None:
+    for command in (pause_entries, resume_entries, stop_session):
+        with pytest.raises(UserError, match="no paper session is running"):
+            command(tmp_path)
+    with pytest.raises(UserError, match="no paper session is running"):
+        force_exit(tmp_path, None)
