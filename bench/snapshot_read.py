@@ -5,7 +5,7 @@ Run: ``python bench/snapshot_read.py [--days 1,7,30] [--repeat 5]``
 The metrics exporter reads the ledger at every Prometheus scrape (``equity_points=0``), the
 control panel and Telegram on demand (with the equity curve), so a read must not grow with the
 session's age: Prometheus gives up on a scrape after 10 s. Each ledger is written through the
-:class:`~backtrader_engine.paper.ledger.Ledger` API as a real session writes it: three symbols
+:class:`~backtrader_engine.ledger.LedgerWriter` API as a real session writes it: three symbols
 of 1m bars (50-level books), 15 sub-accounts (five strategies x three symbols) whose account
 state and equity are stored after every bar, an order and a fill every 20 bars per
 sub-account, a signal per order, a funding payment every 8 h and the portfolio's value per bar.
@@ -27,9 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from backtrader_engine.ledger import LedgerWriter  # noqa: E402
 from backtrader_engine.operations import read_snapshot  # noqa: E402
 from backtrader_engine.paper.context import BarContext  # noqa: E402
-from backtrader_engine.paper.ledger import Ledger  # noqa: E402
 
 SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT")
 STRATEGIES = ("RSIEMAMomentumStrategy", "BollingerReversionStrategy",
@@ -41,7 +41,7 @@ TARGET_RATIO = 5.0
 
 def build(state: Path, days: int) -> Path:
     """A ledger of *days* of trading under *state*."""
-    ledger = Ledger(state)
+    ledger = LedgerWriter(state)
     names = [f"{s}:{sym}" for s in STRATEGIES for sym in SYMBOLS]
     ledger.set_meta("accounts", [{"name": n, "class": n.split(":")[0], "symbol": n.split(":")[1],
                                   "interval": "1", "timeframe": "1m"} for n in names])

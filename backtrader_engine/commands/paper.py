@@ -14,11 +14,10 @@ from backtrader_engine.commands.metrics import paper_metrics
 from backtrader_engine.commands.paper_setup import PaperSetup, prepare_paper
 from backtrader_engine.engine.costs import CostModel
 from backtrader_engine.exchanges.bybit.retry import BybitUnreachable
+from backtrader_engine.ledger import check_resumable, logged_until
 from backtrader_engine.monitoring.alerts_collector import TelegramCollector
 from backtrader_engine.monitoring.definitions import portfolio_name
 from backtrader_engine.monitoring.exporter import MetricsServer
-from backtrader_engine.paper.ledger import logged_until
-from backtrader_engine.paper.ledger_check import check_resumable
 from backtrader_engine.paper.session import PaperSession, PaperSettings
 from backtrader_engine.paper.sources import start_replay
 from backtrader_engine.service.logging_setup import setup_logging_from_args

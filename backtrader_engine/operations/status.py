@@ -8,7 +8,6 @@ from the paper ledger through :func:`backtrader_engine.operations.snapshot.read_
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -18,6 +17,7 @@ from typing import Any, Literal
 import psutil
 
 from backtrader_engine.errors import UserError
+from backtrader_engine.ledger import LedgerReadError
 from backtrader_engine.service.endpoints import (
     Endpoint,
     EndpointCheck,
@@ -165,7 +165,7 @@ def key_figures(state_dir: Path) -> dict[str, Any]:
 def _figures(state_dir: Path) -> tuple[dict[str, Any] | None, str | None]:
     try:
         return key_figures(state_dir), None
-    except (UserError, sqlite3.Error, OSError) as exc:
+    except (UserError, LedgerReadError, OSError) as exc:
         # A bot still creating its ledger, or a ledger from an older version: status still
         # answers, and says why the figures are missing.
         return None, str(exc)

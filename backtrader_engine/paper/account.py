@@ -23,11 +23,11 @@ from backtrader_engine.engine.builder import build_cerebro
 from backtrader_engine.engine.costs import CostModel
 from backtrader_engine.engine.lot_rules import LotRules
 from backtrader_engine.errors import UserError
+from backtrader_engine.ledger import LedgerWriter
 from backtrader_engine.paper.broker import PaperBroker
 from backtrader_engine.paper.context import BarContext
 from backtrader_engine.paper.control.operator import ForceExit
 from backtrader_engine.paper.feed import STOP, LiveFeed, make_live_feeds
-from backtrader_engine.paper.ledger import Ledger
 from backtrader_engine.paper.recorder import AccountRecorder
 from backtrader_engine.paper.risk import StreamHealth, SubAccountRiskHook
 from backtrader_engine.risk import RiskGate
@@ -60,7 +60,7 @@ class Account:
     """A running sub-account (see the module docstring)."""
 
     spec: AccountSpec
-    ledger: Ledger
+    ledger: LedgerWriter
     costs: CostModel
     warmup: Sequence[BarContext]
     fill_model: str = "book"

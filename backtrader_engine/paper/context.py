@@ -3,15 +3,15 @@
 Everything the paper broker decides (fills, funding, liquidation) is a function of the bar
 contexts it has seen and of what the strategy did with them. A context is committed to the
 ledger no later than anything derived from it, so a restarted session re-derives exactly the
-same orders and fills from the log (see :mod:`.ledger`).
+same orders and fills from the log (see :mod:`backtrader_engine.ledger.writer`).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from backtrader_engine.exchanges.bybit.stream.events import Level
+from backtrader_engine.ledger.rows import BarRow
 
 WARMUP, STREAM, REST = "warmup", "stream", "rest"
 
@@ -61,12 +61,10 @@ class BarContext:
         """The first millisecond after the bar (its close, in market time)."""
         return self.end + 1
 
-    def levels_json(self) -> tuple[str, str]:
-        """Bids and asks as compact JSON, for the ledger."""
-        return (json.dumps([list(level) for level in self.bids], separators=(",", ":")),
-                json.dumps([list(level) for level in self.asks], separators=(",", ":")))
-
-    @staticmethod
-    def parse_levels(text: str | None) -> tuple[Level, ...]:
-        """Levels stored by :meth:`levels_json`."""
-        return tuple((float(p), float(s)) for p, s in json.loads(text or "[]"))
+    @classmethod
+    def from_logged(cls, row: BarRow) -> BarContext:
+        """The context a ledger ``bars`` row logged."""
+        return cls(row.symbol, row.interval, row.start, row.end_ms, row.open, row.high,
+                   row.low, row.close, row.volume, row.source, row.bids, row.asks,
+                   row.mark_price, row.funding_rate, row.next_funding_time, row.latency_ms,
+                   row.errors or 0)

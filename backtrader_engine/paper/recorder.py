@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import backtrader as bt
 
 from backtrader_engine.engine.trades import Fill, RoundTripLedger
-from backtrader_engine.paper.ledger import Ledger
+from backtrader_engine.ledger import LedgerWriter
 from backtrader_engine.risk.journal import SignalRecord
 
 if TYPE_CHECKING:
@@ -37,13 +37,13 @@ class AccountRecorder:
 
     Parameters
     ----------
-    ledger : Ledger
+    ledger : LedgerWriter
         Where rows go.
     account, symbol, strategy : str
         The sub-account's name, instrument and strategy class name.
     """
 
-    def __init__(self, ledger: Ledger, account: str, symbol: str, strategy: str) -> None:
+    def __init__(self, ledger: LedgerWriter, account: str, symbol: str, strategy: str) -> None:
         self.ledger = ledger
         self.account = account
         self.symbol = symbol

@@ -49,6 +49,7 @@ from backtrader_engine.exchanges.bybit.stream import (
 )
 from backtrader_engine.exchanges.bybit.stream.klines import bar_end
 from backtrader_engine.exchanges.bybit.venue import Instrument, parse_instrument
+from backtrader_engine.ledger import LedgerWriter, ledger_path, remove_ledger
 from backtrader_engine.paper.account import Account, AccountSpec
 from backtrader_engine.paper.context import WARMUP, BarContext
 from backtrader_engine.paper.control.channel import ControlServer
@@ -56,8 +57,6 @@ from backtrader_engine.paper.control.manual import ManualSignalStrategy
 from backtrader_engine.paper.control.requests import SessionControl
 from backtrader_engine.paper.feed import SYNC
 from backtrader_engine.paper.hub import MarketHub, StreamKey
-from backtrader_engine.paper.ledger import FILENAME as LEDGER_FILENAME
-from backtrader_engine.paper.ledger import Ledger, remove_ledger
 from backtrader_engine.paper.risk import StreamHealth
 from backtrader_engine.risk import RiskGate
 from backtrader_engine.service.statelock import StateLock
@@ -117,7 +116,7 @@ class PaperSession(SessionControl):
         if settings.manual:
             self.specs += manual_specs(settings.accounts, settings.manual_cash)
         self.streams = _ordered_streams(self.specs)
-        self.ledger: Ledger | None = None
+        self.ledger: LedgerWriter | None = None
         self.accounts: list[Account] = []
         self.hub: MarketHub | None = None
         self.stream: BybitStream | None = None
@@ -156,9 +155,9 @@ class PaperSession(SessionControl):
         s = self.settings
         if (s.state_lock is None or not s.state_lock.held) and self._own_lock is None:
             self._own_lock = StateLock(s.state_dir).acquire()
-        self._ledger_is_new = not (Path(s.state_dir) / LEDGER_FILENAME).exists()
-        ledger = self.ledger = Ledger(s.state_dir)
-        self.resumed = bool(ledger.query("SELECT 1 FROM accounts LIMIT 1"))
+        self._ledger_is_new = not ledger_path(s.state_dir).exists()
+        ledger = self.ledger = LedgerWriter(s.state_dir)
+        self.resumed = ledger.has_accounts()
         for spec in self.specs:
             ledger.register_account(spec.name, spec.strategy_spec, spec.symbol,
                                     dict(spec.params), spec.cash)
@@ -213,7 +212,7 @@ class PaperSession(SessionControl):
         """The logged bars of *key*; on a new session, warm-up fetched over REST and logged."""
         ledger = self.ledger
         assert ledger is not None
-        logged = ledger.bars(*key)
+        logged = [BarContext.from_logged(row) for row in ledger.bars(*key)]
         if logged:
             return logged
         symbol, interval = key

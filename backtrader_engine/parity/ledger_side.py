@@ -18,7 +18,6 @@ notional, its PnL is the closed size times the move from the average entry price
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,9 +25,9 @@ from typing import Any
 from backtrader_engine.data import parse_timeframe
 from backtrader_engine.engine.commission import liquidation_price
 from backtrader_engine.errors import UserError
+from backtrader_engine.ledger import FILENAME, LedgerReader, LedgerReadError, ledger_path
 from backtrader_engine.paper.context import REST, WARMUP, BarContext
 from backtrader_engine.paper.fills import book_fill_price
-from backtrader_engine.paper.ledger import FILENAME, SCHEMA_VERSION
 from backtrader_engine.parity.trips import Execution, Funding, same
 
 EIGHT_HOURS_MS = 8 * 3_600_000
@@ -76,12 +75,6 @@ class LedgerSnapshot:
         return bars[:self.processed.get(account.name, 0)]
 
 
-def _rows(db: sqlite3.Connection, sql: str) -> list[dict[str, Any]]:
-    cursor = db.execute(sql)
-    names = [c[0] for c in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
 def _account(entry: dict[str, Any], path: Path) -> AccountMeta:
     try:
         return AccountMeta(entry["name"], entry["strategy"], entry.get("class", ""),
@@ -101,56 +94,44 @@ def read_snapshot(state_dir: Path | str) -> LedgerSnapshot:
     UserError
         No ledger, a file that is not a paper ledger, or one without sub-accounts.
     """
-    path = Path(state_dir) / FILENAME
+    path = ledger_path(state_dir)
     if not path.is_file():
         raise UserError(f"--state {state_dir}: no {FILENAME} there; give the folder a paper "
                         "session was started with (paper --state DIR)")
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
-                             timeout=30)
-    except sqlite3.Error as exc:
+        reader = LedgerReader(path, timeout=30)
+    except LedgerReadError as exc:
         raise UserError(f"{path}: cannot open the ledger ({exc})") from None
     try:
-        db.execute("BEGIN")
-        meta = {r["key"]: json.loads(r["value"]) for r in _rows(db, "SELECT * FROM meta")}
-        version = meta.get("schema_version")
-        if version is not None and int(version) != SCHEMA_VERSION:
-            raise UserError(f"{path}: ledger schema {version}, this version reads "
-                            f"{SCHEMA_VERSION}")
-        entries = meta.get("accounts") or []
-        if not entries:
-            raise UserError(f"{path}: the ledger describes no sub-accounts (meta 'accounts'); "
-                            "it needs a session started by this version")
-        accounts = [_account(e, path) for e in entries]
-        snapshot = LedgerSnapshot(path, str(meta.get("fill_model") or "book"),
-                                  dict(meta.get("costs") or {}), meta.get("risk"), accounts,
-                                  {})
-        snapshot.lot_rules = dict(meta.get("lot_rules") or {})
-        for key in dict.fromkeys((a.symbol, a.interval) for a in accounts):
-            snapshot.bars[key] = _bars(db, *key)
-        for row in _rows(db, "SELECT * FROM fills ORDER BY account, order_seq, fill_seq"):
-            snapshot.fills.setdefault(row["account"], []).append(row)
-        for row in _rows(db, "SELECT * FROM orders"):
-            snapshot.orders.setdefault(row["account"], {})[row["seq"]] = row
-        for row in _rows(db, "SELECT * FROM funding ORDER BY account, funding_time"):
-            snapshot.funding.setdefault(row["account"], []).append(row)
-        for row in _rows(db, "SELECT account, bar_seq FROM account_state"):
-            snapshot.processed[row["account"]] = int(row["bar_seq"])
-        db.execute("COMMIT")
-    except (sqlite3.Error, json.JSONDecodeError) as exc:
+        with reader.consistent():
+            return _read(reader, path)
+    except (LedgerReadError, json.JSONDecodeError) as exc:
         raise UserError(f"{path}: not a readable paper ledger ({exc})") from None
     finally:
-        db.close()
+        reader.close()
+
+
+def _read(reader: LedgerReader, path: Path) -> LedgerSnapshot:
+    meta = reader.meta_items()
+    entries = meta.get("accounts") or []
+    if not entries:
+        raise UserError(f"{path}: the ledger describes no sub-accounts (meta 'accounts'); "
+                        "it needs a session started by this version")
+    accounts = [_account(e, path) for e in entries]
+    snapshot = LedgerSnapshot(path, str(meta.get("fill_model") or "book"),
+                              dict(meta.get("costs") or {}), meta.get("risk"), accounts, {})
+    snapshot.lot_rules = dict(meta.get("lot_rules") or {})
+    for key in dict.fromkeys((a.symbol, a.interval) for a in accounts):
+        snapshot.bars[key] = [BarContext.from_logged(row) for row in reader.bars(*key)]
+    for fill in reader.fills():
+        snapshot.fills.setdefault(fill.account, []).append(fill.as_dict())
+    for order in reader.orders():
+        snapshot.orders.setdefault(order.account, {})[order.seq] = order.as_dict()
+    for funding in reader.funding():
+        snapshot.funding.setdefault(funding.account, []).append(funding.as_dict())
+    for state in reader.account_states():
+        snapshot.processed[state.account] = int(state.bar_seq)
     return snapshot
-
-
-def _bars(db: sqlite3.Connection, symbol: str, interval: str) -> list[BarContext]:
-    rows = db.execute("SELECT symbol, interval, start, end_ms, open, high, low, close, volume, "
-                      "source, bids, asks, mark_price, funding_rate, next_funding_time FROM "
-                      "bars WHERE symbol=? AND interval=? ORDER BY seq", (symbol, interval))
-    return [BarContext(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9],
-                       BarContext.parse_levels(r[10]), BarContext.parse_levels(r[11]), r[12],
-                       r[13], r[14]) for r in rows.fetchall()]
 
 
 # --- what the logged bars say --------------------------------------------------------------

@@ -2,40 +2,33 @@
 
 from __future__ import annotations
 
-import sqlite3
-
+from backtrader_engine.ledger import LedgerReader
 from backtrader_engine.telegram import trading
 from backtrader_engine.telegram.portfolio import DAY_MS, DayFigures
 
 
-def fill_totals(db: sqlite3.Connection, key: tuple[str, int]) -> dict[str, float] | None:
+def fill_totals(reader: LedgerReader, key: tuple[str, int]) -> dict[str, float] | None:
     """Quantity, average price and fees of one order's fills (``None`` before any)."""
-    row = db.execute("SELECT SUM(ABS(size)), SUM(ABS(size) * price), SUM(fee) FROM fills "
-                     "WHERE account=? AND order_seq=?", key).fetchone()
-    if row is None or not row[0]:
+    totals = reader.order_fill_totals(*key)
+    if totals is None:
         return None
-    return {"qty": float(row[0]), "avg_price": float(row[1]) / float(row[0]),
-            "fee": float(row[2] or 0.0)}
+    return {"qty": totals.qty, "avg_price": totals.notional / totals.qty, "fee": totals.fee}
 
 
-def day_figures(db: sqlite3.Connection, day_start: int) -> DayFigures:
+def day_figures(reader: LedgerReader, day_start: int) -> DayFigures:
     """Fills, PnL, fees, funding and signal outcomes of the UTC day from *day_start* (ms)."""
     window = (day_start, day_start + DAY_MS)
-    fills = [dict(r) for r in db.execute(
-        "SELECT size, position_after, pnl, fee FROM fills WHERE ts_ms >= ? AND ts_ms < ?",
-        window)]
+    fills = [f.as_dict() for f in reader.fills_in(*window)]
     executed = 0
     rejected: dict[str, int] = {}
-    for outcome, reason, count in db.execute(
-            "SELECT outcome, reason, COUNT(*) FROM signals WHERE ts_ms >= ? AND ts_ms < ? "
-            "GROUP BY outcome, reason", window):
-        if outcome == "executed":
-            executed += count
-        elif outcome == "rejected":
-            rejected[reason or "unknown"] = rejected.get(reason or "unknown", 0) + count
-    funding = db.execute("SELECT COALESCE(SUM(payment), 0) FROM funding WHERE funding_time >= "
-                         "? AND funding_time < ?", window).fetchone()[0]
+    for count in reader.signal_outcome_counts(*window):
+        if count.outcome == "executed":
+            executed += count.count
+        elif count.outcome == "rejected":
+            reason = count.reason or "unknown"
+            rejected[reason] = rejected.get(reason, 0) + count.count
     return DayFigures(fills=len(fills), closed=sum(trading.closes_position(f) for f in fills),
                       realised_pnl=sum(float(f["pnl"]) for f in fills),
-                      fees=sum(float(f["fee"]) for f in fills), funding=float(funding),
-                      executed=executed, rejected=rejected)
+                      fees=sum(float(f["fee"]) for f in fills),
+                      funding=reader.funding_total(*window), executed=executed,
+                      rejected=rejected)

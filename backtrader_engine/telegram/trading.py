@@ -1,7 +1,7 @@
 """Ledger rows → notifications: signals, fills, closed positions, funding, events.
 
-Pure functions over the row mappings the ledger stores (see
-:mod:`backtrader_engine.paper.ledger`), so each message's content is testable without a
+Pure functions over the row mappings the ledger stores (the ``as_dict()`` of
+:mod:`backtrader_engine.ledger.rows`), so each message's content is testable without a
 session.
 """
 

@@ -25,16 +25,15 @@ its start on is reported.
 
 from __future__ import annotations
 
-import json
 import logging
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from backtrader_engine.paper.ledger import FILENAME
+from backtrader_engine.ledger import LedgerReader, LedgerReadError, ledger_path
+from backtrader_engine.ledger.rows import Row
 from backtrader_engine.telegram import events as ev
 from backtrader_engine.telegram import trading
 from backtrader_engine.telegram.breakers import BreakerTracker
@@ -77,7 +76,7 @@ class LedgerWatcher:
                  poll_s: float = 0.25, fill_grace_s: float = 1.0, stream_grace_s: float = 10.0,
                  live_status: Callable[[], dict[str, Any] | None] | None = None,
                  status_every_s: float = 30.0) -> None:
-        self.path = Path(state_dir) / FILENAME
+        self.path = ledger_path(state_dir)
         self.emit = emit
         self.poll_s = poll_s
         self.fill_grace_s = fill_grace_s
@@ -99,7 +98,7 @@ class LedgerWatcher:
         self._stream_told = False
         self._next_status = 0.0
         self._based = False
-        self._db: sqlite3.Connection | None = None
+        self._db: LedgerReader | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.polls = 0
@@ -115,16 +114,11 @@ class LedgerWatcher:
             return
         try:
             for table in _TABLES:
-                column = "id" if table == "events" else "rowid"
-                row = db.execute(f"SELECT MAX({column}) FROM {table}").fetchone()
-                self._cursor[table] = int(row[0] or 0)
-            for account, seq, outcome in db.execute(
-                    "SELECT account, order_seq, outcome FROM signals"):
-                self._outcomes[(account, int(seq))] = outcome
-            row = db.execute("SELECT detail FROM events WHERE kind='stream' ORDER BY id DESC "
-                             "LIMIT 1").fetchone()
-            self._stream = _stream_state(row[0]) if row else None
-        except sqlite3.Error as exc:
+                self._cursor[table] = db.last_rowid(table)
+            self._outcomes.update(db.signal_outcomes())
+            event = db.last_event("stream")
+            self._stream = _stream_state(event.detail) if event else None
+        except LedgerReadError as exc:
             log.warning("alerts: could not read %s for the baseline (%s)", self.path, exc)
         finally:
             self._close()
@@ -181,7 +175,7 @@ class LedgerWatcher:
                 self._read_portfolio(db, other)
             self._check_stream(other, final, stopping=bool(last))
             self._check_live_status(other, final)
-        except sqlite3.Error as exc:
+        except LedgerReadError as exc:
             self.read_errors += 1
             log.debug("alerts: ledger read failed (%s); retrying", exc)
             self._close()
@@ -195,14 +189,11 @@ class LedgerWatcher:
                 log.exception("alerts: emitting a notification failed")
         return out
 
-    def _connect(self) -> sqlite3.Connection | None:
+    def _connect(self) -> LedgerReader | None:
         if self._db is None:
             if not self.path.is_file():
                 return None
-            self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
-                                       timeout=1.0, isolation_level=None,
-                                       check_same_thread=False)
-            self._db.row_factory = sqlite3.Row
+            self._db = LedgerReader(self.path, timeout=1.0)
         return self._db
 
     def _close(self) -> None:
@@ -210,24 +201,21 @@ class LedgerWatcher:
             self._db.close()
             self._db = None
 
-    def _new_rows(self, db: sqlite3.Connection, table: str) -> list[dict[str, Any]]:
-        column = "id" if table == "events" else "rowid"
-        rows = [dict(r) for r in db.execute(
-            f"SELECT {column} AS _rowid, * FROM {table} WHERE {column} > ? ORDER BY {column}",
-            (self._cursor[table],))]
-        if rows:
-            self._cursor[table] = int(rows[-1]["_rowid"])
-        return rows
+    def _new_rows(self, table: str, numbered: list[tuple[int, Row]]) -> list[dict[str, Any]]:
+        """The new rows of *table* as mappings (``_rowid`` added); moves its cursor."""
+        if numbered:
+            self._cursor[table] = numbered[-1][0]
+        return [{"_rowid": rowid, **row.as_dict()} for rowid, row in numbered]
 
     # --- tables ---------------------------------------------------------------------------
-    def _read_accounts(self, db: sqlite3.Connection) -> None:
-        rows = db.execute("SELECT account, strategy, symbol, initial_cash FROM accounts")
-        fresh = [dict(r) for r in rows if r["account"] not in self._accounts]
+    def _read_accounts(self, db: LedgerReader) -> None:
+        fresh = [{"account": a.account, "strategy": a.strategy, "symbol": a.symbol,
+                  "initial_cash": a.initial_cash} for a in db.accounts()
+                 if a.account not in self._accounts]
         if not fresh:
             return
-        described = db.execute("SELECT value FROM meta WHERE key='accounts'").fetchone()
-        classes = {a.get("name"): a.get("class") for a in
-                   (json.loads(described[0]) if described else []) if isinstance(a, dict)}
+        classes = {a.get("name"): a.get("class") for a in db.meta("accounts") or []
+                   if isinstance(a, dict)}
         for row in fresh:
             row["class"] = classes.get(row["account"])
             self._accounts[row["account"]] = row
@@ -237,9 +225,12 @@ class LedgerWatcher:
         known = self._accounts.get(account, {})
         return str(known.get("class") or known.get("strategy") or account.split(":")[0])
 
-    def _read_events(self, db: sqlite3.Connection, first: list[Notification],
+    def _read_events(self, db: LedgerReader, first: list[Notification],
                      other: list[Notification], last: list[Notification]) -> None:
-        for row in self._new_rows(db, "events"):
+        events = db.events_after(self._cursor["events"])
+        if events:
+            self._cursor["events"] = events[-1].id
+        for row in (event.as_dict() for event in events):
             kind = row["kind"]
             if kind == "stream":
                 self._stream_event(row, other)
@@ -255,7 +246,7 @@ class LedgerWatcher:
             else:
                 other.append(notification)
 
-    def _context(self, db: sqlite3.Connection) -> tuple[tuple[str, str], ...]:
+    def _context(self, db: LedgerReader) -> tuple[tuple[str, str], ...]:
         value, initial, _ts = self._portfolio(db)
         symbols = sorted({str(a["symbol"]) for a in self._accounts.values()})
         return (("sub-accounts", str(len(self._accounts))), ("symbols", ", ".join(symbols)),
@@ -263,10 +254,10 @@ class LedgerWatcher:
                 ("PnL since start", trading.signed_money(value - initial)),
                 ("state", str(self.path.parent)))
 
-    def _read_signals(self, db: sqlite3.Connection, trades: list[Notification],
+    def _read_signals(self, db: LedgerReader, trades: list[Notification],
                       other: list[Notification]) -> None:
         now = time.monotonic()
-        for row in self._new_rows(db, "signals"):
+        for row in self._new_rows("signals", db.signals_after(self._cursor["signals"])):
             key = (row["account"], int(row["order_seq"]))
             outcome = row["outcome"]
             if self._outcomes.get(key) == outcome:
@@ -284,20 +275,17 @@ class LedgerWatcher:
             elif outcome in ("cancelled", "expired"):
                 trades.append(trading.signal_cancelled(row, self._strategy(row["account"])))
 
-    def _read_fills(self, db: sqlite3.Connection, trades: list[Notification]) -> None:
+    def _read_fills(self, db: LedgerReader, trades: list[Notification]) -> None:
         now = time.monotonic()
-        for row in self._new_rows(db, "fills"):
+        for row in self._new_rows("fills", db.fills_after(self._cursor["fills"])):
             if trading.closes_position(row):
-                earlier = [dict(r) for r in db.execute(
-                    "SELECT * FROM fills WHERE account=? AND (ts_ms < ? OR (ts_ms = ? AND "
-                    "rowid < ?)) ORDER BY ts_ms DESC, rowid DESC LIMIT 500",
-                    (row["account"], row["ts_ms"], row["ts_ms"], row["_rowid"]))]
+                earlier = [f.as_dict() for f in db.fills_before(
+                    row["account"], row["ts_ms"], row["_rowid"], 500)]
                 trip = trading.trip_of(row, earlier)
                 # Settlements while the trip was open: after its entry, up to its close.
-                funding = [dict(r) for r in db.execute(
-                    "SELECT funding_time, payment FROM funding WHERE account=? AND "
-                    "funding_time > ? AND funding_time <= ? ORDER BY funding_time",
-                    (row["account"], trip[-1]["ts_ms"], row["ts_ms"]))]
+                funding = [{"funding_time": f.funding_time, "payment": f.payment}
+                           for f in db.funding(row["account"], after=trip[-1]["ts_ms"],
+                                               until=row["ts_ms"])]
                 trades.append(trading.position_closed(row, trip,
                                                       self._strategy(row["account"]), funding))
             if trading.opens_or_grows(row):
@@ -305,7 +293,7 @@ class LedgerWatcher:
                 if key not in self._outcomes and key not in self._pending_signals:
                     self._pending_fills.setdefault(key, (row, now))
 
-    def _resolve_pending(self, db: sqlite3.Connection, trades: list[Notification],
+    def _resolve_pending(self, db: LedgerReader, trades: list[Notification],
                          final: bool) -> None:
         now = time.monotonic()
         for key, (signal, since) in list(self._pending_signals.items()):
@@ -321,29 +309,27 @@ class LedgerWatcher:
             if not final and now - since < self.fill_grace_s:
                 continue
             del self._pending_fills[key]
-            has_signal = db.execute("SELECT 1 FROM signals WHERE account=? AND order_seq=?",
-                                    key).fetchone()
+            has_signal = db.has_signal(*key)
             totals = fill_totals(db, key)
-            if has_signal is None and totals is not None:
+            if not has_signal and totals is not None:
                 trades.append(trading.order_filled(fill, totals, self._strategy(key[0])))
 
-    def _read_funding(self, db: sqlite3.Connection, trades: list[Notification]) -> None:
-        for row in self._new_rows(db, "funding"):
+    def _read_funding(self, db: LedgerReader, trades: list[Notification]) -> None:
+        for row in self._new_rows("funding", db.funding_after(self._cursor["funding"])):
             trades.append(trading.funding_paid(row))
 
     # --- portfolio --------------------------------------------------------------------------
-    def _portfolio(self, db: sqlite3.Connection) -> tuple[float, float, int | None]:
+    def _portfolio(self, db: LedgerReader) -> tuple[float, float, int | None]:
         """(value, initial cash, newest bar time) over every sub-account."""
-        states = {r["account"]: r for r in db.execute(
-            "SELECT account, value, ts_ms FROM account_state")}
+        states = {r.account: r for r in db.account_states()}
         initial = sum(float(a["initial_cash"]) for a in self._accounts.values())
-        value = sum(float(states[name]["value"]) if name in states else
+        value = sum(float(states[name].value) if name in states else
                     float(a["initial_cash"]) for name, a in self._accounts.items())
-        newest = max((int(s["ts_ms"]) for s in states.values()), default=None)
+        newest = max((int(s.ts_ms) for s in states.values()), default=None)
         return value, initial, newest
 
-    def _read_portfolio(self, db: sqlite3.Connection, other: list[Notification]) -> None:
-        rowid = db.execute("SELECT MAX(rowid) FROM account_state").fetchone()[0] or 0
+    def _read_portfolio(self, db: LedgerReader, other: list[Notification]) -> None:
+        rowid = db.last_rowid("account_state")
         if rowid == self._state_rowid or not self._accounts:
             return
         self._state_rowid = rowid
@@ -352,8 +338,7 @@ class LedgerWatcher:
             self._drawdown = DrawdownTracker(*self._levels, peak=max(initial, value))
         # The session records its portfolio's running peak per bar (the whole history,
         # resumes included); the sum of the sub-accounts' latest values is the value now.
-        row = db.execute("SELECT peak FROM portfolio ORDER BY release DESC LIMIT 1").fetchone()
-        alert = self._drawdown.update(value, newest, row["peak"] if row else None)
+        alert = self._drawdown.update(value, newest, db.portfolio_peak())
         if alert is not None:
             other.append(alert)
         if newest is not None:

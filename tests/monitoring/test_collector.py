@@ -240,11 +240,11 @@ def test_error_log_records_are_counted(tmp_path: Path) -> None:
 
 def test_a_fresh_ledger_exports_every_account_series_from_the_first_scrape(
         tmp_path: Path) -> None:
+    from backtrader_engine.ledger import LedgerWriter
     from backtrader_engine.operations import read_snapshot
-    from backtrader_engine.paper.ledger import Ledger
     from backtrader_engine.risk import reasons
 
-    ledger = Ledger(tmp_path / "fresh")
+    ledger = LedgerWriter(tmp_path / "fresh")
     try:
         for symbol in ("BTCUSDT", "ETHUSDT"):
             ledger.register_account(f"SmaCross:{symbol}", "SmaCross", symbol, {}, 1000.0)

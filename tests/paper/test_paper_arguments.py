@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from backtrader_engine.paper.ledger import Ledger
+from backtrader_engine.ledger import LedgerWriter
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / "configs"
@@ -112,7 +112,7 @@ def test_a_ledger_of_another_session_is_refused_before_anything_starts(
         tmp_path: Path, cli: Callable[..., object],
         one_clear_line: Callable[[object], str]) -> None:
     state = tmp_path / "state"
-    ledger = Ledger(state)
+    ledger = LedgerWriter(state)
     ledger.register_account("RSIEMAMomentumStrategy:BTCUSDT", "RSIEMAMomentum", "BTCUSDT",
                             {}, 123.0)
     ledger.close()

@@ -20,9 +20,9 @@ from backtrader_engine.dashboard.model.live import headline
 from backtrader_engine.engine.dates import datetimes_to_bt_num
 from backtrader_engine.engine.metrics import trade_statistics
 from backtrader_engine.engine.trades import Fill, RoundTripLedger
+from backtrader_engine.ledger import LedgerWriter
 from backtrader_engine.monitoring.collector import SessionCollector
 from backtrader_engine.operations.snapshot import read_snapshot
-from backtrader_engine.paper.ledger import Ledger
 from backtrader_engine.paper.recorder import AccountRecorder
 from backtrader_engine.parity.trips import Execution, Funding, build_trips
 from backtrader_engine.telegram.answers_text import format_status
@@ -76,7 +76,7 @@ class _Broker:
 
 def run_paper(state: Path, scenario: TripScenario, values: list[float]) -> None:
     """A paper session's recorder fed the scenario, one bar step per event."""
-    ledger = Ledger(state)
+    ledger = LedgerWriter(state)
     try:
         ledger.register_account(ACCOUNT, "RSIEMAMomentumStrategy", SYMBOL, {}, CASH)
         recorder = AccountRecorder(ledger, ACCOUNT, SYMBOL, "RSIEMAMomentumStrategy")

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from backtrader_engine.paper.ledger import Ledger
+from backtrader_engine.ledger import LedgerWriter
 from backtrader_engine.paper.session import PaperSession
 
 from ..paper.conftest import LIVE_BARS, wait_for_bars
@@ -181,7 +181,7 @@ def test_a_missing_ledger_is_a_one_line_error(
 
 def test_a_ledger_without_sub_accounts_is_a_one_line_error(
         tmp_path: Path, cli: Callable[..., Any], one_clear_line: Callable[..., str]) -> None:
-    Ledger(tmp_path / "empty").close()
+    LedgerWriter(tmp_path / "empty").close()
     assert "describes no sub-accounts" in one_clear_line(
         cli("parity", "--state", str(tmp_path / "empty")))
     (tmp_path / "junk").mkdir()

@@ -256,9 +256,9 @@ class LedgerScript:
 
     def __init__(self, state: Path, accounts: tuple[str, ...] = ("RSI:BTCUSDT",),
                  cash: float = 1000.0) -> None:
-        from backtrader_engine.paper.ledger import Ledger
+        from backtrader_engine.ledger import LedgerWriter
 
-        self.ledger = Ledger(state)
+        self.ledger = LedgerWriter(state)
         for account in accounts:
             strategy, symbol = account.split(":")
             self.ledger.register_account(account, strategy, symbol, {}, cash)

@@ -7,7 +7,6 @@ paused entries, only while it runs); nothing here computes a trading figure itse
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ import pandas as pd
 
 from backtrader_engine.dashboard.model import formatting as fmt
 from backtrader_engine.errors import UserError
+from backtrader_engine.ledger import LedgerReadError
 from backtrader_engine.operations import SessionSnapshot, live_status, read_snapshot
 
 
@@ -70,9 +70,10 @@ def load_live(state_dir: Path, *, recent: int = 20, timeout: float = 2.0) -> Liv
         problem = None
     except UserError as exc:
         snapshot, problem = None, str(exc)
-    except (sqlite3.Error, ValueError, KeyError, TypeError) as exc:
+    except (LedgerReadError, ValueError, KeyError, TypeError) as exc:
         # A ledger that SQLite opens but whose rows do not have the expected shape.
-        snapshot, problem = None, f"{state_dir}: unreadable ledger ({type(exc).__name__}: {exc})"
+        kind = exc.kind if isinstance(exc, LedgerReadError) else type(exc).__name__
+        snapshot, problem = None, f"{state_dir}: unreadable ledger ({kind}: {exc})"
     live = live_status(state_dir, timeout=timeout)
     return LiveData(Path(state_dir), snapshot, live, problem)
 

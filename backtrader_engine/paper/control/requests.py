@@ -15,6 +15,7 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from backtrader_engine.errors import UserError
+from backtrader_engine.ledger.rows import ControlRow, InjectionRow
 from backtrader_engine.paper.control.manual import SIDES, InjectedSignal, ManualSignalStrategy
 from backtrader_engine.paper.control.operator import (
     FORCE_EXIT,
@@ -25,8 +26,8 @@ from backtrader_engine.paper.control.operator import (
 )
 
 if TYPE_CHECKING:
+    from backtrader_engine.ledger import LedgerWriter
     from backtrader_engine.paper.account import Account
-    from backtrader_engine.paper.ledger import Ledger
     from backtrader_engine.risk import RiskGate
 
 OPS = ("inject", "status", PAUSE_ENTRIES, RESUME_ENTRIES, FORCE_EXIT, "stop")
@@ -36,7 +37,7 @@ class SessionControl:
     """Control-channel operations of :class:`~.session.PaperSession` (a mixin)."""
 
     accounts: list[Account]
-    ledger: Ledger | None
+    ledger: LedgerWriter | None
     gate: RiskGate | None
     released: int
     entries_paused: bool
@@ -115,21 +116,21 @@ class SessionControl:
             account.deliver(ForceExit(control_id), timeout=30)
         return [a.spec.name for a in chosen]
 
-    def _logged_inputs(self) -> dict[int, list[dict[str, Any]]]:
+    def _logged_inputs(self) -> dict[int, list[InjectionRow | ControlRow]]:
         """Logged injections and operator commands by the release they followed, in order."""
-        rows: list[dict[str, Any]] = []
+        rows: list[InjectionRow | ControlRow] = []
         if self.ledger is not None:
-            rows += [{**r, "kind": "inject"} for r in self.ledger.injections()]
-            rows += [{**r, "kind": "control"} for r in self.ledger.controls()]
-        rows.sort(key=lambda r: (r["after_release"], r["received_at"]))
-        out: dict[int, list[dict[str, Any]]] = {}
+            rows += self.ledger.injections()
+            rows += self.ledger.controls()
+        rows.sort(key=lambda r: (r.after_release, r.received_at))
+        out: dict[int, list[InjectionRow | ControlRow]] = {}
         for row in rows:
-            out.setdefault(row["after_release"], []).append(row)
+            out.setdefault(row.after_release, []).append(row)
         return out
 
-    def _apply_logged(self, row: dict[str, Any]) -> None:
-        if row["kind"] == "control":
-            self._apply_control(row["control_id"], row["op"], row["symbol"])
+    def _apply_logged(self, row: InjectionRow | ControlRow) -> None:
+        if isinstance(row, ControlRow):
+            self._apply_control(row.control_id, row.op, row.symbol)
         else:
             self._inject_logged(row)
 
@@ -164,10 +165,10 @@ class SessionControl:
         account.deliver(signal, timeout=30)
         return {"ok": True, "account": account.spec.name, **self._outcome(account, signal)}
 
-    def _inject_logged(self, row: dict[str, Any]) -> None:
-        account = self._manual_account(row["symbol"])
-        account.deliver(InjectedSignal(row["signal_id"], row["symbol"], row["side"],
-                                       row["qty"], row["confidence"]), timeout=30)
+    def _inject_logged(self, row: InjectionRow) -> None:
+        account = self._manual_account(row.symbol)
+        account.deliver(InjectedSignal(row.signal_id, row.symbol, row.side, row.qty,
+                                       row.confidence), timeout=30)
 
     @staticmethod
     def _outcome(account: Account, signal: InjectedSignal) -> dict[str, Any]:

@@ -8,17 +8,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from backtrader_engine.paper.ledger import Ledger, LedgerDivergence
+from backtrader_engine.ledger import LedgerDivergence, LedgerWriter
 
 
 def test_bars_are_logged_once_and_in_order(tmp_path: Path, btc_1m: pd.DataFrame,
                                            to_contexts: Callable[..., list]) -> None:
     bars = to_contexts(btc_1m.iloc[:5], spread=1.0)
-    ledger = Ledger(tmp_path)
+    ledger = LedgerWriter(tmp_path)
     assert [ledger.append_bar(b) for b in bars[:3]] == [0, 1, 2]
     assert ledger.append_bar(bars[1]) == 1  # a repeat keeps its row
     ledger.close()
-    reopened = Ledger(tmp_path)
+    reopened = LedgerWriter(tmp_path)
     assert reopened.append_bar(bars[2]) == 2
     assert reopened.append_bar(bars[4]) == 3  # a gap is allowed; going back is not
     with pytest.raises(LedgerDivergence, match="must be logged in order"):
@@ -32,12 +32,12 @@ def test_bars_are_logged_once_and_in_order(tmp_path: Path, btc_1m: pd.DataFrame,
 def test_a_staged_bar_commits_with_the_next_write_and_never_after_it(
         tmp_path: Path, btc_1m: pd.DataFrame, to_contexts: Callable[..., list]) -> None:
     bars = to_contexts(btc_1m.iloc[:4], spread=1.0)
-    ledger = Ledger(tmp_path)
+    ledger = LedgerWriter(tmp_path)
     assert ledger.append_bar(bars[0]) == 0
     assert ledger.append_bar(bars[1], defer=True) == 1
     assert ledger.append_bar(bars[1], defer=True) == 1  # a repeat of a staged bar keeps it
     assert ledger.staged_bars == 1
-    reader = Ledger(tmp_path)  # another connection sees only what is committed
+    reader = LedgerWriter(tmp_path)  # another connection sees only what is committed
     assert [c.start for c in reader.bars("BTCUSDT", "1")] == [bars[0].start]
     # The outputs of the staged bar's step carry it: one transaction, both or neither.
     ledger.write_outputs([("equity", {"account": "a", "bar_seq": 1, "ts_ms": 1,
@@ -61,8 +61,8 @@ def test_a_staged_bar_commits_with_the_next_write_and_never_after_it(
 def test_a_bar_write_that_fails_leaves_the_ledger_as_it_was(
         tmp_path: Path, btc_1m: pd.DataFrame, to_contexts: Callable[..., list]) -> None:
     bars = to_contexts(btc_1m.iloc[:2], spread=1.0)
-    ledger = Ledger(tmp_path)
-    blocker = Ledger(tmp_path)
+    ledger = LedgerWriter(tmp_path)
+    blocker = LedgerWriter(tmp_path)
     blocker._db.execute("PRAGMA busy_timeout=0")
     ledger._db.execute("PRAGMA busy_timeout=0")
     blocker._db.execute("BEGIN IMMEDIATE")  # another writer holds the lock
