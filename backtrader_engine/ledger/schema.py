@@ -103,6 +103,6 @@ V1_ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
 #: one account before a closing fill (the position-closed message) sorted every fill the
 #: account ever had.
 V2_INDEXES = (
-    "CREATE INDEX IF NOT EXISTS signals_by_time ON signals (ts_ms, account)",
+    "CREATE INDEX IF NOT EXISTS signals_by_time ON signals (ts_ms DESC, account)",
     "CREATE INDEX IF NOT EXISTS fills_by_account_time ON fills (account, ts_ms)",
 )
