@@ -220,7 +220,8 @@ class LedgerReader:
 
     def fills_in(self, start: int, end: int, *, symbol: str | None = None) -> list[FillRow]:
         """Fills with ``start <= ts_ms < end`` (of *symbol* if given), in time order."""
-        where, args = "ts_ms >= ? AND ts_ms < ?", [start, end]
+        where = "ts_ms >= ? AND ts_ms < ?"
+        args: list[Any] = [start, end]
         if symbol is not None:
             where, args = f"symbol=? AND {where}", [symbol, *args]
         return self._typed(FillRow, f"SELECT * FROM fills WHERE {where} ORDER BY ts_ms, "
@@ -284,7 +285,7 @@ class LedgerReader:
                               ) -> list[OutcomeCount]:
         """Signals counted by account, outcome and reason (those with
         ``start <= ts_ms < end`` when given)."""
-        where, args = "", ()
+        where, args = "", ()  # type: str, tuple[int, ...]
         if start is not None and end is not None:
             where, args = "WHERE ts_ms >= ? AND ts_ms < ? ", (start, end)
         return [OutcomeCount(r["account"], r["outcome"], r["reason"], int(r["n"]))

@@ -11,7 +11,6 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from functools import cache
 from typing import Any, TypeVar
 
 Level = tuple[float, float]  # (price, size), as the bar contexts hold book levels
@@ -40,9 +39,15 @@ class Row:
 R = TypeVar("R", bound=Row)
 
 
-@cache
+_NAMES: dict[type[Row], tuple[str, ...]] = {}
+
+
 def _names(cls: type[Row]) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+    """The fields of the row type *cls* (its table's columns), in order."""
+    names = _NAMES.get(cls)
+    if names is None:
+        names = _NAMES[cls] = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+    return names
 
 
 def from_row(cls: type[R], row: sqlite3.Row) -> R:

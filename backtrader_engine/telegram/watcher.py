@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -201,7 +201,8 @@ class LedgerWatcher:
             self._db.close()
             self._db = None
 
-    def _new_rows(self, table: str, numbered: list[tuple[int, Row]]) -> list[dict[str, Any]]:
+    def _new_rows(self, table: str, numbered: Sequence[tuple[int, Row]]
+                  ) -> list[dict[str, Any]]:
         """The new rows of *table* as mappings (``_rowid`` added); moves its cursor."""
         if numbered:
             self._cursor[table] = numbered[-1][0]
@@ -209,9 +210,10 @@ class LedgerWatcher:
 
     # --- tables ---------------------------------------------------------------------------
     def _read_accounts(self, db: LedgerReader) -> None:
-        fresh = [{"account": a.account, "strategy": a.strategy, "symbol": a.symbol,
-                  "initial_cash": a.initial_cash} for a in db.accounts()
-                 if a.account not in self._accounts]
+        fresh: list[dict[str, Any]] = [
+            {"account": a.account, "strategy": a.strategy, "symbol": a.symbol,
+             "initial_cash": a.initial_cash}
+            for a in db.accounts() if a.account not in self._accounts]
         if not fresh:
             return
         classes = {a.get("name"): a.get("class") for a in db.meta("accounts") or []
