@@ -16,8 +16,10 @@ from backtrader_engine.engine.job import (
     parse_param_overrides,
     run_backtest_job,
 )
+from backtrader_engine.engine.lot_rules import LotRules
 from backtrader_engine.engine.report import ReportPaths, format_summary
 from backtrader_engine.errors import UserError
+from backtrader_engine.exchanges.bybit.venue import DEFAULT_INSTRUMENTS
 from backtrader_engine.strategies.failure import EXIT_STRATEGY_ERROR, StrategyRunError
 
 DEMO_STRATEGY = "TrendFollowingADXEMAStrategy"
@@ -59,6 +61,21 @@ def configured_risk(config_dir: Path) -> RiskConfig:
     return load_risk_config(path) if path.is_file() else RiskConfig()
 
 
+def bybit_lot_rules(symbol: str) -> LotRules:
+    """Bybit's published lot rules of *symbol* (the paper broker's come from the venue).
+
+    Raises
+    ------
+    UserError
+        When no rules are built in for *symbol*.
+    """
+    instrument = DEFAULT_INSTRUMENTS.get(symbol.upper())
+    if instrument is None:
+        raise UserError(f"--lot-rules: no lot rules known for {symbol}; they are built in for "
+                        f"{', '.join(sorted(DEFAULT_INSTRUMENTS))} (pass --symbol)")
+    return LotRules.of(instrument)
+
+
 def job_from_args(args: argparse.Namespace) -> BacktestJob:
     # ``optimize`` shares this with ``backtest`` but has no --risk-gate: studies run ungated.
     risk_gate = bool(getattr(args, "risk_gate", False))
@@ -84,7 +101,8 @@ def job_from_args(args: argparse.Namespace) -> BacktestJob:
         command=getattr(args, "command_line", None),
         risk_gate=risk_gate,
         risk_config=configured_risk(args.config_dir) if risk_gate else None,
-        lot_rules=bool(getattr(args, "lot_rules", False)),
+        # ``optimize`` has no --lot-rules either: a study's trials trade any quantity.
+        lot_rules=bybit_lot_rules if getattr(args, "lot_rules", False) else None,
     )
 
 

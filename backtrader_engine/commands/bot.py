@@ -16,6 +16,7 @@ from typing import Any
 
 from backtrader_engine.errors import UserError
 from backtrader_engine.operations import (
+    DEFAULT_RUN_DIR,
     RunPaths,
     bot_status,
     force_stop,
@@ -26,7 +27,6 @@ from backtrader_engine.operations import (
     start_bot,
     stop_bot,
 )
-from backtrader_engine.service.paths import DEFAULT_RUN_DIR
 
 #: The paper command's default state folder, used when no managed bot names one.
 DEFAULT_STATE_DIR = Path("state/paper")

@@ -14,7 +14,7 @@ import json
 import math
 
 from backtrader_engine.errors import UserError
-from backtrader_engine.paper.control.channel import send
+from backtrader_engine.operations import inject_signal
 
 #: The risk gate (any of its reason codes, an open breaker, paused entries) or the broker
 #: (margin, the venue's lot rules, warm-up) refused the signal.
@@ -72,9 +72,6 @@ def check_request(qty: float | None, confidence: float) -> None:
 
 def start_inject(args: argparse.Namespace) -> int:
     check_request(args.qty, args.confidence)
-    reply = send(args.state, {"op": "inject", "symbol": args.symbol.upper(), "side": args.side,
-                              "qty": args.qty, "confidence": args.confidence})
-    if not reply.get("ok"):
-        raise UserError(f"the paper session refused the signal: {reply.get('error')}")
+    reply = inject_signal(args.state, args.symbol, args.side, args.qty, args.confidence)
     print(json.dumps(reply) if args.json else describe(reply))
     return exit_code(reply)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from backtrader_engine.errors import UserError
-from backtrader_engine.service.paths import DEFAULT_RUN_DIR
+from backtrader_engine.operations import DEFAULT_RUN_DIR
 
 DEFAULT_STATE_DIR = Path("state/paper")
 DEFAULT_REPORTS_DIR = Path("runs")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,9 +34,12 @@ from backtrader_engine.engine.lot_rules import LotRules
 from backtrader_engine.engine.outdir import check_output_dir, make_output_dir
 from backtrader_engine.engine.report import ReportPaths, new_report_folder, write_report
 from backtrader_engine.errors import DataError, UserError
-from backtrader_engine.exchanges.bybit.venue import DEFAULT_INSTRUMENTS
 from backtrader_engine.strategies import apply_params, resolve_strategy
 from backtrader_engine.strategies.failure import StrategyRunError
+
+#: The venue's lot rules of a symbol, supplied by the caller (the engine knows no venue).
+#: Raises :class:`~backtrader_engine.errors.UserError` for a symbol it has no rules for.
+LotRulesLookup = Callable[[str], LotRules]
 
 
 @dataclass
@@ -64,7 +67,9 @@ class BacktestJob:
     command: Sequence[str] | None = None  # recorded in the manifest; default: sys.argv
     risk_gate: bool = False  # screen entry orders through the risk gate
     risk_config: RiskConfig | None = None  # the gate's limits; default: built-in defaults
-    lot_rules: bool = False  # fit order quantities to the venue's lot rules for the symbol
+    # Fit order quantities to the lot rules this lookup gives for the traded symbol (the
+    # symbol is known only once the data is: --symbol, else guessed from the file name).
+    lot_rules: LotRulesLookup | None = None
 
 
 def parse_param_overrides(items: Sequence[str]) -> dict[str, str]:
@@ -270,18 +275,9 @@ def prepare_backtest(job: BacktestJob, fees: tuple[float, float]) -> tuple[Backt
         cash=job.cash,
         costs=costs,
         risk=_risk_limits(job),
-        lot_rules=_lot_rules(symbol) if job.lot_rules else None,
+        lot_rules=job.lot_rules(symbol) if job.lot_rules is not None else None,
     )
     return request, path
-
-
-def _lot_rules(symbol: str) -> LotRules:
-    """Bybit's published lot rules of *symbol* (the paper broker's come from the venue)."""
-    instrument = DEFAULT_INSTRUMENTS.get(symbol.upper())
-    if instrument is None:
-        raise UserError(f"--lot-rules: no lot rules known for {symbol}; they are built in for "
-                        f"{', '.join(sorted(DEFAULT_INSTRUMENTS))} (pass --symbol)")
-    return LotRules.of(instrument)
 
 
 def _risk_limits(job: BacktestJob) -> RiskConfig | None:

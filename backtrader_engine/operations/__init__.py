@@ -1,24 +1,37 @@
-"""The running bot seen from outside, and running it as a long-lived service.
+"""The one query-and-command API of the shells: the running bot seen from outside, and
+running it as a long-lived service.
+
+The CLI's ``bot``/``inject`` commands, the Streamlit panel (:mod:`backtrader_engine.dashboard`),
+the Telegram bot (:mod:`backtrader_engine.telegram`) and the metrics exporter
+(:mod:`backtrader_engine.monitoring`) import what they need from here, never from
+:mod:`backtrader_engine.paper` or :mod:`backtrader_engine.service` (see docs/architecture.md).
 
 Status and operator commands on a running session:
 
 * :func:`read_snapshot` → :class:`SessionSnapshot` (figures from the ledger, also when the
   bot is down) and :func:`live_status` (what only the running process knows);
-* :func:`pause_entries`, :func:`resume_entries`, :func:`force_exit`, :func:`stop_session`.
+* :func:`pause_entries`, :func:`resume_entries`, :func:`force_exit`, :func:`stop_session`,
+  :func:`inject_signal`;
+* :func:`trips_from_rows` (a sub-account's round trips from its ledger rows) and
+  :data:`STREAM_LIVE` (the stream state of a healthy connection in :func:`live_status`).
 
 The bot as a PID-managed process (the CLI's ``bot ...``, the ``executables/`` scripts, the
 Streamlit panel and the Telegram bot call these):
 
 * :func:`start_bot`, :func:`stop_bot`, :func:`force_stop`, :func:`restart_bot` — manage the
   detached bot of one run folder (default ``./run``: PID file, lock, logs; see
-  :mod:`.paths`);
+  :class:`RunPaths`);
 * :func:`bot_status` → :class:`BotStatus` — state, PID, uptime, CPU/memory, endpoint checks,
   key figures, last log lines (``to_dict()`` for JSON; :func:`format_status` for people);
-* :func:`setup_logging` — JSON-lines logs with rotation plus readable console output.
+  the process part alone is :func:`process_status`;
+* :func:`setup_logging` — JSON-lines logs with rotation plus readable console output;
+  :func:`tail_lines` — the last lines of a log file.
 """
 
+from backtrader_engine.exchanges.bybit.stream.events import LIVE as STREAM_LIVE
 from backtrader_engine.operations.control import (
     force_exit,
+    inject_signal,
     pause_entries,
     resume_entries,
     stop_session,
@@ -31,9 +44,11 @@ from backtrader_engine.operations.snapshot import (
 )
 from backtrader_engine.operations.status import BotStatus, bot_status, key_figures
 from backtrader_engine.operations.status_text import format_status
+from backtrader_engine.paper.trades import trips_from_rows
 from backtrader_engine.service.endpoints import Endpoint, EndpointCheck, check_endpoints
 from backtrader_engine.service.errors import BotAlreadyRunning, BotError, LockBusy
 from backtrader_engine.service.logging_setup import LogSetup, setup_logging
+from backtrader_engine.service.logtail import tail_lines
 from backtrader_engine.service.manager import (
     BotProcess,
     StopResult,
@@ -44,9 +59,11 @@ from backtrader_engine.service.manager import (
 )
 from backtrader_engine.service.paths import DEFAULT_RUN_DIR, RunPaths
 from backtrader_engine.service.pidfile import PidLock, PidRecord, read_pid_file
+from backtrader_engine.service.process_status import ProcessStatus, process_status
 
 __all__ = [
     "DEFAULT_RUN_DIR",
+    "STREAM_LIVE",
     "AccountSnapshot",
     "BotAlreadyRunning",
     "BotError",
@@ -58,6 +75,7 @@ __all__ = [
     "LogSetup",
     "PidLock",
     "PidRecord",
+    "ProcessStatus",
     "RunPaths",
     "SessionSnapshot",
     "StopResult",
@@ -66,9 +84,11 @@ __all__ = [
     "force_exit",
     "force_stop",
     "format_status",
+    "inject_signal",
     "key_figures",
     "live_status",
     "pause_entries",
+    "process_status",
     "read_pid_file",
     "read_snapshot",
     "restart_bot",
@@ -77,4 +97,6 @@ __all__ = [
     "start_bot",
     "stop_bot",
     "stop_session",
+    "tail_lines",
+    "trips_from_rows",
 ]

@@ -38,6 +38,20 @@ def force_exit(state_dir: Path | str, symbol: str | None = None) -> dict[str, An
     return _call(state_dir, {"op": FORCE_EXIT, "symbol": symbol})
 
 
+def inject_signal(state_dir: Path | str, symbol: str, side: str, qty: float | None = None,
+                  confidence: float = 1.0) -> dict[str, Any]:
+    """Hand a manual signal to the session's manual sub-account of *symbol*; what became of
+    its order (``status``, ``reason``, ``size``, ``price``...).
+
+    *qty* ``None`` sizes the order at 10% of the manual sub-account's equity.
+    """
+    reply = control.send(Path(state_dir), {"op": "inject", "symbol": symbol.upper(),
+                                           "side": side, "qty": qty, "confidence": confidence})
+    if not reply.get("ok"):
+        raise UserError(f"the paper session refused the signal: {reply.get('error')}")
+    return reply
+
+
 def stop_session(state_dir: Path | str) -> dict[str, Any]:
     """Ask the session to stop cleanly (as SIGTERM does); returns once it has agreed."""
     return _call(state_dir, {"op": "stop"})

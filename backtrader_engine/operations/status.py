@@ -1,61 +1,40 @@
 """``bot status``: is the bot running, how is it doing, and is its monitoring up?
 
-:func:`bot_status` never starts or stops anything and takes no lock, so the CLI, the
-Streamlit panel and the Telegram bot can call it as often as they like. The key figures come
-from the paper ledger through :func:`backtrader_engine.operations.snapshot.read_snapshot`
-(read-only, safe while the bot writes).
+The process part (PID, uptime, CPU/memory, endpoints, log tail) is the service's
+:func:`~backtrader_engine.service.process_status.process_status`; this module adds the key
+figures from the paper ledger through
+:func:`backtrader_engine.operations.snapshot.read_snapshot` (read-only, safe while the bot
+writes). :func:`bot_status` never starts or stops anything and takes no lock, so the CLI,
+the Streamlit panel and the Telegram bot can call it as often as they like.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
-
-import psutil
+from typing import Any
 
 from backtrader_engine.errors import UserError
 from backtrader_engine.ledger import LedgerReadError
-from backtrader_engine.service.endpoints import (
-    Endpoint,
-    EndpointCheck,
-    check_endpoints,
-    default_endpoints,
-)
-from backtrader_engine.service.logtail import tail_lines
-from backtrader_engine.service.paper_args import session_pid
-from backtrader_engine.service.paths import RunPaths
-from backtrader_engine.service.pidfile import PidRecord, process_state, read_pid_file
-
-BotState = Literal["running", "stopped", "stale"]
+from backtrader_engine.service.endpoints import Endpoint, EndpointCheck
+from backtrader_engine.service.process_status import BotState, ProcessStatus, process_status
 
 
 @dataclass(frozen=True)
 class BotStatus:
-    """Everything ``bot status`` reports.
+    """Everything ``bot status`` reports: the process (:class:`ProcessStatus`, whose
+    attributes these are too) and the session's key figures.
 
     Attributes
     ----------
-    state
-        ``running``; ``stopped`` (no PID file); ``stale`` (the PID file names a process that
-        is gone, or a PID now used by another process).
-    message
-        One line saying so, with what to do next.
-    pid, started_at, uptime_s, cpu_percent, rss_bytes, command, state_dir
-        The bot process (``None`` when unknown; resource figures only while it runs).
-    ready
-        The session has finished starting (its control channel is up).
-    endpoints
-        Whether the metrics endpoint, Prometheus and Grafana answer.
     figures
         Key figures from the ledger (:func:`key_figures`), or ``None`` with *figures_error*
-        saying why.
-    log_file, log_tail
-        The bot's console log and its last lines.
+        saying why (both ``None`` when no bot was started).
     """
 
+    # The process's fields, in ProcessStatus's order, with the figures before the log (the
+    # order ``status --json`` prints them in).
     state: BotState
     message: str
     run_dir: str
@@ -73,6 +52,13 @@ class BotStatus:
     log_file: str | None = None
     log_tail: list[str] = field(default_factory=list)
 
+    @classmethod
+    def of(cls, process: ProcessStatus, figures: dict[str, Any] | None = None,
+           figures_error: str | None = None) -> BotStatus:
+        """*process* with the session's *figures* (or why there are none)."""
+        own = {f.name: getattr(process, f.name) for f in fields(process)}
+        return cls(**own, figures=figures, figures_error=figures_error)
+
     @property
     def running(self) -> bool:
         return self.state == "running"
@@ -85,53 +71,20 @@ class BotStatus:
 def bot_status(*, run_dir: Path | str | None = None,
                endpoints: Sequence[Endpoint] | None = None, timeout: float = 0.5,
                log_lines: int = 5, cpu_interval: float = 0.2) -> BotStatus:
-    """The state of the bot managed in *run_dir* (default ``./run``).
+    """The state of the bot managed in *run_dir* (default ``./run``) and its key figures.
 
-    Parameters
-    ----------
-    endpoints
-        URLs to check (default: the metrics endpoint from the bot's ``alert_config.json``,
-        Prometheus on :9090 and Grafana on :3000, all on 127.0.0.1).
-    timeout
-        Seconds each endpoint may take to answer.
-    log_lines
-        How many of the console log's last lines to include.
-    cpu_interval
-        Seconds over which the CPU share is measured.
+    The parameters are :func:`~backtrader_engine.service.process_status.process_status`'s.
 
     Raises
     ------
     UserError
         When the PID file exists but cannot be read or is corrupt.
     """
-    paths = RunPaths.of(run_dir)
-    record = read_pid_file(paths.pid_file)
-    config_dir = Path(record.config_dir) if record is not None else Path("configs").resolve()
-    checks = check_endpoints(endpoints if endpoints is not None
-                             else default_endpoints(config_dir), timeout)
-    log_file = Path(record.log_file) if record is not None else paths.console_log
-    common: dict[str, Any] = {"run_dir": str(paths.run_dir), "endpoints": checks,
-                              "log_file": str(log_file),
-                              "log_tail": tail_lines(log_file, log_lines)}
-    if record is None:
-        return BotStatus("stopped", f"no bot running (no PID file in {paths.run_dir}); start "
-                                    "it with 'bot start'", **common)
-    figures, figures_error = _figures(Path(record.state_dir))
-    common.update(pid=record.pid, started_at=record.started_at, command=record.command,
-                  state_dir=record.state_dir, figures=figures, figures_error=figures_error)
-    state = process_state(record)
-    if state != "running":
-        why = "no longer runs" if state == "gone" else "now belongs to another process"
-        return BotStatus("stale", f"the bot is not running: {paths.pid_file} names PID "
-                                  f"{record.pid}, which {why}; 'bot start' replaces it",
-                         **common)
-    try:
-        cpu, rss = _usage(record, cpu_interval)
-    except psutil.NoSuchProcess:  # ended while we looked
-        return BotStatus("stale", f"the bot (PID {record.pid}) has just ended", **common)
-    return BotStatus("running", f"bot running (PID {record.pid})",
-                     uptime_s=max(0.0, time.time() - record.create_time), cpu_percent=cpu,
-                     rss_bytes=rss, ready=_ready(record), **common)
+    process = process_status(run_dir=run_dir, endpoints=endpoints, timeout=timeout,
+                             log_lines=log_lines, cpu_interval=cpu_interval)
+    if process.state_dir is None:  # no bot was started here: no session to read
+        return BotStatus.of(process)
+    return BotStatus.of(process, *_figures(Path(process.state_dir)))
 
 
 def key_figures(state_dir: Path) -> dict[str, Any]:
@@ -169,18 +122,3 @@ def _figures(state_dir: Path) -> tuple[dict[str, Any] | None, str | None]:
         # A bot still creating its ledger, or a ledger from an older version: status still
         # answers, and says why the figures are missing.
         return None, str(exc)
-
-
-def _usage(record: PidRecord, interval: float) -> tuple[float | None, int | None]:
-    """CPU share and resident memory; ``None`` for what the OS does not let us read."""
-    process = psutil.Process(record.pid)
-    try:
-        rss: int | None = int(process.memory_info().rss)
-        cpu: float | None = float(process.cpu_percent(interval=interval))
-    except psutil.AccessDenied:  # another user's bot (Windows, hardened kernels)
-        rss = cpu = None
-    return cpu, rss
-
-
-def _ready(record: PidRecord) -> bool:
-    return session_pid(Path(record.state_dir)) == record.pid

@@ -26,11 +26,9 @@ from __future__ import annotations
 
 import gc
 import logging
-import queue
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -54,7 +52,7 @@ from backtrader_engine.paper.account import Account, AccountSpec
 from backtrader_engine.paper.context import WARMUP, BarContext
 from backtrader_engine.paper.control.channel import ControlServer
 from backtrader_engine.paper.control.manual import ManualSignalStrategy
-from backtrader_engine.paper.control.requests import SessionControl
+from backtrader_engine.paper.control.requests import SessionRequests
 from backtrader_engine.paper.feed import SYNC
 from backtrader_engine.paper.hub import MarketHub, StreamKey
 from backtrader_engine.paper.risk import StreamHealth
@@ -107,7 +105,7 @@ def _ordered_streams(accounts: Sequence[AccountSpec]) -> list[StreamKey]:
     return streams
 
 
-class PaperSession(SessionControl):
+class PaperSession:
     """Runs :class:`PaperSettings` until :meth:`stop` (see the module docstring)."""
 
     def __init__(self, settings: PaperSettings) -> None:
@@ -127,10 +125,9 @@ class PaperSession(SessionControl):
         self.live_bars = 0
         self.released = 0  # bars delivered, catch-up included: the session's input position
         self.control: ControlServer | None = None
-        self.entries_paused = False
+        # Control requests and logged operator inputs; made once the accounts exist.
+        self.requests: SessionRequests | None = None
         self._peak = sum(spec.cash for spec in self.specs)
-        self._requests: queue.Queue[tuple[dict[str, Any], Future[dict[str, Any]]]] = (
-            queue.Queue())
         self._stop = threading.Event()
         self._frozen = False
         self._pump: threading.Thread | None = None
@@ -187,6 +184,9 @@ class PaperSession(SessionControl):
             self.accounts.append(Account(spec, ledger, s.costs, warm, s.fill_model, self.gate,
                                          funding_ms, self.portfolio_value, health,
                                          lot_rules=lots[spec.symbol]))
+        self.requests = SessionRequests(self.accounts, ledger, self.gate,
+                                        position=lambda: self.released, summary=self.summary,
+                                        request_stop=self.request_stop, manual=s.manual)
         for account in self.accounts:
             # One at a time: the warm-ups feed the shared risk gate, which must see them in
             # the same order on every start.
@@ -204,7 +204,7 @@ class PaperSession(SessionControl):
         self._frozen = True
         self._start_stream(history)
         if s.control:
-            self.control = ControlServer(s.state_dir, self.submit_request).start()
+            self.control = ControlServer(s.state_dir, self.requests.submit).start()
         self.started = True
         return self
 
@@ -243,17 +243,17 @@ class PaperSession(SessionControl):
 
     def _catch_up(self, history: dict[StreamKey, list[BarContext]]) -> None:
         """Re-deliver logged live bars in release order, without logging them again."""
-        assert self.hub is not None
+        assert self.hub is not None and self.requests is not None
         logged = [ctx for key in self.streams for ctx in history[key] if ctx.source != WARMUP]
         rank = {key: i for i, key in enumerate(self.streams)}
         logged.sort(key=lambda c: (c.close_time, rank[(c.symbol, c.interval)]))
-        inputs = self._logged_inputs()
+        inputs = self.requests.logged_inputs()
         for row in inputs.get(0, []):
-            self._apply_logged(row)
+            self.requests.apply_logged(row)
         for ctx in logged:
             self._deliver(ctx)
             for row in inputs.get(self.released, []):
-                self._apply_logged(row)
+                self.requests.apply_logged(row)
         self.caught_up = len(logged)
         for key in self.streams:
             if history[key]:
@@ -276,18 +276,13 @@ class PaperSession(SessionControl):
 
     # --- running -----------------------------------------------------------------------------
     def _run_pump(self) -> None:
-        assert self.hub is not None
+        assert self.hub is not None and self.requests is not None
         while not self._stop.is_set():
             event = self.queue.get(timeout=0.05)
             if event is not None:
                 self.hub.on_event(event)
             self.hub.flush()
-            while not self._requests.empty():
-                request, future = self._requests.get_nowait()
-                try:
-                    future.set_result(self._handle(request))
-                except Exception as exc:  # a bad request must not stop the session
-                    future.set_result({"ok": False, "error": str(exc)})
+            self.requests.serve_pending()
 
     def _release(self, ctx: BarContext) -> None:
         assert self.ledger is not None
@@ -315,6 +310,11 @@ class PaperSession(SessionControl):
             value = sum(account.broker.current_value for account in self.accounts)
             self._peak = max(self._peak, value)
             self.ledger.record_portfolio(self.released, ctx.close_time, value, self._peak)
+
+    @property
+    def entries_paused(self) -> bool:
+        """New entries are refused by an operator's pause (see :class:`SessionRequests`)."""
+        return self.requests.entries_paused if self.requests is not None else False
 
     def portfolio_value(self) -> float:
         """Value of every sub-account together (what the shared risk gate watches)."""

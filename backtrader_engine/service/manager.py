@@ -21,14 +21,10 @@ import psutil
 
 import backtrader_engine
 from backtrader_engine.errors import UserError
+from backtrader_engine.service.control_file import session_pid
 from backtrader_engine.service.errors import BotAlreadyRunning, BotError, LockBusy
 from backtrader_engine.service.logtail import tail_lines
-from backtrader_engine.service.paper_args import (
-    PaperCommand,
-    check_state_free,
-    paper_command,
-    session_pid,
-)
+from backtrader_engine.service.paper_args import PaperCommand, check_state_free, paper_command
 from backtrader_engine.service.paths import RunPaths
 from backtrader_engine.service.pidfile import (
     PidLock,

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from backtrader_engine.errors import UserError
-from backtrader_engine.paper.control.channel import FILENAME as CONTROL_FILE
 from backtrader_engine.service.errors import BotAlreadyRunning
 from backtrader_engine.service.paths import RunPaths
 from backtrader_engine.service.statelock import in_use_message, lock_holder
@@ -92,18 +90,6 @@ def _parse(args: list[str]) -> object:
                         "backtrader_engine paper --help' (runner options such as --run-dir "
                         "go before the paper arguments)")
     return ns
-
-
-def session_pid(state_dir: Path) -> int | None:
-    """PID of the paper session advertising its control channel in *state_dir*, if any.
-
-    A session writes ``control.json`` once its start-up (warm-up, catch-up) is done and
-    removes it when it stops; a killed session leaves it behind, so check the PID is alive.
-    """
-    try:
-        return int(json.loads((state_dir / CONTROL_FILE).read_text())["pid"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
 
 
 def check_state_free(state_dir: Path) -> None:

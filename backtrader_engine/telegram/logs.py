@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from backtrader_engine.errors import UserError
-from backtrader_engine.service.logtail import tail_lines
+from backtrader_engine.operations import tail_lines
 from backtrader_engine.telegram.redact import redact
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from backtrader_engine.paper.trades import trips_from_rows
+from backtrader_engine.operations import trips_from_rows
 from backtrader_engine.telegram import events as ev
 from backtrader_engine.telegram.events import Notification
 

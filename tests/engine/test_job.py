@@ -10,9 +10,11 @@ from backtrader_engine.data import bundled_datasets
 from backtrader_engine.engine.job import (
     BacktestJob,
     instrument_label,
+    prepare_backtest,
     quote_currency,
     run_backtest_job,
 )
+from backtrader_engine.engine.lot_rules import LotRules
 
 FEES = (0.00055, 0.0002)
 
@@ -35,6 +37,19 @@ def test_out_wins_over_runs_dir_and_no_folder_means_no_report(tmp_path: Path) ->
     assert not (tmp_path / "runs").exists()
     # Library callers (studies, benchmarks) that give neither still get no files.
     assert run_backtest_job(_job(), FEES)[1] is None
+
+
+def test_lot_rules_come_from_the_callers_lookup_for_the_traded_symbol() -> None:
+    asked: list[str] = []
+
+    def lookup(symbol: str) -> LotRules:
+        asked.append(symbol)
+        return LotRules(0.01, 0.02, 5.0)
+
+    request, _ = prepare_backtest(_job(symbol="ETHUSDT", lot_rules=lookup), FEES)
+    assert asked == ["ETHUSDT"] and request.lot_rules == LotRules(0.01, 0.02, 5.0)
+    # Without a lookup the engine fits no quantity to any venue.
+    assert prepare_backtest(_job(symbol="ETHUSDT"), FEES)[0].lot_rules is None
 
 
 @pytest.mark.parametrize("symbol, quote", [

@@ -11,6 +11,7 @@ from backtrader_engine.errors import UserError
 from backtrader_engine.exchanges.bybit.replay import ReplayServer
 from backtrader_engine.operations import (
     force_exit,
+    inject_signal,
     live_status,
     pause_entries,
     read_snapshot,
@@ -24,7 +25,23 @@ from ..paper.conftest import ledger_rows, wait_for_bars
 
 
 def inject(state: Path, symbol: str, side: str, qty: float | None = None) -> dict:
-    return control.send(state, {"op": "inject", "symbol": symbol, "side": side, "qty": qty})
+    return inject_signal(state, symbol, side, qty)
+
+
+def test_a_refused_injection_is_one_line_naming_the_sessions_reason(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[dict] = []
+
+    def refuse(state_dir: Path, request: dict) -> dict:
+        sent.append(request)
+        return {"ok": False, "error": "this session does not trade DOGEUSDT"}
+
+    monkeypatch.setattr(control, "send", refuse)
+    with pytest.raises(UserError, match="^the paper session refused the signal: this session "
+                                        "does not trade DOGEUSDT$"):
+        inject_signal(tmp_path, "dogeusdt", "buy", 0.5, 0.8)
+    assert sent == [{"op": "inject", "symbol": "DOGEUSDT", "side": "buy", "qty": 0.5,
+                     "confidence": 0.8}]
 
 
 def test_pause_resume_force_exit_and_stop(tmp_path: Path, three_symbol_replay: ReplayServer,

@@ -106,7 +106,8 @@ def test_a_rejected_signal_exits_with_its_own_code(
     reply = {"ok": True, "account": "ManualSignalStrategy:ETHUSDT", "signal_id": 7,
              "status": "Rejected", "reason": "breaker:drawdown", "message": "drawdown",
              "side": "buy", "size": 0.0, "price": None, "fee": 0.0}
-    monkeypatch.setattr("backtrader_engine.commands.inject.send", lambda *a, **k: reply)
+    # The session is stood in for at the channel: inject goes through operations to it.
+    monkeypatch.setattr("backtrader_engine.paper.control.channel.send", lambda *a, **k: reply)
     for flags in ((), ("--json",)):
         result = cli("inject", "--state", str(tmp_path), "--symbol", "ETHUSDT", "--side",
                      "buy", *flags)

@@ -15,8 +15,7 @@ from typing import Any, Literal
 from backtrader_engine.config import AlertThresholds, load_alert_config
 from backtrader_engine.dashboard.model import formatting as fmt
 from backtrader_engine.errors import UserError
-from backtrader_engine.exchanges.bybit.stream.events import LIVE
-from backtrader_engine.operations import BotStatus, SessionSnapshot
+from backtrader_engine.operations import STREAM_LIVE, BotStatus, SessionSnapshot
 
 Verdict = Literal["ok", "warn", "down", "off"]
 
@@ -116,7 +115,7 @@ def market_data_check(live: dict[str, Any] | None, snapshot: SessionSnapshot | N
     if age is not None and age > stale_after_s:
         return HealthCheck("market_data", "Market data", "warn", f"{state}, stale",
                            f"{detail}; stale after {fmt.duration(stale_after_s)}")
-    verdict: Verdict = "ok" if state == LIVE else "warn"
+    verdict: Verdict = "ok" if state == STREAM_LIVE else "warn"
     return HealthCheck("market_data", "Market data", verdict, state, detail)
 
 

@@ -20,7 +20,7 @@ import backtrader_engine
 from backtrader_engine.dashboard.model.research import REPORT_FILE
 from backtrader_engine.engine.job import parse_param_overrides
 from backtrader_engine.errors import UserError
-from backtrader_engine.service.logtail import tail_lines
+from backtrader_engine.operations import tail_lines
 
 LOG_FILE = "backtest.log"
 #: Sub-folder of the reports folder that holds the panel's backtests.

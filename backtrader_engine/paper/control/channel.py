@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from backtrader_engine.errors import UserError
+from backtrader_engine.service.control_file import CONTROL_FILE
 
-FILENAME = "control.json"
+FILENAME = CONTROL_FILE
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
 

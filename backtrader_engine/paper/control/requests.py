@@ -1,16 +1,19 @@
 """What a running paper session does for its control channel.
 
-Requests arrive on the control server's threads and run on the session's own pump thread
-(:meth:`SessionControl.submit_request`), between bars, so they never race a sub-account.
-Operations that change what strategies may do are logged as inputs first (see
-:mod:`.operator`), then applied; a resumed session re-applies them at the same bar.
+:class:`SessionRequests` belongs to one session: the session creates it once its sub-accounts,
+ledger and risk gate exist, hands :meth:`SessionRequests.submit` to the control server, and
+has its own pump thread call :meth:`SessionRequests.serve_pending` between bars. Requests
+arriving on the server's threads therefore run on the session's thread and never race a
+sub-account. Operations that change what strategies may do are logged as inputs first (see
+:mod:`.operator`), then applied; a resumed session re-applies them at the same bar
+(:meth:`SessionRequests.logged_inputs`, :meth:`SessionRequests.apply_logged`).
 """
 
 from __future__ import annotations
 
 import math
 import queue
-import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
@@ -32,46 +35,81 @@ if TYPE_CHECKING:
 
 OPS = ("inject", "status", PAUSE_ENTRIES, RESUME_ENTRIES, FORCE_EXIT, "stop")
 
+Reply = dict[str, Any]
 
-class SessionControl:
-    """Control-channel operations of :class:`~.session.PaperSession` (a mixin)."""
 
-    accounts: list[Account]
-    ledger: LedgerWriter | None
-    gate: RiskGate | None
-    released: int
-    entries_paused: bool
-    #: Halted breakers the latest resume cleared (for the operator's reply).
-    breakers_resumed: list[str]
-    settings: Any
-    _requests: queue.Queue[tuple[dict[str, Any], Future[dict[str, Any]]]]
-    _stop: threading.Event
+class SessionRequests:
+    """Control requests and logged operator inputs of one running session.
 
-    def summary(self) -> dict[str, Any]:  # provided by the session
-        raise NotImplementedError
+    Parameters
+    ----------
+    accounts
+        The session's sub-accounts, in delivery order.
+    ledger
+        Where injections and operator commands are logged before they are applied.
+    gate
+        The shared risk gate (``None``: the session runs ungated).
+    position
+        The session's input position: bars released so far, catch-up included. A logged
+        input records it so that a restart applies the input after the same bar.
+    summary
+        The session's figures (the ``status`` reply).
+    request_stop
+        Asks the session to stop (the ``stop`` request).
+    manual
+        Whether the session has manual sub-accounts (for the reply to an ``inject`` it
+        cannot take).
+    """
 
-    def submit_request(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Run a control request on the session's own thread (called by the control server)."""
-        future: Future[dict[str, Any]] = Future()
-        self._requests.put((request, future))
+    def __init__(self, accounts: Sequence[Account], ledger: LedgerWriter, gate: RiskGate | None, *,
+                 position: Callable[[], int], summary: Callable[[], Reply],
+                 request_stop: Callable[[], None], manual: bool) -> None:
+        self.accounts = accounts
+        self.ledger = ledger
+        self.gate = gate
+        self.manual = manual
+        self._position = position
+        self._summary = summary
+        self._request_stop = request_stop
+        #: New entries are refused (an operator's pause_entries, until resume_entries).
+        self.entries_paused = False
+        #: Halted breakers the latest resume cleared (for the operator's reply).
+        self.breakers_resumed: list[str] = []
+        self._pending: queue.Queue[tuple[Reply, Future[Reply]]] = queue.Queue()
+
+    # --- threads --------------------------------------------------------------------------------
+    def submit(self, request: Reply) -> Reply:
+        """Run *request* on the session's own thread and wait for the reply (the control
+        server's handler; called on its threads)."""
+        future: Future[Reply] = Future()
+        self._pending.put((request, future))
         return future.result(timeout=60)
 
-    def _handle(self, request: dict[str, Any]) -> dict[str, Any]:
+    def serve_pending(self) -> None:
+        """Answer every submitted request (called by the session's pump thread)."""
+        while not self._pending.empty():
+            request, future = self._pending.get_nowait()
+            try:
+                future.set_result(self.handle(request))
+            except Exception as exc:  # a bad request must not stop the session
+                future.set_result({"ok": False, "error": str(exc)})
+
+    def handle(self, request: Reply) -> Reply:
+        """The reply to one request (on the session's thread)."""
         op = request.get("op")
         if op == "inject":
             return self._inject(request)
         if op == "status":
-            return {"ok": True, **self.summary()}
+            return {"ok": True, **self._summary()}
         if op == "stop":
-            self._stop.set()
+            self._request_stop()
             return {"ok": True, "stopping": True}
         if op in LOGGED_OPS:
             symbol = request.get("symbol")
             symbol = str(symbol).upper() if symbol not in (None, "", "all", "ALL") else None
             if op == FORCE_EXIT and symbol is not None:
                 self._accounts_on(symbol)  # refuse an unknown symbol before logging it
-            assert self.ledger is not None
-            control_id = self.ledger.append_control(op, symbol, self.released)
+            control_id = self.ledger.append_control(op, symbol, self._position())
             self.breakers_resumed = []
             closed = self._apply_control(control_id, op, symbol)
             reply = {"ok": True, "op": op, "symbol": symbol or "all",
@@ -81,7 +119,26 @@ class SessionControl:
             return reply
         raise UserError(f"unknown op {op!r}; expected one of {', '.join(OPS)}")
 
-    # --- operator commands --------------------------------------------------------------------
+    # --- logged inputs (replayed on resume) -----------------------------------------------------
+    def logged_inputs(self) -> dict[int, list[InjectionRow | ControlRow]]:
+        """Logged injections and operator commands by the release they followed, in order."""
+        rows: list[InjectionRow | ControlRow] = []
+        rows += self.ledger.injections()
+        rows += self.ledger.controls()
+        rows.sort(key=lambda r: (r.after_release, r.received_at))
+        out: dict[int, list[InjectionRow | ControlRow]] = {}
+        for row in rows:
+            out.setdefault(row.after_release, []).append(row)
+        return out
+
+    def apply_logged(self, row: InjectionRow | ControlRow) -> None:
+        """Apply one row of :meth:`logged_inputs` again, without logging it."""
+        if isinstance(row, ControlRow):
+            self._apply_control(row.control_id, row.op, row.symbol)
+        else:
+            self._inject_logged(row)
+
+    # --- operator commands ----------------------------------------------------------------------
     def _accounts_on(self, symbol: str | None) -> list[Account]:
         chosen = [a for a in self.accounts if symbol is None or a.spec.symbol == symbol]
         if not chosen:
@@ -104,11 +161,10 @@ class SessionControl:
                     resumed = self.gate.resume_halted()
             for account in self.accounts:
                 account.broker.entries_paused = paused
-            if self.ledger is not None:
-                detail = "paused" if paused else "resumed"
-                if resumed:
-                    detail += f"; halted breakers cleared: {', '.join(resumed)}"
-                self.ledger.record_event("entries", detail)
+            detail = "paused" if paused else "resumed"
+            if resumed:
+                detail += f"; halted breakers cleared: {', '.join(resumed)}"
+            self.ledger.record_event("entries", detail)
             self.breakers_resumed = resumed
             return []
         chosen = self._accounts_on(symbol)
@@ -116,35 +172,17 @@ class SessionControl:
             account.deliver(ForceExit(control_id), timeout=30)
         return [a.spec.name for a in chosen]
 
-    def _logged_inputs(self) -> dict[int, list[InjectionRow | ControlRow]]:
-        """Logged injections and operator commands by the release they followed, in order."""
-        rows: list[InjectionRow | ControlRow] = []
-        if self.ledger is not None:
-            rows += self.ledger.injections()
-            rows += self.ledger.controls()
-        rows.sort(key=lambda r: (r.after_release, r.received_at))
-        out: dict[int, list[InjectionRow | ControlRow]] = {}
-        for row in rows:
-            out.setdefault(row.after_release, []).append(row)
-        return out
-
-    def _apply_logged(self, row: InjectionRow | ControlRow) -> None:
-        if isinstance(row, ControlRow):
-            self._apply_control(row.control_id, row.op, row.symbol)
-        else:
-            self._inject_logged(row)
-
-    # --- injected signals ---------------------------------------------------------------------
+    # --- injected signals -----------------------------------------------------------------------
     def _manual_account(self, symbol: str) -> Account:
         for account in self.accounts:
             if account.spec.strategy is ManualSignalStrategy and account.spec.symbol == symbol:
                 return account
         traded = sorted({a.spec.symbol for a in self.accounts})
         raise UserError(f"this session does not trade {symbol}; it trades "
-                        f"{', '.join(traded)}" + ("" if self.settings.manual else
+                        f"{', '.join(traded)}" + ("" if self.manual else
                                                   " and has no manual sub-accounts"))
 
-    def _inject(self, request: dict[str, Any]) -> dict[str, Any]:
+    def _inject(self, request: Reply) -> Reply:
         symbol = str(request.get("symbol", "")).upper()
         side = str(request.get("side", "")).lower()
         if side not in SIDES:
@@ -157,9 +195,8 @@ class SessionControl:
         if not 0.0 <= confidence <= 1.0:
             raise UserError(f"confidence {confidence}; expected 0 to 1")
         account = self._manual_account(symbol)
-        assert self.ledger is not None
         signal_id = self.ledger.append_injection(symbol, side, None if qty is None else
-                                                 float(qty), confidence, self.released)
+                                                 float(qty), confidence, self._position())
         signal = InjectedSignal(signal_id, symbol, side, None if qty is None else float(qty),
                                 confidence)
         account.deliver(signal, timeout=30)
@@ -171,7 +208,7 @@ class SessionControl:
                                        row.confidence), timeout=30)
 
     @staticmethod
-    def _outcome(account: Account, signal: InjectedSignal) -> dict[str, Any]:
+    def _outcome(account: Account, signal: InjectedSignal) -> Reply:
         strategy = account.cerebro.runningstrats[0]
         order = strategy.orders.get(signal.signal_id)
         if order is None:
