@@ -25,9 +25,9 @@ from backtrader_engine.service.endpoints import (
     default_endpoints,
 )
 from backtrader_engine.service.logtail import tail_lines
-from backtrader_engine.service.paper_args import session_pid
 from backtrader_engine.service.paths import RunPaths
 from backtrader_engine.service.pidfile import PidRecord, process_state, read_pid_file
+from backtrader_engine.service.session import session_pid
 
 BotState = Literal["running", "stopped", "stale"]
 
