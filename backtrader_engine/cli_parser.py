@@ -4,6 +4,9 @@ argparse answers a misspelt choice or a missing option with its whole usage bloc
 the one line that matters. :class:`OneLineParser` prints only ``error: <what was wrong>`` (a
 did-you-mean for a misspelt choice or flag, a pointer to ``--help`` where the usage is what is
 missing). Sub-command parsers inherit the class, so one definition covers every command.
+
+Its sub-command lists (:class:`SubCommands`) also take hidden aliases: a command's former
+name still runs it, is not listed in ``--help``, and leaves a note naming the new one.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable
-from typing import NoReturn
+from typing import Any, NoReturn, cast
 
 from backtrader_engine.errors import did_you_mean
 
@@ -23,8 +26,47 @@ def _article(noun: str) -> str:
     return "an" if noun[:1].lower() in "aeiou" else "a"
 
 
+class SubCommands(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """The sub-command list of a :class:`OneLineParser`, with hidden aliases.
+
+    A renamed command keeps its old name as an alias: not listed in ``--help`` nor offered
+    as a suggestion, but accepted. The parsed arguments then name the new command, and
+    ``alias_note`` holds the line that tells the user about the rename (printed by the
+    caller once the whole command line has parsed, so a usage error stays one line).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.renamed: dict[str, str] = {}
+
+    def add_hidden_alias(self, alias: str, name: str) -> None:
+        """Let *alias* run the sub-command *name* (already added), unlisted."""
+        if name not in self.choices:
+            raise ValueError(f"no sub-command {name!r} to alias")
+        self.renamed[alias] = name
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        values = list(values)
+        new = self.renamed.get(values[0])
+        if new is not None:
+            namespace.alias_note = (f"note: '{self._prog_prefix} {values[0]}' is now "
+                                    f"'{self._prog_prefix} {new}'")
+            values[0] = new
+        super().__call__(parser, namespace, values, option_string)
+
+
 class OneLineParser(argparse.ArgumentParser):
     """``ArgumentParser`` whose errors are one line on stderr (exit code 2)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("action", "parsers", SubCommands)
+
+    def add_subparsers(self, **kwargs: Any) -> SubCommands:  # type: ignore[override]
+        # The same call, typed as the action class registered above (argparse's own stubs
+        # only know its base class).
+        return cast(SubCommands, super().add_subparsers(**kwargs))
 
     def error(self, message: str) -> NoReturn:
         line = " ".join(_reword(message).split())
@@ -36,6 +78,8 @@ class OneLineParser(argparse.ArgumentParser):
         # argparse's own message lists the choices in a form that depends on the Python
         # version and suggests nothing; say what kind of value it is and the closest ones.
         if action.choices is None or value in action.choices:
+            return
+        if isinstance(action, SubCommands) and value in action.renamed:
             return
         choices = [str(c) for c in action.choices]
         if action.option_strings:

@@ -6,6 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
+from backtrader_engine.cli_parser import SubCommands
+from backtrader_engine.commands.options import (
+    add_config_dir,
+    add_cost_options,
+    add_data_options,
+    add_strategy_options,
+)
 from backtrader_engine.config import RiskConfig, load_bybit_config, load_risk_config
 from backtrader_engine.engine.backtest import BacktestResult
 from backtrader_engine.engine.costs import DEFAULT_MAKER_FEE, DEFAULT_TAKER_FEE
@@ -31,6 +38,39 @@ RUNS_DIR = Path("runs")
 
 
 DEFAULT_CONFIG_DIR = Path("configs")
+
+
+def register(subparsers: SubCommands) -> None:
+    """Add ``backtest`` and ``demo`` to the CLI's sub-commands."""
+    p = subparsers.add_parser("backtest", help="run one backtest and write its report")
+    _add_backtest_options(p, strategy_required=True)
+    p.set_defaults(handler=start_backtest)
+
+    p = subparsers.add_parser("demo", help="backtest a built-in strategy on the bundled real "
+                                           "candles")
+    _add_backtest_options(p, strategy_required=False)
+    p.set_defaults(handler=start_demo)
+
+
+def _add_backtest_options(p: argparse.ArgumentParser, *, strategy_required: bool) -> None:
+    add_strategy_options(p, strategy_required=strategy_required, params_file=True)
+    add_data_options(p)
+    add_cost_options(p)
+    r = p.add_argument_group("risk")
+    r.add_argument("--risk-gate", action="store_true",
+                   help="screen entry orders through the risk gate with the limits of "
+                        "CONFIG_DIR/risk_config.json; the report adds signal counts and "
+                        "rejection reasons (default: off)")
+    r.add_argument("--lot-rules", action="store_true",
+                   help="round order quantities toward zero to Bybit's quantity step for "
+                        "--symbol and refuse orders below its minimum quantity or value, as "
+                        "the paper broker does (default: off)")
+    o = p.add_argument_group("output")
+    o.add_argument("--out", type=Path, metavar="DIR",
+                   help="report folder (default: a new runs/<Strategy>-<UTC time>/; "
+                        "demo: runs/demo)")
+    o.add_argument("--no-plots", action="store_true", help="skip equity.png and trades.png")
+    add_config_dir(p)
 
 
 def checked_config_dir(config_dir: Path) -> Path:

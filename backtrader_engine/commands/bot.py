@@ -14,6 +14,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from backtrader_engine.cli_parser import OneLineParser, SubCommands
+from backtrader_engine.commands.bot_paper_args import paper_command
 from backtrader_engine.errors import UserError
 from backtrader_engine.operations import (
     DEFAULT_RUN_DIR,
@@ -42,7 +44,14 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
-def add_bot_commands(sub: Any) -> None:
+def register(subparsers: SubCommands) -> None:
+    """Add ``bot`` and its sub-commands to the CLI's sub-commands."""
+    p = subparsers.add_parser("bot", help="start, stop and watch the paper bot as a "
+                                          "PID-managed process")
+    add_bot_commands(p.add_subparsers(dest="bot_command", required=True, metavar="ACTION"))
+
+
+def add_bot_commands(sub: SubCommands) -> None:
     """Add start/stop/force-stop/status/restart/resume-entries to the sub-parsers *sub*."""
     p = sub.add_parser("start", help="start the paper bot detached", allow_abbrev=False,
                        description="Start 'python -m backtrader_engine paper ARGS' detached "
@@ -95,8 +104,6 @@ def add_bot_commands(sub: Any) -> None:
 
 def build_bot_parser(prog: str) -> argparse.ArgumentParser:
     """Stand-alone parser of the bot sub-commands (``executables/bot_pid_manager.py``)."""
-    from backtrader_engine.cli_parser import OneLineParser
-
     parser = OneLineParser(prog=prog, description="Start, stop and watch the paper bot as a "
                                                   "PID-managed process.")
     add_bot_commands(parser.add_subparsers(dest="bot_command", required=True,
@@ -122,7 +129,8 @@ def _check_seconds(args: argparse.Namespace, *options: str, zero: bool = False) 
 
 def start_bot_command(args: argparse.Namespace) -> int:
     _check_seconds(args, "start_timeout")
-    bot = start_bot(args.paper_args, run_dir=args.run_dir, ready_timeout=args.start_timeout)
+    bot = start_bot(args.paper_args, check=paper_command, run_dir=args.run_dir,
+                    ready_timeout=args.start_timeout)
     _print(args, bot.to_dict(), _started_text(bot))
     return 0
 
@@ -130,8 +138,8 @@ def start_bot_command(args: argparse.Namespace) -> int:
 def restart_bot_command(args: argparse.Namespace) -> int:
     _check_seconds(args, "timeout", zero=True)
     _check_seconds(args, "start_timeout")
-    bot = restart_bot(args.paper_args or None, run_dir=args.run_dir, timeout=args.timeout,
-                      ready_timeout=args.start_timeout)
+    bot = restart_bot(args.paper_args or None, check=paper_command, run_dir=args.run_dir,
+                      timeout=args.timeout, ready_timeout=args.start_timeout)
     _print(args, bot.to_dict(), _started_text(bot))
     return 0
 

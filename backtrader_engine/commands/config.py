@@ -4,8 +4,24 @@ from __future__ import annotations
 
 import argparse
 
+from backtrader_engine.cli_parser import SubCommands
+from backtrader_engine.commands.options import add_config_dir
 from backtrader_engine.config import check_config, load_config, render_config
 from backtrader_engine.strategies import resolve_strategy, strategy_params
+
+
+def register(subparsers: SubCommands) -> None:
+    """Add ``config check`` and ``config show`` to the CLI's sub-commands."""
+    p = subparsers.add_parser("config", help="validate or show the configuration")
+    actions = p.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    pc = actions.add_parser("check", help="validate every config file")
+    add_config_dir(pc)
+    pc.add_argument("--require-secrets", action="store_true",
+                    help="also require the environment secrets that enabled features need")
+    pc.set_defaults(handler=start_config_check)
+    ps = actions.add_parser("show", help="print the effective config, secrets masked")
+    add_config_dir(ps)
+    ps.set_defaults(handler=start_config_show)
 
 
 def known_strategy_params(name: str) -> dict[str, object]:

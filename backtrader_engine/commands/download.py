@@ -3,12 +3,40 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from backtrader_engine.argtypes import non_negative_float, positive_float, rest_base_url
+from backtrader_engine.cli_parser import SubCommands
 from backtrader_engine.data import DataStore
 from backtrader_engine.engine.outdir import check_output_dir
 from backtrader_engine.errors import UserError
 from backtrader_engine.exchanges.bybit.history import HistoryDownloader, make_session
 from backtrader_engine.exchanges.bybit.retry import BybitUnreachable
+
+
+def register(subparsers: SubCommands) -> None:
+    """Add ``download`` to the CLI's sub-commands."""
+    p = subparsers.add_parser("download", help="download Bybit candles and funding into the "
+                                               "store")
+    p.add_argument("--symbols", required=True, metavar="S,S", help="e.g. BTCUSDT,ETHUSDT")
+    p.add_argument("--timeframes", default="1m,5m,1h", metavar="TF,TF",
+                   help="1m, 5m, 15m, 1h, 4h, 1d, ... (default 1m,5m,1h)")
+    p.add_argument("--days", type=positive_float, default=30.0, metavar="N",
+                   help="history to keep filled, counted back from now (default 30)")
+    p.add_argument("--testnet", action="store_true",
+                   help="use Bybit testnet (stored as exchange 'bybit-testnet')")
+    p.add_argument("--base-url", type=rest_base_url, metavar="URL",
+                   help="REST base URL instead of Bybit's, e.g. http://127.0.0.1:8765 "
+                        "for a replay server")
+    p.add_argument("--store", type=Path, default=Path("data"), metavar="DIR",
+                   help="DataStore folder (default: data)")
+    p.add_argument("--funding", action=argparse.BooleanOptionalAction, default=True,
+                   help="also download funding-rate history (default: on)")
+    p.add_argument("--progress-every", type=non_negative_float, default=5.0, metavar="S",
+                   help="a progress bar per symbol and timeframe goes to stderr, redrawn in "
+                        "place on a terminal; elsewhere (logs) as a plain line every S "
+                        "seconds (default 5; 0: one per page)")
+    p.set_defaults(handler=start_download)
 
 
 def split_names(value: str, what: str) -> list[str]:

@@ -12,7 +12,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from pathlib import Path
 
+from backtrader_engine.argtypes import finite_float, positive_float
+from backtrader_engine.cli_parser import SubCommands
 from backtrader_engine.errors import UserError
 from backtrader_engine.operations import inject_signal
 
@@ -32,6 +35,26 @@ EXIT_CODES_HELP = (f"0 when the signal was executed (or its order accepted), "
                    f"{EXIT_REJECTED} when the risk gate or the broker rejected it, "
                    f"{EXIT_NOT_PLACED} when it did not trade for another reason (no price "
                    f"yet, expired), 2 when the request was bad or no session is running")
+
+
+def register(subparsers: SubCommands) -> None:
+    """Add ``inject`` to the CLI's sub-commands."""
+    p = subparsers.add_parser("inject", help="send a manual (QA) signal into a running paper "
+                                             "session",
+                              description="Send a manual (QA) signal into a running paper "
+                                          "session and print its outcome.",
+                              epilog=f"Exit status: {EXIT_CODES_HELP}.")
+    p.add_argument("--symbol", required=True, metavar="S", help="e.g. ETHUSDT")
+    p.add_argument("--side", required=True, choices=("buy", "sell"))
+    p.add_argument("--qty", type=positive_float, metavar="Q",
+                   help="quantity (default: 10%% of the manual sub-account's equity; a sell "
+                        "while long closes the long)")
+    p.add_argument("--confidence", type=finite_float, default=1.0, metavar="C",
+                   help="0 to 1, checked by the risk gate (default 1.0)")
+    p.add_argument("--state", type=Path, default=Path("state/paper"), metavar="DIR",
+                   help="the running session's state folder (default state/paper)")
+    p.add_argument("--json", action="store_true", help="print the reply as JSON")
+    p.set_defaults(handler=start_inject)
 
 
 def describe(reply: dict[str, object]) -> str:

@@ -5,12 +5,71 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import replace
+from pathlib import Path
 
+from backtrader_engine.argtypes import (
+    int_in,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
+from backtrader_engine.cli_parser import SubCommands
 from backtrader_engine.commands.backtest import configured_fees, job_from_args
+from backtrader_engine.commands.options import (
+    add_config_dir,
+    add_cost_options,
+    add_data_options,
+    add_strategy_options,
+)
 from backtrader_engine.strategies.failure import EXIT_STRATEGY_ERROR
 
 #: Exit code of a run stopped with Ctrl-C (after its summary was written), as a shell reports.
 EXIT_INTERRUPTED = 130
+
+
+def register(subparsers: SubCommands) -> None:
+    """Add ``optimize`` to the CLI's sub-commands."""
+    from backtrader_engine.optimize.objectives import DEFAULT_METRIC, METRICS
+
+    p = subparsers.add_parser("optimize", help="search strategy params with parallel Optuna "
+                                               "workers")
+    add_strategy_options(p, strategy_required=True, params_file=False)
+    s = p.add_argument_group("study")
+    s.add_argument("--n-jobs", type=positive_int, default=1, metavar="N",
+                   help="worker processes (default 1)")
+    s.add_argument("--trials", type=positive_int, default=200, metavar="N",
+                   help="trials to add to the study in this run, across all workers "
+                        "(default 200)")
+    s.add_argument("--timeout", type=positive_float, metavar="SEC",
+                   help="start no new trial after SEC seconds (per study)")
+    s.add_argument("--metric", default=DEFAULT_METRIC, choices=list(METRICS),
+                   help=f"value to maximise (default {DEFAULT_METRIC})")
+    s.add_argument("--min-trades", type=non_negative_int, default=10, metavar="N",
+                   help="trials with fewer closed trades are penalised (default 10)")
+    s.add_argument("--space", dest="space_file", type=Path, metavar="FILE.json",
+                   help="search space (default: the strategy's search_space)")
+    s.add_argument("--seed", type=int_in(0, 2**31 - 1), metavar="N",
+                   help="sampler seed; worker i uses N+i (a 1-job run is reproducible)")
+    s.add_argument("--storage", metavar="URL",
+                   help="postgresql://..., sqlite:///file.db or a journal file "
+                        "(default: DIR/study.journal)")
+    s.add_argument("--study-name", metavar="NAME",
+                   help="study to create or continue (default: <Strategy>-<date-time>)")
+    v = p.add_argument_group("validation")
+    v.add_argument("--oos-fraction", type=non_negative_float, default=0.3, metavar="F",
+                   help="last share of the bars kept out of the study (default 0.3; 0 disables)")
+    v.add_argument("--walk-forward", type=non_negative_int, default=0, metavar="K",
+                   help="also optimise K rolling train windows and test each winner "
+                        "(default 0: off)")
+    add_data_options(p)
+    add_cost_options(p)
+    o = p.add_argument_group("output")
+    o.add_argument("--out", type=Path, metavar="DIR",
+                   help="output folder (default: runs/optimize/<study-name>)")
+    o.add_argument("--no-plots", action="store_true", help="skip the plots")
+    add_config_dir(p)
+    p.set_defaults(handler=start_optimize)
 
 
 def every_trial_failed(result) -> str | None:

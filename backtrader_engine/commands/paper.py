@@ -1,4 +1,8 @@
-"""``paper``: trade strategies on live (or replayed) Bybit data with the paper broker."""
+"""``paper``: trade strategies on live (or replayed) Bybit data with the paper broker.
+
+:func:`build_paper_parser` is the same parser on its own, for ``bot start``, the panel and
+anything else that checks ``paper`` arguments before starting a bot with them.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,20 @@ import signal
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from backtrader_engine.commands.metrics import paper_metrics
+from backtrader_engine.argtypes import (
+    non_negative_float,
+    non_negative_int,
+    paper_source,
+    positive_float,
+    positive_int,
+)
+from backtrader_engine.cli_parser import OneLineParser, SubCommands
+from backtrader_engine.commands.log_options import add_log_options, setup_logging_from_args
+from backtrader_engine.commands.metrics import add_metrics_options, paper_metrics
+from backtrader_engine.commands.options import add_config_dir
 from backtrader_engine.commands.paper_setup import PaperSetup, prepare_paper
 from backtrader_engine.engine.costs import CostModel
 from backtrader_engine.exchanges.bybit.retry import BybitUnreachable
@@ -20,11 +35,78 @@ from backtrader_engine.monitoring.definitions import portfolio_name
 from backtrader_engine.monitoring.exporter import MetricsServer
 from backtrader_engine.paper.session import PaperSession, PaperSettings
 from backtrader_engine.paper.sources import start_replay
-from backtrader_engine.service.logging_setup import setup_logging_from_args
 from backtrader_engine.service.statelock import StateLock
 from backtrader_engine.telegram.service import TelegramService, telegram_for_session
 
 log = logging.getLogger(__name__)
+
+
+def register(subparsers: SubCommands) -> None:
+    """Add ``paper`` to the CLI's sub-commands."""
+    p = subparsers.add_parser("paper", help="paper-trade strategies on live Bybit data (or a "
+                                            "replay)")
+    add_config_dir(p)
+    g = p.add_argument_group("what to trade (default: the enabled entries of "
+                             "strategies_config.json)")
+    g.add_argument("--strategy", metavar="SPEC[,SPEC]",
+                   help="built-in names or path/to/file.py:ClassName, comma-separated")
+    g.add_argument("--symbols", metavar="S,S",
+                   help="e.g. BTCUSDT,ETHUSDT (default: bybit_config.json's symbols)")
+    g.add_argument("--timeframe", metavar="TF", help="bar size with --strategy (default 1m)")
+    g.add_argument("--params-file", type=Path, metavar="F",
+                   help="JSON params, e.g. an optimiser's best_params.json")
+    m = p.add_argument_group("market data")
+    m.add_argument("--source", type=paper_source, default="bybit", metavar="bybit|replay|URL",
+                   help="Bybit, an in-process replay of the bundled candles, or a running "
+                        "replay server's http://HOST:PORT (default bybit)")
+    m.add_argument("--testnet", action="store_true", help="Bybit testnet")
+    m.add_argument("--replay-speed", type=non_negative_float, default=3600.0, metavar="X",
+                   help="with --source replay: market time per wall time (default 3600: an "
+                        "hour of candles per second); 0 = as fast as possible")
+    m.add_argument("--replay-data", type=Path, metavar="PATH",
+                   help="with --source replay: an OHLCV file instead of the bundled candles")
+    m.add_argument("--replay-store", type=Path, metavar="DIR",
+                   help="with --source replay: a DataStore folder (several symbols)")
+    m.add_argument("--warmup-bars", type=non_negative_int, default=300, metavar="N",
+                   help="history bars that prime indicators before the first live bar "
+                        "(default 300)")
+    b = p.add_argument_group("paper account")
+    b.add_argument("--state", type=Path, default=Path("state/paper"), metavar="DIR",
+                   help="ledger folder; the same folder resumes the session (default "
+                        "state/paper)")
+    b.add_argument("--fill-model", choices=("book", "bar"), default="book",
+                   help="book: market orders fill against the live order book (default); "
+                        "bar: at the next bar's open, as in a backtest")
+    b.add_argument("--cash-per-account", type=positive_float, metavar="USDT",
+                   help="cash of each strategy x symbol sub-account (default: "
+                        "risk_config.json's initial_cash split evenly)")
+    b.add_argument("--risk-gate", action=argparse.BooleanOptionalAction, default=True,
+                   help="screen entries through risk_config.json's limits (default on)")
+    b.add_argument("--manual", action=argparse.BooleanOptionalAction, default=True,
+                   help="a Manual sub-account per symbol for signals sent with 'inject' "
+                        "(default on)")
+    r = p.add_argument_group("run")
+    r.add_argument("--duration", type=positive_float, metavar="S", help="stop after S seconds")
+    r.add_argument("--max-bars", type=positive_int, metavar="N", help="stop after N live bars")
+    r.add_argument("--keep-running", action="store_true",
+                   help="with --source replay: keep the session open when the replay's data "
+                        "is exhausted (default: stop there with the summary, exit 0)")
+    r.add_argument("--status-every", type=non_negative_float, default=30.0, metavar="S",
+                   help="print a status line every S seconds (0: never; default 30)")
+    r.add_argument("--stop-file", type=Path, metavar="PATH",
+                   help="stop cleanly, as on SIGTERM, when this file appears (how 'bot stop' "
+                        "stops the bot on Windows)")
+    add_log_options(p)
+    add_metrics_options(p)
+    p.set_defaults(handler=start_paper)
+
+
+def build_paper_parser(prog: str = "bte") -> argparse.ArgumentParser:
+    """The ``paper`` parser on its own (its prog is ``PROG paper``), as :func:`register`
+    adds it to the CLI: what checks the arguments a bot will run ``paper`` with."""
+    subparsers = OneLineParser(prog=prog).add_subparsers(dest="command", required=True)
+    register(subparsers)
+    return subparsers.choices["paper"]
 
 
 def _summary_lines(summary: dict[str, Any]) -> list[str]:

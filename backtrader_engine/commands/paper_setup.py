@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from backtrader_engine.commands.log_options import check_log_args
 from backtrader_engine.commands.metrics import metrics_address
 from backtrader_engine.config import AppConfig, load_config
 from backtrader_engine.data import parse_timeframe
@@ -35,7 +36,6 @@ from backtrader_engine.paper.sources import (
     replay_market,
     resolve_source,
 )
-from backtrader_engine.service.logging_setup import check_log_args
 from backtrader_engine.telegram.settings import telegram_settings
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from backtrader_engine.argtypes import non_negative_float, port
+from backtrader_engine.cli_parser import SubCommands
 from backtrader_engine.data import DataStore, bundled_info, default_dataset
 from backtrader_engine.data.timeframes import BYBIT_INTERVALS
 from backtrader_engine.errors import UserError
@@ -23,6 +25,31 @@ from backtrader_engine.paper.sources import BUNDLED_SYMBOL, replay_market
 #: serves the bundled candles, as ``paper --source replay`` does, so it works offline at once.
 DEFAULT_STORE = Path("data")
 _EXCHANGE = "bybit"  # the exchange whose stored candles a store replay serves
+
+
+def register(subparsers: SubCommands) -> None:
+    """Add ``replay`` to the CLI's sub-commands."""
+    p = subparsers.add_parser("replay", help="serve stored candles as a local Bybit REST + "
+                                             "stream")
+    p.add_argument("--data", type=Path, metavar="PATH", help="one OHLCV file for --symbol")
+    p.add_argument("--store", type=Path, metavar="DIR",
+                   help="a DataStore folder (default: data; while it holds no candles, "
+                        "BTCUSDT is served from the bundled BTC-USD 1h candles)")
+    p.add_argument("--symbol", required=True, metavar="S", help="e.g. BTCUSDT")
+    p.add_argument("--speed", type=non_negative_float, default=60.0, metavar="X",
+                   help="market time per wall time; 1 = real time, 0 = as fast as possible "
+                        "(default 60)")
+    p.add_argument("--port", type=port, default=8765)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--faults", metavar="SPEC",
+                   help="e.g. drop_every=5,malformed_every=50,skip_seq_every=30,stall=10:3,"
+                        "snapshot_every=100")
+    p.add_argument("--hold-when-idle", action="store_true",
+                   help="hold the clock while no stream client is subscribed")
+    p.add_argument("--start", metavar="TIME",
+                   help="start the clock at this candle time (e.g. 2022-09-05T05:00), so "
+                        "REST serves the history before it; default: the first candle")
+    p.set_defaults(handler=start_replay)
 
 
 def _stored_symbols(store: Path) -> list[str]:

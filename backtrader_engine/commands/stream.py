@@ -17,6 +17,8 @@ from typing import TextIO
 
 import pandas as pd
 
+from backtrader_engine.argtypes import positive_float, positive_int, rest_base_url
+from backtrader_engine.cli_parser import SubCommands
 from backtrader_engine.commands.download import split_names
 from backtrader_engine.errors import UserError
 from backtrader_engine.exchanges.bybit.history import interval_for, make_session
@@ -33,6 +35,25 @@ from backtrader_engine.exchanges.bybit.stream import (
     stream_topics,
 )
 from backtrader_engine.exchanges.bybit.stream.client import log as client_log
+
+
+def register(subparsers: SubCommands) -> None:
+    """Add ``stream`` to the CLI's sub-commands."""
+    p = subparsers.add_parser("stream", help="watch Bybit's public stream: closed bars, gaps, "
+                                             "connection state")
+    p.add_argument("--symbols", required=True, metavar="S,S", help="e.g. BTCUSDT,ETHUSDT")
+    p.add_argument("--timeframes", default="1m", metavar="TF,TF",
+                   help="kline timeframes to follow (default 1m)")
+    p.add_argument("--book-depth", type=int, default=50, choices=(1, 50, 200, 1000),
+                   metavar="N",
+                   help="order book depth: 1, 50, 200 or 1000 (default 50)")
+    p.add_argument("--testnet", action="store_true", help="use Bybit testnet")
+    p.add_argument("--base-url", type=rest_base_url, metavar="URL",
+                   help="REST base URL of a replay server, e.g. http://127.0.0.1:8765; the "
+                        "stream URL is derived from it")
+    p.add_argument("--bars", type=positive_int, metavar="N", help="stop after N closed bars")
+    p.add_argument("--seconds", type=positive_float, metavar="S", help="stop after S seconds")
+    p.set_defaults(handler=start_stream)
 
 
 def _line(event: MarketEvent) -> str | None:

@@ -1,6 +1,6 @@
 """Entry script of the panel: ``streamlit run app.py -- [panel options]``.
 
-``python -m backtrader_engine dashboard`` runs it with the right options; Streamlit puts
+``python -m backtrader_engine panel`` runs it with the right options; Streamlit puts
 the arguments after ``--`` into ``sys.argv[1:]``.
 """
 

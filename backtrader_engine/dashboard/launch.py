@@ -12,7 +12,8 @@ import socket
 import sys
 from pathlib import Path
 
-from backtrader_engine.dashboard.settings import PASSWORD_ENV, PanelSettings, panel_argv
+from backtrader_engine.dashboard.options import panel_argv
+from backtrader_engine.dashboard.settings import PASSWORD_ENV, PanelSettings
 from backtrader_engine.errors import UserError
 
 APP_SCRIPT = Path(__file__).with_name("app.py")

@@ -8,9 +8,10 @@ from collections.abc import Callable, Sequence
 import streamlit as st
 
 from backtrader_engine.dashboard import auth, style
+from backtrader_engine.dashboard.options import parse_panel_args
 from backtrader_engine.dashboard.sections import config, control, health, live, research
 from backtrader_engine.dashboard.sections import strategies as strategies_section
-from backtrader_engine.dashboard.settings import PanelSettings, parse_panel_args
+from backtrader_engine.dashboard.settings import PanelSettings
 from backtrader_engine.errors import UserError
 
 SECTIONS: dict[str, Callable[[PanelSettings], None]] = {

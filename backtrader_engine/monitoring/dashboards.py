@@ -10,7 +10,7 @@ data source (uid :data:`DATASOURCE_UID`):
 Thresholds come from the configuration (drawdown levels from ``alert_config.json``, the
 starting cash and signal caps from ``risk_config.json``), so the dashboards and the alert rules
 agree. The JSON is committed under ``monitoring/grafana/dashboards``; ``python -m
-backtrader_engine dashboards --check`` (and a test) prove it matches this module.
+backtrader_engine grafana --check`` (and a test) prove it matches this module.
 """
 
 from __future__ import annotations

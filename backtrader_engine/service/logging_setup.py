@@ -13,11 +13,9 @@ should any code ever format one into a message.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import logging.handlers
-import math
 import os
 import sys
 from datetime import UTC, datetime
@@ -138,7 +136,7 @@ def setup_logging(name: str, *, log_dir: Path | None = DEFAULT_LOG_DIR, level: s
     """
     if level.upper() not in LEVELS:
         raise UserError(f"log level {level!r} is not one of {', '.join(LEVELS)}")
-    _check_rotation(max_bytes, backups)
+    check_rotation(max_bytes, backups)
     handlers: list[logging.Handler] = []
     path = None
     if log_dir is not None:
@@ -166,40 +164,14 @@ def setup_logging(name: str, *, log_dir: Path | None = DEFAULT_LOG_DIR, level: s
     return LogSetup(path, handlers, previous)
 
 
-def _check_rotation(max_bytes: int, backups: int) -> None:
-    if max_bytes < 1024 or backups < 1:
-        raise UserError(f"log rotation needs at least 1 KB per file and 1 backup (got "
-                        f"{max_bytes} bytes, {backups} backups)")
-
-
-def add_log_options(parser: argparse.ArgumentParser) -> None:
-    """The ``--log-*`` options of a long-running command."""
-    g = parser.add_argument_group("logs")
-    g.add_argument("--log-dir", type=Path, metavar="DIR",
-                   help=f"folder of the JSON-lines log NAME.jsonl (default {DEFAULT_LOG_DIR})")
-    g.add_argument("--log-level", default="INFO", choices=LEVELS, type=str.upper,
-                   help="lowest level logged (default INFO)")
-    g.add_argument("--log-max-mb", type=float, default=DEFAULT_MAX_BYTES / 2**20, metavar="MB",
-                   help="rotate the JSON log at this size (default 10)")
-    g.add_argument("--log-backups", type=int, default=DEFAULT_BACKUPS, metavar="N",
-                   help="rotated JSON logs kept (default 5)")
-
-
-def check_log_args(args: argparse.Namespace) -> None:
-    """What :func:`setup_logging_from_args` would refuse, checked without setting anything up.
+def check_rotation(max_bytes: int, backups: int) -> None:
+    """Refuse a rotation below 1 KB per file or with no backup.
 
     Raises
     ------
     UserError
-        A log size that is not a finite number, or a rotation below the minimums.
+        Naming both values.
     """
-    if not math.isfinite(args.log_max_mb):
-        raise UserError(f"--log-max-mb {args.log_max_mb:g}: expected a size in MB, at least "
-                        "0.001 (1 KB)")
-    _check_rotation(int(args.log_max_mb * 2**20), args.log_backups)
-
-
-def setup_logging_from_args(name: str, args: argparse.Namespace) -> LogSetup:
-    """:func:`setup_logging` with the options of :func:`add_log_options`."""
-    return setup_logging(name, log_dir=args.log_dir or DEFAULT_LOG_DIR, level=args.log_level,
-                         max_bytes=int(args.log_max_mb * 2**20), backups=args.log_backups)
+    if max_bytes < 1024 or backups < 1:
+        raise UserError(f"log rotation needs at least 1 KB per file and 1 backup (got "
+                        f"{max_bytes} bytes, {backups} backups)")

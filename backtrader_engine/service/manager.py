@@ -3,7 +3,9 @@
 These are the library functions behind ``bot start|stop|force-stop|restart`` (the CLI, the
 ``executables/`` scripts, the Streamlit panel and the Telegram bot all call them). Every
 function takes the run folder (:mod:`.paths`; default ``./run``) that holds the PID file,
-its lock and the bot's logs; one run folder manages one bot.
+its lock and the bot's logs; one run folder manages one bot. The ``paper`` arguments a bot
+runs with are checked by the caller's :data:`~.bot_command.PaperCheck`: the service knows
+nothing of ``paper``'s options.
 """
 
 from __future__ import annotations
@@ -21,10 +23,9 @@ import psutil
 
 import backtrader_engine
 from backtrader_engine.errors import UserError
-from backtrader_engine.service.control_file import session_pid
+from backtrader_engine.service.bot_command import PaperCheck, PaperCommand
 from backtrader_engine.service.errors import BotAlreadyRunning, BotError, LockBusy
 from backtrader_engine.service.logtail import tail_lines
-from backtrader_engine.service.paper_args import PaperCommand, check_state_free, paper_command
 from backtrader_engine.service.paths import RunPaths
 from backtrader_engine.service.pidfile import (
     PidLock,
@@ -43,6 +44,7 @@ from backtrader_engine.service.process import (
     spawn_detached,
     wait_exit,
 )
+from backtrader_engine.service.session import check_state_free, session_pid
 
 StopOutcome = Literal["stopped", "killed", "not running", "stale"]
 
@@ -104,9 +106,10 @@ class StopResult:
         return asdict(self)
 
 
-def start_bot(args: Sequence[str] = (), *, run_dir: Path | str | None = None,
-              cwd: Path | str | None = None, ready_timeout: float = 20.0,
-              lock_timeout: float = 5.0, env: Mapping[str, str] | None = None) -> BotProcess:
+def start_bot(args: Sequence[str] = (), *, check: PaperCheck,
+              run_dir: Path | str | None = None, cwd: Path | str | None = None,
+              ready_timeout: float = 20.0, lock_timeout: float = 5.0,
+              env: Mapping[str, str] | None = None) -> BotProcess:
     """Start ``python -m backtrader_engine paper ARGS`` detached and PID-managed.
 
     Parameters
@@ -115,6 +118,9 @@ def start_bot(args: Sequence[str] = (), *, run_dir: Path | str | None = None,
         Passed through to ``paper`` (e.g. ``["--source", "replay", "--state", "DIR"]``; a
         leading ``"--"`` is dropped). Without them ``paper`` runs on its defaults:
         ``strategies_config.json``'s enabled strategies on Bybit, ledger in state/paper.
+    check
+        Checks *args* with ``paper``'s rules and builds the command line, before anything
+        is created (``backtrader_engine.commands.bot_paper_args.paper_command``).
     run_dir
         The run folder (default ``./run``), created if missing.
     cwd
@@ -138,7 +144,7 @@ def start_bot(args: Sequence[str] = (), *, run_dir: Path | str | None = None,
     """
     paths = RunPaths.of(run_dir)
     workdir = Path(cwd if cwd is not None else os.getcwd()).resolve()
-    command = paper_command(args, paths, workdir)
+    command = check(args, paths, workdir)
     try:
         paths.run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -175,9 +181,10 @@ def force_stop(*, run_dir: Path | str | None = None, timeout: float = 10.0,
     return _stop(RunPaths.of(run_dir), timeout, method, force=True, lock_timeout=lock_timeout)
 
 
-def restart_bot(args: Sequence[str] | None = None, *, run_dir: Path | str | None = None,
-                timeout: float = 30.0, ready_timeout: float = 20.0,
-                env: Mapping[str, str] | None = None) -> BotProcess:
+def restart_bot(args: Sequence[str] | None = None, *, check: PaperCheck,
+                run_dir: Path | str | None = None, timeout: float = 30.0,
+                ready_timeout: float = 20.0, env: Mapping[str, str] | None = None
+                ) -> BotProcess:
     """Stop the bot gracefully (if it runs) and start it again.
 
     Parameters
@@ -186,15 +193,18 @@ def restart_bot(args: Sequence[str] | None = None, *, run_dir: Path | str | None
         New ``paper`` arguments; ``None`` reuses the running bot's arguments and working
         directory (or starts with the defaults when no PID file is left). They are checked
         before the running bot is stopped.
+    check
+        As for :func:`start_bot`.
     """
     paths = RunPaths.of(run_dir)
     record = read_pid_file(paths.pid_file)
     cwd = Path(record.cwd) if record is not None and args is None else Path(os.getcwd())
     if args is None:
         args = record.args if record is not None else []
-    paper_command(args, paths, cwd)  # a typo must not cost the running bot
+    check(args, paths, cwd)  # a typo must not cost the running bot
     stop_bot(run_dir=paths.run_dir, timeout=timeout)
-    return start_bot(args, run_dir=paths.run_dir, cwd=cwd, ready_timeout=ready_timeout, env=env)
+    return start_bot(args, check=check, run_dir=paths.run_dir, cwd=cwd,
+                     ready_timeout=ready_timeout, env=env)
 
 
 @contextlib.contextmanager

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import psutil
 
-from backtrader_engine.service.control_file import session_pid
+from backtrader_engine.service.session import session_pid
 from backtrader_engine.service.endpoints import (
     Endpoint,
     EndpointCheck,

@@ -1,6 +1,6 @@
 """Bad inputs to the servers and the shell scripts, run as real processes.
 
-``dashboard`` replaces itself with Streamlit and ``study-exporter`` serves until stopped, so
+``panel`` replaces itself with Streamlit and ``study-exporter`` serves until stopped, so
 accepted input would start a server: each run has a generous timeout after which the
 process is killed and the case fails. A refused input ends at once with exit code 2 and one
 ``error:`` line.
@@ -27,10 +27,10 @@ def _bte(*argv: str) -> list[str]:
 
 
 CASES = [
-    ("dashboard-refresh-inf", _bte("dashboard", "--refresh", "inf"), "--refresh inf"),
-    ("dashboard-config-file", _bte("dashboard", "--config-dir", "{file}"),
+    ("panel-refresh-inf", _bte("panel", "--refresh", "inf"), "--refresh inf"),
+    ("panel-config-file", _bte("panel", "--config-dir", "{file}"),
      "is a file, not a folder"),
-    ("dashboard-port-in-use", _bte("dashboard", "--port", "{busy_port}"),
+    ("panel-port-in-use", _bte("panel", "--port", "{busy_port}"),
      "cannot serve on 127.0.0.1:{busy_port}"),
     ("exporter-binary", _bte("study-exporter", "--port", "0", "--storage", "{binary}"),
      "is not an Optuna journal file"),

@@ -1,7 +1,7 @@
 """End to end in a real browser: the bot on the replay, the panel, headless Chromium.
 
 The test starts the paper bot with ``start_bot`` on the replayed bundled candles, serves the
-panel with ``python -m backtrader_engine dashboard``, and lets ``e2e/stop_from_panel.mjs``
+panel with ``python -m backtrader_engine panel``, and lets ``e2e/stop_from_panel.mjs``
 (playwright-core driving Debian's ``/usr/bin/chromium``) wait for the live figures, press STOP
 by its widget key, confirm, and wait for the panel to show the bot stopped. Then the bot's
 state and ledger are checked through the library, and the screenshot is kept in
@@ -31,6 +31,7 @@ from typing import Any
 
 import pytest
 
+from backtrader_engine.commands.bot_paper_args import paper_command
 from backtrader_engine.dashboard.model import formatting as fmt
 from backtrader_engine.operations import bot_status, read_snapshot, start_bot
 
@@ -88,12 +89,12 @@ def _wait_healthy(url: str, panel: subprocess.Popen[bytes], log: Path) -> None:
 
 @contextmanager
 def _panel(dirs: PanelDirs, log: Path) -> Iterator[str]:
-    """``dashboard`` serving *dirs* on a free port (its URL), stopped on exit."""
+    """``panel`` serving *dirs* on a free port (its URL), stopped on exit."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if k != "DASHBOARD_PASSWORD"}
     with open(log, "wb") as out:
-        panel = subprocess.Popen([sys.executable, "-m", "backtrader_engine", "dashboard",
+        panel = subprocess.Popen([sys.executable, "-m", "backtrader_engine", "panel",
                                   "--port", str(port), *dirs.argv("--refresh", "1")],
                                  cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
@@ -121,7 +122,7 @@ def _drive(script: Path, url: str, picture: Path, log: Path) -> dict[str, Any]:
 
 def test_stop_the_bot_from_the_panel_in_a_real_browser(
         dirs: PanelDirs, tmp_path: Path, playwright_core: Path) -> None:
-    bot = start_bot(paper_args(dirs.state), run_dir=dirs.run)
+    bot = start_bot(paper_args(dirs.state), check=paper_command, run_dir=dirs.run)
     assert bot.ready and bot_status(run_dir=dirs.run).running
     log = tmp_path / "panel.log"
     with _panel(dirs, log) as url:
@@ -156,7 +157,7 @@ def test_live_page_fits_a_1280_screen_and_follows_the_running_bot(
         dirs: PanelDirs, tmp_path: Path, playwright_core: Path) -> None:
     # The bot runs on its own ledger, not the panel's --state (which stays empty).
     bot_state = tmp_path / "bot-state"
-    bot = start_bot(paper_args(bot_state), run_dir=dirs.run)
+    bot = start_bot(paper_args(bot_state), check=paper_command, run_dir=dirs.run)
     assert bot.ready and bot_status(run_dir=dirs.run).running
     log = tmp_path / "panel.log"
     picture = ARTIFACT.with_name("dashboard_1280.png")

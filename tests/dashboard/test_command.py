@@ -1,4 +1,4 @@
-"""``dashboard``: refuses to expose the panel without --expose and a password."""
+"""``panel``: refuses to expose the panel without --expose and a password."""
 
 from __future__ import annotations
 
@@ -16,14 +16,14 @@ def _no_password(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_non_loopback_host_needs_expose(cli, one_clear_line) -> None:
-    line = one_clear_line(cli("dashboard", "--host", "0.0.0.0", "--config-dir", str(CONFIGS)))
+    line = one_clear_line(cli("panel", "--host", "0.0.0.0", "--config-dir", str(CONFIGS)))
     assert line == ("error: dashboard host 0.0.0.0 (from --host) would expose the panel beyond "
                     "this machine; pass --expose (and set DASHBOARD_PASSWORD) to mean it, or "
                     "use --host 127.0.0.1")
 
 
 def test_expose_needs_a_password(cli, one_clear_line) -> None:
-    line = one_clear_line(cli("dashboard", "--expose", "--config-dir", str(CONFIGS)))
+    line = one_clear_line(cli("panel", "--expose", "--config-dir", str(CONFIGS)))
     assert "--expose needs a password: set the environment variable DASHBOARD_PASSWORD" in line
 
 
@@ -33,7 +33,7 @@ def test_a_configured_public_host_needs_expose_too(cli, one_clear_line, tmp_path
     configs.mkdir()
     (configs / "alert_config.json").write_text(json.dumps(
         {"dashboard": {"host": "0.0.0.0", "port": 8502}}))
-    line = one_clear_line(cli("dashboard", "--config-dir", str(configs)))
+    line = one_clear_line(cli("panel", "--config-dir", str(configs)))
     assert f"0.0.0.0 (from {configs / 'alert_config.json'} dashboard.host)" in line
 
 
@@ -43,12 +43,12 @@ def test_a_configured_public_host_needs_expose_too(cli, one_clear_line, tmp_path
     (["--bot-args", "'--source"], "--bot-args \"'--source\": No closing quotation"),
 ])
 def test_bad_options_are_one_line(cli, one_clear_line, args: list[str], message: str) -> None:
-    assert message in one_clear_line(cli("dashboard", *args, "--config-dir", str(CONFIGS)))
+    assert message in one_clear_line(cli("panel", *args, "--config-dir", str(CONFIGS)))
 
 
 def test_a_broken_alert_config_is_named(cli, one_clear_line, tmp_path: Path) -> None:
     configs = tmp_path / "configs"
     configs.mkdir()
     (configs / "alert_config.json").write_text(json.dumps({"dashboard": {"port": 99999}}))
-    line = one_clear_line(cli("dashboard", "--config-dir", str(configs)))
+    line = one_clear_line(cli("panel", "--config-dir", str(configs)))
     assert "alert_config.json" in line and "dashboard.port" in line

@@ -14,6 +14,7 @@ from backtrader_engine.dashboard import (
     check_port,
     is_loopback,
     panel_argv,
+    panel_settings,
     parse_panel_args,
     streamlit_command,
 )
@@ -36,6 +37,17 @@ def test_defaults_are_the_cli_defaults_made_absolute() -> None:
     assert settings.reports_dir == Path("runs").resolve()
     assert settings.studies_dir == Path("runs/optimize").resolve()
     assert settings.refresh_s == 2.0 and settings.bot_args == ()
+
+
+def test_settings_from_plain_values_are_checked_and_absolute(tmp_path: Path) -> None:
+    settings = panel_settings(run_dir=Path("r"), state_dir=tmp_path / "s", refresh_s=1,
+                              bot_args=["--source", "replay"])
+    assert settings.run_dir == Path("r").resolve() and settings.state_dir == tmp_path / "s"
+    assert settings.refresh_s == 1.0 and settings.bot_args == ("--source", "replay")
+    assert panel_settings() == parse_panel_args([])
+    for refresh in (0.0, -1.0, float("nan"), float("inf"), 3601.0):
+        with pytest.raises(UserError, match=f"--refresh {refresh:g}: expected"):
+            panel_settings(refresh_s=refresh)
 
 
 @pytest.mark.parametrize(("argv", "message"), [

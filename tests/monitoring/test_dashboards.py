@@ -31,20 +31,32 @@ def test_committed_dashboards_match_the_generator_byte_for_byte(
         boards: dict[str, dict[str, Any]]) -> None:
     for name, board in boards.items():
         assert (DASHBOARDS / name).read_text(encoding="utf-8") == render(board), (
-            f"regenerate with: python -m backtrader_engine dashboards --out {DASHBOARDS}")
+            f"regenerate with: python -m backtrader_engine grafana --out {DASHBOARDS}")
     assert sorted(p.name for p in DASHBOARDS.glob("*.json")) == sorted(boards)
 
 
-def test_dashboards_check_command(tmp_path: Path, cli: Callable[..., Any],
-                                  one_clear_line: Callable[[Any], str]) -> None:
+def test_grafana_check_command(tmp_path: Path, cli: Callable[..., Any],
+                               one_clear_line: Callable[[Any], str]) -> None:
     out = tmp_path / "dash"
-    assert cli("dashboards", "--out", str(out), "--config-dir", str(CONFIGS)).code == 0
-    assert cli("dashboards", "--out", str(out), "--config-dir", str(CONFIGS),
+    assert cli("grafana", "--out", str(out), "--config-dir", str(CONFIGS)).code == 0
+    assert cli("grafana", "--out", str(out), "--config-dir", str(CONFIGS),
                "--check").code == 0
     (out / "trading_dashboard.json").write_text("{}")
-    line = one_clear_line(cli("dashboards", "--out", str(out), "--config-dir", str(CONFIGS),
+    line = one_clear_line(cli("grafana", "--out", str(out), "--config-dir", str(CONFIGS),
                               "--check"))
-    assert "trading_dashboard.json differ" in line and "regenerate" in line
+    assert "trading_dashboard.json differ" in line and "regenerate with 'grafana --out" in line
+
+
+def test_the_former_name_dashboards_still_checks_with_a_note(
+        tmp_path: Path, cli: Callable[..., Any]) -> None:
+    out = tmp_path / "dash"
+    assert cli("grafana", "--out", str(out), "--config-dir", str(CONFIGS)).code == 0
+    result = cli("dashboards", "--out", str(out), "--config-dir", str(CONFIGS), "--check")
+    assert result.code == 0 and f"{out}: dashboards up to date" in result.out
+    assert result.err == "note: 'bte dashboards' is now 'bte grafana'\n"
+    (out / "trading_dashboard.json").write_text("{}")
+    stale = cli("dashboards", "--out", str(out), "--config-dir", str(CONFIGS), "--check")
+    assert stale.code == 2 and "trading_dashboard.json differ" in stale.err
 
 
 def _colors(panel: dict[str, Any]) -> list[str]:

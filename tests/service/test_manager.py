@@ -13,6 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from backtrader_engine.commands.bot_paper_args import paper_command
 from backtrader_engine.operations import (
     BotAlreadyRunning,
     BotError,
@@ -49,7 +50,7 @@ def _bots_on(state: Path) -> list[psutil.Process]:
 def test_start_status_restart_and_graceful_stop(tmp_path: Path, run_dir: Path,
                                                 cli: Callable[..., object]) -> None:
     state = tmp_path / "state"
-    bot = start_bot(paper_args(state), run_dir=run_dir, ready_timeout=90)
+    bot = start_bot(paper_args(state), check=paper_command, run_dir=run_dir, ready_timeout=90)
     assert bot.ready and bot.recovered is None
     record = read_pid_file(run_dir / "bot.pid")
     assert record == bot.record
@@ -60,9 +61,9 @@ def test_start_status_restart_and_graceful_stop(tmp_path: Path, run_dir: Path,
     # A second start is refused, naming the PID, from this run folder or another one on
     # the same state folder; no second bot appears.
     with pytest.raises(BotAlreadyRunning, match=f"already running \\(PID {bot.pid},"):
-        start_bot(paper_args(state), run_dir=run_dir)
+        start_bot(paper_args(state), check=paper_command, run_dir=run_dir)
     with pytest.raises(BotAlreadyRunning) as other:
-        start_bot(paper_args(state), run_dir=tmp_path / "other-run")
+        start_bot(paper_args(state), check=paper_command, run_dir=tmp_path / "other-run")
     # The line paper itself refuses a second writer with.
     assert str(other.value) == (f"state folder {state} is in use by paper session PID "
                                 f"{bot.pid}; stop it first (bte bot stop --run-dir "
@@ -95,7 +96,7 @@ def test_start_status_restart_and_graceful_stop(tmp_path: Path, run_dir: Path,
     assert "signals executed" in text and "last log lines" in text
 
     # restart without arguments: same arguments, a new process, the session resumed.
-    again = restart_bot(run_dir=run_dir, ready_timeout=90)
+    again = restart_bot(check=paper_command, run_dir=run_dir, ready_timeout=90)
     assert again.pid != bot.pid and again.record.args == bot.record.args
     assert not psutil.pid_exists(bot.pid) or psutil.Process(bot.pid).status() == "zombie"
     wait_until(lambda: _events(state).count("start") == 2, "the resumed session")
@@ -145,7 +146,7 @@ def test_stale_pid_files_are_recovered(tmp_path: Path, run_dir: Path,
     record_for(gone, time.time() - 100)
     status = bot_status(run_dir=run_dir, endpoints=[])
     assert status.state == "stale" and f"PID {gone}, which no longer runs" in status.message
-    bot = start_bot(paper_args(state), run_dir=run_dir, ready_timeout=90)
+    bot = start_bot(paper_args(state), check=paper_command, run_dir=run_dir, ready_timeout=90)
     assert bot.recovered == f"removed a stale PID file: PID {gone} no longer runs"
     # Stop the way Windows does: the stop file the bot polls.
     result = stop_bot(run_dir=run_dir, method="file")
@@ -190,8 +191,8 @@ def test_force_stop_of_a_cooperative_process_is_graceful(
 
 def test_a_bot_failing_at_start_up_is_reported(tmp_path: Path, run_dir: Path) -> None:
     with pytest.raises(BotError) as info:
-        start_bot(paper_args(tmp_path / "s", "--strategy", "NoSuchStrategy"), run_dir=run_dir,
-                  ready_timeout=90)
+        start_bot(paper_args(tmp_path / "s", "--strategy", "NoSuchStrategy"),
+                  check=paper_command, run_dir=run_dir, ready_timeout=90)
     message = str(info.value)
     assert "the bot exited with code 2 during start-up" in message
     assert "NoSuchStrategy" in message and str(run_dir / "logs" / "bot.log") in message

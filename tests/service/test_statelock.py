@@ -16,7 +16,7 @@ import pytest
 
 from backtrader_engine.errors import UserError
 from backtrader_engine.operations import BotAlreadyRunning
-from backtrader_engine.service.paper_args import check_state_free
+from backtrader_engine.service.session import check_state_free
 from backtrader_engine.service.statelock import (
     FILENAME,
     StateFolderInUse,

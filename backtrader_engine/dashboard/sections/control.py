@@ -2,7 +2,8 @@
 
 START and STOP call :func:`~backtrader_engine.operations.start_bot` and
 :func:`~backtrader_engine.operations.stop_bot`, the functions behind ``bot start`` / ``bot
-stop``; which one is enabled follows :func:`~backtrader_engine.operations.bot_status`.
+stop``, and START checks its ``paper`` arguments as ``bot start`` does; which one is enabled
+follows :func:`~backtrader_engine.operations.bot_status`.
 """
 
 from __future__ import annotations
@@ -122,12 +123,16 @@ def _confirmation(pid: int | None) -> None:
 
 
 def _start(settings: PanelSettings) -> None:
+    # Imported on START only: checking paper arguments loads the whole paper command (its
+    # session, Telegram and metrics), which the panel does not need until then.
+    from backtrader_engine.commands.bot_paper_args import paper_command
+
     default = start_args(settings.bot_args, settings.state_dir, settings.config_dir)
     typed = st.session_state.get("bot_start_args")
     try:
         args = parse_start_args(typed) if typed else default
         with st.spinner("Starting the bot…"):
-            bot = start_bot(args, run_dir=settings.run_dir)
+            bot = start_bot(args, check=paper_command, run_dir=settings.run_dir)
     except UserError as exc:
         _flash("error", str(exc))
     else:

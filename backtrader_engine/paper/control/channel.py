@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from backtrader_engine.errors import UserError
-from backtrader_engine.service.control_file import CONTROL_FILE
+from backtrader_engine.service.session import CONTROL_FILE
 
+#: The bot manager waits for this file to know the session is ready: one name for both.
 FILENAME = CONTROL_FILE
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 

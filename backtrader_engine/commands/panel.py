@@ -1,4 +1,8 @@
-"""``dashboard``: serve the Streamlit control panel (127.0.0.1:8501 by default)."""
+"""``panel``: serve the Streamlit control panel (127.0.0.1:8501 by default).
+
+Formerly ``dashboard``, which still works (a hidden alias that prints a note): the name was
+too close to ``dashboards``, the Grafana JSON (now ``grafana``).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ import os
 import subprocess
 from pathlib import Path
 
+from backtrader_engine.cli_parser import SubCommands
+from backtrader_engine.commands.bot_paper_args import paper_command
 from backtrader_engine.config import DashboardConfig, load_alert_config
 from backtrader_engine.dashboard import (
     add_panel_options,
@@ -21,8 +27,11 @@ from backtrader_engine.dashboard.settings import PASSWORD_ENV, PanelSettings
 from backtrader_engine.errors import UserError
 
 
-def add_dashboard_options(p: argparse.ArgumentParser) -> None:
-    """The ``dashboard`` command's options: where to serve, and what the panel manages."""
+def register(subparsers: SubCommands) -> None:
+    """Add ``panel`` (alias ``dashboard``) to the CLI's sub-commands: where to serve, and
+    what the panel manages."""
+    p = subparsers.add_parser("panel", help="serve the Streamlit control panel "
+                                            "(http://127.0.0.1:8501)")
     s = p.add_argument_group("server (defaults: alert_config.json's dashboard section)")
     s.add_argument("--port", type=int, metavar="PORT", help="TCP port (default 8501)")
     s.add_argument("--host", metavar="HOST",
@@ -31,6 +40,8 @@ def add_dashboard_options(p: argparse.ArgumentParser) -> None:
                    help=f"serve beyond this machine (0.0.0.0 unless --host); needs the "
                         f"environment variable {PASSWORD_ENV}, which the panel asks for")
     add_panel_options(p)
+    p.set_defaults(handler=start_panel)
+    subparsers.add_hidden_alias("dashboard", "panel")
 
 
 def _check_folders(settings: PanelSettings) -> None:
@@ -57,7 +68,6 @@ def _check_folders(settings: PanelSettings) -> None:
 def _check_bot_args(settings: PanelSettings) -> None:
     """Check ``--bot-args`` with ``paper``'s parser now, not when START is pressed."""
     from backtrader_engine.operations import RunPaths
-    from backtrader_engine.service.paper_args import paper_command
 
     try:
         paper_command(settings.bot_args, RunPaths.of(settings.run_dir), Path.cwd())
@@ -72,7 +82,7 @@ def _configured(config_dir: Path) -> tuple[DashboardConfig, str]:
     return load_alert_config(path).dashboard, f"{path} dashboard.host"
 
 
-def start_dashboard(args: argparse.Namespace) -> int:
+def start_panel(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     if args.host is not None and not args.host.strip():
         raise UserError("--host '': expected an interface such as 127.0.0.1 (the default)")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from backtrader_engine.commands.bot_paper_args import paper_command
 from backtrader_engine.errors import UserError
 from backtrader_engine.operations import RunPaths
-from backtrader_engine.service.paper_args import paper_command
 
 
 def test_arguments_pass_through_and_runner_options_are_added(tmp_path: Path) -> None:
