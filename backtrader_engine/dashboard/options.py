@@ -23,7 +23,7 @@ from backtrader_engine.dashboard.settings import (
     panel_settings,
 )
 from backtrader_engine.errors import UserError
-from backtrader_engine.service.paths import DEFAULT_RUN_DIR
+from backtrader_engine.operations import DEFAULT_RUN_DIR
 
 
 def add_panel_options(p: argparse.ArgumentParser) -> None:

@@ -16,7 +16,6 @@ from typing import Any, Literal
 
 import psutil
 
-from backtrader_engine.service.session import session_pid
 from backtrader_engine.service.endpoints import (
     Endpoint,
     EndpointCheck,
@@ -26,6 +25,7 @@ from backtrader_engine.service.endpoints import (
 from backtrader_engine.service.logtail import tail_lines
 from backtrader_engine.service.paths import RunPaths
 from backtrader_engine.service.pidfile import PidRecord, process_state, read_pid_file
+from backtrader_engine.service.session import session_pid
 
 BotState = Literal["running", "stopped", "stale"]
 

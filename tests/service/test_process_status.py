@@ -7,8 +7,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from backtrader_engine.service.session import CONTROL_FILE, session_pid
 from backtrader_engine.service.process_status import process_status
+from backtrader_engine.service.session import CONTROL_FILE, session_pid
 
 from .conftest import dead_pid
 
