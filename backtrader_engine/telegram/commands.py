@@ -41,11 +41,12 @@ from telegram.request import HTTPXRequest
 from backtrader_engine.errors import UserError
 from backtrader_engine.operations import control as control_ops
 from backtrader_engine.operations.snapshot import live_status, read_snapshot
+from backtrader_engine.redaction import redact
 from backtrader_engine.telegram import answers_text as formatting
 from backtrader_engine.telegram.logs import log_lines
 from backtrader_engine.telegram.loop import LoopThread
 from backtrader_engine.telegram.notification_text import esc
-from backtrader_engine.telegram.redact import protect_token, redact
+from backtrader_engine.telegram.redact import protect_token
 
 log = logging.getLogger(__name__)
 

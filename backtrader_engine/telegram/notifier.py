@@ -33,11 +33,12 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
+from backtrader_engine.redaction import redact
 from backtrader_engine.telegram.events import Notification
 from backtrader_engine.telegram.loop import LoopThread
 from backtrader_engine.telegram.notification_text import pack
 from backtrader_engine.telegram.ratelimit import TokenBucket, acquire
-from backtrader_engine.telegram.redact import protect_token, redact
+from backtrader_engine.telegram.redact import protect_token
 
 log = logging.getLogger(__name__)
 #: Most queued notifications looked at when packing one message (a block is never shorter
