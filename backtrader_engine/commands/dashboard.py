@@ -7,7 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from backtrader_engine.config import DashboardConfig, load_alert_config
+from backtrader_engine.config import AlertConfig, DashboardConfig, load_section
 from backtrader_engine.dashboard import (
     add_panel_options,
     bind_host,
@@ -69,7 +69,7 @@ def _configured(config_dir: Path) -> tuple[DashboardConfig, str]:
     path = config_dir / "alert_config.json"
     if not path.is_file():
         return DashboardConfig(), "the built-in default"
-    return load_alert_config(path).dashboard, f"{path} dashboard.host"
+    return load_section(path, AlertConfig).dashboard, f"{path} dashboard.host"
 
 
 def start_dashboard(args: argparse.Namespace) -> int:
