@@ -341,3 +341,17 @@ def trip_scenario() -> TripScenario:
     ]
     return TripScenario(build_trip_scenario(orders, 0.001, 102.0), mark=102.0, fee_rate=0.001,
                         closed=3, won=1, lost=2, net_pnl=-0.201 + 3.654 - 0.216, open_trips=1)
+
+
+#: Fixtures that run a real external program (PostgreSQL, promtool): their tests must carry
+#: the ``integration`` mark, so that ``-m "not integration"`` passes on a bare machine.
+PROGRAM_FIXTURES = frozenset({"postgres_server", "postgres_url", "promtool"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    unmarked = [item.nodeid for item in items
+                if PROGRAM_FIXTURES & set(getattr(item, "fixturenames", ()))
+                and item.get_closest_marker("integration") is None]
+    if unmarked:
+        raise pytest.UsageError("tests that run an external program need "
+                                "@pytest.mark.integration: " + ", ".join(unmarked))

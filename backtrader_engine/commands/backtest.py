@@ -13,7 +13,7 @@ from backtrader_engine.commands.options import (
     add_data_options,
     add_strategy_options,
 )
-from backtrader_engine.config import RiskConfig, load_bybit_config, load_risk_config
+from backtrader_engine.config import BybitConfig, RiskConfig, load_section
 from backtrader_engine.engine.backtest import BacktestResult
 from backtrader_engine.engine.costs import DEFAULT_MAKER_FEE, DEFAULT_TAKER_FEE
 from backtrader_engine.engine.job import (
@@ -91,14 +91,14 @@ def configured_fees(config_dir: Path) -> tuple[float, float]:
     path = checked_config_dir(config_dir) / "bybit_config.json"
     if not path.is_file():
         return DEFAULT_TAKER_FEE, DEFAULT_MAKER_FEE
-    fees = load_bybit_config(path).fees
+    fees = load_section(path, BybitConfig).fees
     return fees.taker, fees.maker
 
 
 def configured_risk(config_dir: Path) -> RiskConfig:
     """The risk limits from ``risk_config.json`` when the config folder has one, else defaults."""
     path = checked_config_dir(config_dir) / RiskConfig.default_filename
-    return load_risk_config(path) if path.is_file() else RiskConfig()
+    return load_section(path, RiskConfig) if path.is_file() else RiskConfig()
 
 
 def bybit_lot_rules(symbol: str) -> LotRules:

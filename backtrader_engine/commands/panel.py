@@ -13,7 +13,7 @@ from pathlib import Path
 
 from backtrader_engine.cli_parser import SubCommands
 from backtrader_engine.commands.bot_paper_args import paper_command
-from backtrader_engine.config import DashboardConfig, load_alert_config
+from backtrader_engine.config import AlertConfig, DashboardConfig, load_section
 from backtrader_engine.dashboard import (
     add_panel_options,
     bind_host,
@@ -79,7 +79,7 @@ def _configured(config_dir: Path) -> tuple[DashboardConfig, str]:
     path = config_dir / "alert_config.json"
     if not path.is_file():
         return DashboardConfig(), "the built-in default"
-    return load_alert_config(path).dashboard, f"{path} dashboard.host"
+    return load_section(path, AlertConfig).dashboard, f"{path} dashboard.host"
 
 
 def start_panel(args: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ from backtrader_engine.cli_parser import SubCommands
 from backtrader_engine.commands.download import split_names
 from backtrader_engine.errors import UserError
 from backtrader_engine.exchanges.bybit.history import interval_for, make_session
-from backtrader_engine.exchanges.bybit.retry import Backoff, BybitUnreachable
+from backtrader_engine.exchanges.bybit.retry import BybitUnreachable, Retry
 from backtrader_engine.exchanges.bybit.stream import (
     BarGap,
     BybitStream,
@@ -154,7 +154,7 @@ def start_stream(args: argparse.Namespace) -> int:
     topics = stream_topics(symbols, intervals=intervals, book_depth=args.book_depth)
     session = make_session(testnet=args.testnet, base_url=args.base_url)
     # Until the first connection, as many attempts as a REST call gets (BTE_RETRIES).
-    settings = StreamSettings(connect_attempts=Backoff(report=None).retries + 1)
+    settings = StreamSettings(connect_attempts=Retry(report=None).retries + 1)
     stream = BybitStream(topics, url=public_stream_url(args.base_url, testnet=args.testnet),
                          backfill=KlineBackfill(session), settings=settings)
     watch(stream, bars=args.bars, seconds=args.seconds, out=sys.stdout)

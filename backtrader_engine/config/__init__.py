@@ -22,12 +22,9 @@ from backtrader_engine.config.loader import (
     CONFIG_FILES,
     DEFAULT_CONFIG_DIR,
     LoadReport,
-    load_alert_config,
-    load_bybit_config,
     load_config,
     load_config_report,
-    load_risk_config,
-    load_strategies_config,
+    load_section,
 )
 from backtrader_engine.config.report_text import check_config, render_config
 from backtrader_engine.config.risk import RiskConfig
@@ -56,12 +53,9 @@ __all__ = [
     "TelegramConfig",
     "check_config",
     "describe_fields",
-    "load_alert_config",
-    "load_bybit_config",
     "load_config",
     "load_config_report",
-    "load_risk_config",
-    "load_strategies_config",
+    "load_section",
     "mask_secret",
     "render_config",
 ]

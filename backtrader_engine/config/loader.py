@@ -80,8 +80,29 @@ def validate_data(model: type[M], data: dict[str, object], source: str) -> M:
         raise ConfigError(format_validation_error(source, exc, model)) from exc
 
 
-def _load_file(model: type[M], path: Path | str) -> M:
-    """Load one file that must exist."""
+def load_section(path: Path | str, model: type[M]) -> M:
+    """Load and validate one configuration file against *model*; a missing file is an error.
+
+    Parameters
+    ----------
+    path
+        JSON file, e.g. ``configs/risk_config.json``.
+    model
+        Its model: :class:`BybitConfig`, :class:`RiskConfig`, :class:`AlertConfig` or
+        :class:`StrategiesConfig` (any :class:`ConfigModel` with a ``default_filename``).
+
+    Returns
+    -------
+    M
+        The validated settings, remembering *path* as their source. Only the file's own
+        rules are checked; those spanning files (strategy symbols against the exchange
+        config, say) only by :func:`load_config`.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, unparsable or invalid.
+    """
     path = Path(path)
     source = str(path)
     if not path.is_file():
@@ -89,91 +110,6 @@ def _load_file(model: type[M], path: Path | str) -> M:
         raise ConfigError(f"{source}: {what}; check the path (the default file is "
                           f"configs/{model.default_filename})")
     return validate_data(model, read_json_object(path, source), source)
-
-
-def load_bybit_config(path: Path | str) -> BybitConfig:
-    """Load and validate an exchange config file; a missing file is an error.
-
-    Parameters
-    ----------
-    path
-        JSON file, e.g. ``configs/bybit_config.json``.
-
-    Returns
-    -------
-    BybitConfig
-        Validated settings (rules spanning files are checked only by :func:`load_config`).
-
-    Raises
-    ------
-    ConfigError
-        If the file is missing, unparsable or invalid.
-    """
-    return _load_file(BybitConfig, path)
-
-
-def load_risk_config(path: Path | str) -> RiskConfig:
-    """Load and validate a risk config file; a missing file is an error.
-
-    Parameters
-    ----------
-    path
-        JSON file, e.g. ``configs/risk_config.json``.
-
-    Returns
-    -------
-    RiskConfig
-        Validated settings.
-
-    Raises
-    ------
-    ConfigError
-        If the file is missing, unparsable or invalid.
-    """
-    return _load_file(RiskConfig, path)
-
-
-def load_alert_config(path: Path | str) -> AlertConfig:
-    """Load and validate an alert config file; a missing file is an error.
-
-    Parameters
-    ----------
-    path
-        JSON file, e.g. ``configs/alert_config.json``.
-
-    Returns
-    -------
-    AlertConfig
-        Validated settings.
-
-    Raises
-    ------
-    ConfigError
-        If the file is missing, unparsable or invalid.
-    """
-    return _load_file(AlertConfig, path)
-
-
-def load_strategies_config(path: Path | str) -> StrategiesConfig:
-    """Load and validate a strategies config file; a missing file is an error.
-
-    Parameters
-    ----------
-    path
-        JSON file, e.g. ``configs/strategies_config.json``.
-
-    Returns
-    -------
-    StrategiesConfig
-        Validated settings (symbols are checked against the exchange config only by
-        :func:`load_config`).
-
-    Raises
-    ------
-    ConfigError
-        If the file is missing, unparsable or invalid.
-    """
-    return _load_file(StrategiesConfig, path)
 
 
 @dataclass(frozen=True)
@@ -225,7 +161,7 @@ def load_config_report(config_dir: Path | str = DEFAULT_CONFIG_DIR, *,
     for spec in CONFIG_FILES:
         path = directory / spec.filename
         if path.exists():
-            sections[spec.section] = _load_file(spec.model, path)
+            sections[spec.section] = load_section(path, spec.model)
             lines.append(f"ok {path}")
         else:
             label = f"{path} (built-in defaults)"

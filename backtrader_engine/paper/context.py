@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from backtrader_engine.data.candle import Candle
 from backtrader_engine.exchanges.bybit.stream.events import Level
 from backtrader_engine.ledger.rows import BarRow
 
@@ -17,7 +18,7 @@ WARMUP, STREAM, REST = "warmup", "stream", "rest"
 
 
 @dataclass(frozen=True, slots=True)
-class BarContext:
+class BarContext(Candle):
     """A closed bar of *symbol*, with the book, mark price and funding as of its close.
 
     *bids*/*asks* are the best levels of the local order book when the bar closed (empty
@@ -31,17 +32,10 @@ class BarContext:
     (malformed messages, reconnects, failed subscriptions and backfills). They feed the risk
     gate's latency and error-rate breakers; being part of the logged context, they make a
     restarted session trip the breakers exactly where the first run did.
+
+    Fields in order: the candle's (*symbol* … *volume*), then *source* and the rest below.
     """
 
-    symbol: str
-    interval: str
-    start: int
-    end: int
-    open: float
-    high: float
-    low: float
-    close: float
-    volume: float
     source: str
     bids: tuple[Level, ...] = ()
     asks: tuple[Level, ...] = ()

@@ -36,7 +36,7 @@ from typing import Any
 from backtrader_engine.engine.costs import CostModel
 from backtrader_engine.engine.lot_rules import LotRules
 from backtrader_engine.exchanges.bybit.history import make_session
-from backtrader_engine.exchanges.bybit.retry import Backoff
+from backtrader_engine.exchanges.bybit.retry import Retry
 from backtrader_engine.exchanges.bybit.stream import (
     BybitStream,
     EventQueue,
@@ -216,12 +216,12 @@ class PaperSession:
         if logged:
             return logged
         symbol, interval = key
-        reply = Backoff(retries=4).call("server time", self.http.get_server_time)
+        reply = Retry(retries=4).call("server time", self.http.get_server_time)
         now = int(reply["result"]["timeNano"]) // 1_000_000
         duration = bar_end(0, interval) + 1
         stop = now // duration * duration  # the bar still open at the server's clock
         start = stop - self.settings.warmup_bars * duration
-        bars = KlineBackfill(self.http, backoff=Backoff(retries=4)).fetch(symbol, interval,
+        bars = KlineBackfill(self.http, retry=Retry(retries=4)).fetch(symbol, interval,
                                                                            start, stop)
         contexts = [BarContext(b.symbol, b.interval, b.start, b.end, b.open, b.high, b.low,
                                b.close, b.volume, WARMUP) for b in bars]

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from backtrader_engine.config import PrometheusConfig, load_alert_config
+from backtrader_engine.config import AlertConfig, PrometheusConfig, load_section
 from backtrader_engine.errors import UserError
 
 PROMETHEUS_READY_URL = "http://127.0.0.1:9090/-/ready"
@@ -47,7 +47,7 @@ class EndpointCheck:
 def metrics_endpoint(config_dir: Path) -> Endpoint:
     """The bot's metrics URL from ``alert_config.json`` ``prometheus`` (127.0.0.1:8080)."""
     try:
-        prometheus = load_alert_config(config_dir / "alert_config.json").prometheus
+        prometheus = load_section(config_dir / "alert_config.json", AlertConfig).prometheus
     except UserError:
         # status must work with a broken config too ('config check' reports the problem):
         # the bot would not have started with it, so check the default.

@@ -6,9 +6,10 @@ machines (jq, Loki, Elastic). It is rotated by size (``RotatingFileHandler``): a
 ``max_bytes`` it becomes ``<name>.jsonl.1`` and at most ``backups`` old files are kept. The
 console (stderr) gets ``time level logger: message`` lines for people.
 
-Secrets never reach either: the values of the secret environment variables
-(:data:`~backtrader_engine.config.SECRET_ENV_VARS`) are replaced by ``***`` in every line,
-should any code ever format one into a message.
+Secrets never reach either: every formatted line goes through
+:func:`~backtrader_engine.redaction.redact`, so the values of the secret environment variables
+(:data:`~backtrader_engine.config.SECRET_ENV_VARS`) and any registered secret (the bot token)
+are replaced by ``***``, should any code ever format one into a message.
 """
 
 from __future__ import annotations
@@ -16,14 +17,13 @@ from __future__ import annotations
 import json
 import logging
 import logging.handlers
-import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from backtrader_engine.config.credentials import SECRET_ENV_VARS
 from backtrader_engine.errors import UserError
+from backtrader_engine.redaction import redact
 
 DEFAULT_LOG_DIR = Path("logs")
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -35,30 +35,10 @@ _RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))
     "message", "asctime", "taskName"}
 #: Libraries whose INFO records are per-connection chatter; kept at WARNING unless DEBUG.
 _CHATTY = ("websockets", "urllib3")
-#: Shorter values are too likely to occur by chance to be masked meaningfully.
-_MIN_SECRET_LENGTH = 4
-
-
-class _Redactor:
-    """Masks the current values of the secret environment variables."""
-
-    def __init__(self) -> None:
-        values = (os.environ.get(name, "") for name in SECRET_ENV_VARS)
-        self.secrets = sorted({v for v in values if len(v) >= _MIN_SECRET_LENGTH},
-                              key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return text
 
 
 class JsonLinesFormatter(logging.Formatter):
     """One JSON object per record, secrets masked."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._redact = _Redactor()
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -71,7 +51,7 @@ class JsonLinesFormatter(logging.Formatter):
             entry["exception"] = self.formatException(record.exc_info)
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
-        return self._redact(json.dumps(entry, default=str, ensure_ascii=False))
+        return redact(json.dumps(entry, default=str, ensure_ascii=False))
 
 
 class ConsoleFormatter(logging.Formatter):
@@ -80,10 +60,9 @@ class ConsoleFormatter(logging.Formatter):
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s",
                          datefmt="%Y-%m-%d %H:%M:%S")
-        self._redact = _Redactor()
 
     def format(self, record: logging.LogRecord) -> str:
-        return self._redact(super().format(record))
+        return redact(super().format(record))
 
 
 class LogSetup:

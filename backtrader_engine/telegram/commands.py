@@ -38,14 +38,16 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
+from backtrader_engine.backoff import Backoff
 from backtrader_engine.errors import UserError
 from backtrader_engine.operations import control as control_ops
 from backtrader_engine.operations.snapshot import live_status, read_snapshot
+from backtrader_engine.redaction import redact
 from backtrader_engine.telegram import answers_text as formatting
 from backtrader_engine.telegram.logs import log_lines
 from backtrader_engine.telegram.loop import LoopThread
 from backtrader_engine.telegram.notification_text import esc
-from backtrader_engine.telegram.redact import protect_token, redact
+from backtrader_engine.telegram.redact import protect_token
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("help", "this list"),
 )
 _MAX_TRADES, _MAX_LOGS = 100, 200
+#: Waits between tries to start the command bot while Telegram cannot be reached.
+_CONNECT_BACKOFF = Backoff(1.0, 60.0)
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -158,7 +162,7 @@ class CommandBot:
         self._task = asyncio.create_task(self._connect(), name="telegram commands start")
 
     async def _connect(self) -> None:
-        delay = 1.0
+        failures = 0
         while not self._stopping:
             try:
                 await self.app.initialize()
@@ -175,12 +179,13 @@ class CommandBot:
                 log.error("telegram: the Bot API refused the token; commands stay off")
                 return
             except TelegramError as exc:
+                delay = _CONNECT_BACKOFF.delay(failures)
+                failures += 1
                 log.warning("telegram: cannot start the command bot yet (%s: %s); retrying "
                             "in %.0f s", type(exc).__name__, redact(exc), delay)
                 if self.app.running:
                     await self.app.stop()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 60.0)
+                await asyncio.sleep(delay)
 
     async def _publish_commands(self) -> None:
         try:

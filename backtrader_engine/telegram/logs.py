@@ -8,7 +8,7 @@ from pathlib import Path
 
 from backtrader_engine.errors import UserError
 from backtrader_engine.operations import tail_lines
-from backtrader_engine.telegram.redact import redact
+from backtrader_engine.redaction import redact
 
 
 def readable(line: str) -> str:
@@ -16,7 +16,7 @@ def readable(line: str) -> str:
 
     Reads the keys of :mod:`backtrader_engine.service.logging_setup` (``ts``, ``level``,
     ``logger``, ``message``, ``exception``) and the usual alternatives (``time``,
-    ``levelname``, ``name``, ``msg``...). Any bot token in the line is masked.
+    ``levelname``, ``name``, ``msg``...). Any secret in the line is masked.
     """
     try:
         record = json.loads(line)

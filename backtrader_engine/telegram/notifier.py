@@ -33,11 +33,13 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
+from backtrader_engine.backoff import Backoff
+from backtrader_engine.redaction import redact
 from backtrader_engine.telegram.events import Notification
 from backtrader_engine.telegram.loop import LoopThread
 from backtrader_engine.telegram.notification_text import pack
 from backtrader_engine.telegram.ratelimit import TokenBucket, acquire
-from backtrader_engine.telegram.redact import protect_token, redact
+from backtrader_engine.telegram.redact import protect_token
 
 log = logging.getLogger(__name__)
 #: Most queued notifications looked at when packing one message (a block is never shorter
@@ -107,8 +109,7 @@ class Notifier:
                             queue_size) for i, chat_id in enumerate(chat_ids)]
         self.global_bucket = TokenBucket(global_per_second, max(1.0, global_per_second))
         self.max_retries = max_retries
-        self.backoff_initial = backoff_initial
-        self.backoff_max = backoff_max
+        self.backoff = Backoff(backoff_initial, backoff_max)
         self._lock = threading.Lock()
         self._closing = False
         self._started = False
@@ -246,8 +247,8 @@ class Notifier:
 
     async def _send(self, chat: _Chat, text: str) -> bool:
         """One message with retries; ``True`` once Telegram accepted it."""
-        delay = self.backoff_initial
         attempt = 0
+        failures = 0  # the backoff grows with errors only; a 429 says its own wait
         while True:
             try:
                 await self.bot.send_message(chat.chat_id, text, parse_mode=ParseMode.HTML,
@@ -262,8 +263,8 @@ class Notifier:
                           chat.label, type(exc).__name__, redact(exc))
                 return False
             except TelegramError as exc:
-                wait = delay
-                delay = min(delay * 2, self.backoff_max)
+                wait = self.backoff.delay(failures)
+                failures += 1
                 log.warning("telegram: sending to %s failed (%s: %s)", chat.label,
                             type(exc).__name__, redact(exc))
             attempt += 1

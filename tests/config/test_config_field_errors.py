@@ -8,12 +8,7 @@ from typing import Any
 
 import pytest
 
-from backtrader_engine.config import (
-    BybitConfig,
-    load_bybit_config,
-    load_risk_config,
-    load_strategies_config,
-)
+from backtrader_engine.config import BybitConfig, RiskConfig, StrategiesConfig, load_section
 from backtrader_engine.config.messages import field_path, format_value
 from backtrader_engine.errors import ConfigError, UserError
 
@@ -154,7 +149,7 @@ def test_strategies_written_without_wrapper_get_a_layout_hint(
     path = write_raw("strategies_config.json",
                      '{"RSIEMAMomentumStrategy": {"symbols": ["ETHUSDT"], "timeframe": "15m"}}')
     with pytest.raises(ConfigError) as caught:
-        load_strategies_config(path)
+        load_section(path, StrategiesConfig)
     message = str(caught.value)
     assert message.startswith(f"{path}: strategy 'RSIEMAMomentumStrategy' is at the top level")
     assert "nest every strategy under \"strategies\"" in message
@@ -163,12 +158,12 @@ def test_strategies_written_without_wrapper_get_a_layout_hint(
 def test_explicit_missing_file_is_an_error(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere" / "bybit_config.json"
     with pytest.raises(ConfigError, match=r"bybit_config\.json: not found; check the path"):
-        load_bybit_config(missing)
+        load_section(missing, BybitConfig)
 
 
 def test_explicit_directory_instead_of_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="is a directory, not a file"):
-        load_risk_config(tmp_path)
+        load_section(tmp_path, RiskConfig)
 
 
 def test_config_error_is_a_user_error() -> None:

@@ -14,15 +14,13 @@ from backtrader_engine.config import (
     AlertConfig,
     AppConfig,
     BybitConfig,
+    ConfigModel,
     RiskConfig,
     StrategiesConfig,
     check_config,
     describe_fields,
-    load_alert_config,
-    load_bybit_config,
     load_config,
-    load_risk_config,
-    load_strategies_config,
+    load_section,
 )
 from backtrader_engine.errors import ConfigError
 
@@ -74,21 +72,23 @@ def test_shipped_files_are_fully_populated(spec: object, shipped_configs: Path) 
             node = node[part]
 
 
-@pytest.mark.parametrize(("loader", "model", "filename"), [
-    (load_bybit_config, BybitConfig, "bybit_config.json"),
-    (load_risk_config, RiskConfig, "risk_config.json"),
-    (load_alert_config, AlertConfig, "alert_config.json"),
-    (load_strategies_config, StrategiesConfig, "strategies_config.json"),
+@pytest.mark.parametrize(("model", "filename"), [
+    (BybitConfig, "bybit_config.json"),
+    (RiskConfig, "risk_config.json"),
+    (AlertConfig, "alert_config.json"),
+    (StrategiesConfig, "strategies_config.json"),
 ])
-def test_per_file_loaders(loader: Callable[[Path], object], model: type, filename: str,
-                          shipped_configs: Path) -> None:
-    loaded = loader(shipped_configs / filename)
-    assert isinstance(loaded, model)
-    assert loaded.source == str(shipped_configs / filename)  # type: ignore[attr-defined]
+def test_per_file_loader(model: type[ConfigModel], filename: str,
+                         shipped_configs: Path) -> None:
+    loaded = load_section(shipped_configs / filename, model)
+    assert type(loaded) is model
+    assert loaded.source == str(shipped_configs / filename)
+    assert [spec.filename for spec in CONFIG_FILES if spec.model is model] == [filename]
 
 
 def test_per_file_loader_accepts_str_path(shipped_configs: Path) -> None:
-    assert load_risk_config(str(shipped_configs / "risk_config.json")).max_open_positions == 3
+    loaded = load_section(str(shipped_configs / "risk_config.json"), RiskConfig)
+    assert loaded.max_open_positions == 3
 
 
 def test_missing_single_file_uses_defaults_with_a_note(

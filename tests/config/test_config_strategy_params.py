@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from backtrader_engine.config import StrategiesConfig, load_strategies_config
+from backtrader_engine.config import StrategiesConfig, load_section
 from backtrader_engine.errors import ConfigError, StrategyError
 
 KNOWN_PARAMS: dict[str, dict[str, object]] = {
@@ -33,7 +33,8 @@ def _with_params(name: str, params: dict[str, object]) -> StrategiesConfig:
 
 
 def test_shipped_params_pass(shipped_configs: Path) -> None:
-    load_strategies_config(shipped_configs / "strategies_config.json").validate_params(resolver)
+    shipped = load_section(shipped_configs / "strategies_config.json", StrategiesConfig)
+    shipped.validate_params(resolver)
 
 
 def test_unknown_param_gets_did_you_mean() -> None:

@@ -45,6 +45,7 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 NODE = shutil.which("node")
 
 pytestmark = [
+    pytest.mark.integration,  # Chromium (apt), node and playwright-core (npm)
     pytest.mark.skipif(NODE is None, reason="node is not installed (.ci/run installs it; "
                                             "needed to drive the browser with playwright-core)"),
     pytest.mark.skipif(not Path(CHROMIUM).is_file(),

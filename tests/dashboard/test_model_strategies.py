@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from backtrader_engine.config import StrategiesConfig, load_strategies_config
+from backtrader_engine.config import StrategiesConfig, load_section
 from backtrader_engine.dashboard.model import strategy_rows
 from backtrader_engine.dashboard.model.strategies import (
     COLUMNS,
@@ -18,7 +18,7 @@ from .conftest import CONFIGS
 
 
 def test_each_configured_pair_gets_a_row_and_the_traded_ones_come_first(ledger: Path) -> None:
-    config = load_strategies_config(CONFIGS / "strategies_config.json")
+    config = load_section(CONFIGS / "strategies_config.json", StrategiesConfig)
     snap = read_snapshot(ledger)
     rows = strategy_rows(config, snap, None)
     pairs = [(name, s) for name, e in config.strategies.items() for s in e.symbols]

@@ -79,6 +79,7 @@ def _compose_command() -> list[str] | None:
     return None
 
 
+@pytest.mark.integration
 def test_docker_compose_config_validates() -> None:
     command = _compose_command()
     if command is None:

@@ -32,6 +32,8 @@ import yaml
 from .conftest import CONFIGS, MONITORING, ROOT, free_port, scrape
 from .promql import dashboard_expressions, metric_names, rule_expressions, substitute
 
+pytestmark = pytest.mark.integration  # a real Prometheus server (Debian 'prometheus')
+
 #: Series that must have values once Prometheus has scraped the running bot.
 KEY_SERIES = {
     'up{job="backtrader-bot"}': lambda v: v == 1,

@@ -21,6 +21,7 @@ from .promql import dashboard_expressions, metric_names, rule_expressions, rules
 SCRAPE_SERIES = {"up"}
 
 
+@pytest.mark.integration
 def test_promtool_check_config(promtool: Callable[..., Any]) -> None:
     # promtool resolves rule_files next to the config, so this checks the rules too.
     result = promtool("check", "config", str(MONITORING / "prometheus.yml"))
@@ -28,18 +29,21 @@ def test_promtool_check_config(promtool: Callable[..., Any]) -> None:
     assert "SUCCESS: 1 rule files found" in result.stdout + result.stderr
 
 
+@pytest.mark.integration
 def test_promtool_check_rules(promtool: Callable[..., Any]) -> None:
     result = promtool("check", "rules", str(MONITORING / "alert_rules.yml"))
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"SUCCESS: {len(rule_expressions())} rules found" in result.stdout
 
 
+@pytest.mark.integration
 def test_promtool_test_rules(promtool: Callable[..., Any]) -> None:
     result = promtool("test", "rules", str(MONITORING / "alert_rules_test.yml"))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout
 
 
+@pytest.mark.integration
 def test_promtool_rejects_a_broken_expression(promtool: Callable[..., Any],
                                               tmp_path: Path) -> None:
     # The parse check below is only worth something if promtool fails on bad PromQL.
@@ -48,6 +52,7 @@ def test_promtool_rejects_a_broken_expression(promtool: Callable[..., Any],
     assert promtool("check", "rules", str(path)).returncode != 0
 
 
+@pytest.mark.integration
 def test_every_dashboard_and_rule_expression_parses(promtool: Callable[..., Any],
                                                     tmp_path: Path) -> None:
     expressions = dashboard_expressions() + list(rule_expressions().values())
@@ -119,6 +124,7 @@ def test_prometheus_scrapes_both_exporters(job: str) -> None:
     assert config["rule_files"] == ["alert_rules.yml"]
 
 
+@pytest.mark.integration
 def test_the_exposition_passes_promtool_lint(promtool: Callable[..., Any], tmp_path: Path,
                                              make_snapshot: Callable[..., Any]) -> None:
     live = {"stream": {"reconnects": 0, "malformed": 0, "last_message_age_s": 0.2},

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from backtrader_engine.cli import main
-from backtrader_engine.config import load_strategies_config
+from backtrader_engine.config import StrategiesConfig, load_section
 from backtrader_engine.errors import ConfigError
 from backtrader_engine.optimize import PENALTY
 from backtrader_engine.optimize.storage import open_storage
@@ -161,7 +161,7 @@ def _paste(params: dict, root: Path) -> Path:
 
 
 def _check_params(path: Path) -> None:
-    config = load_strategies_config(path)
+    config = load_section(path, StrategiesConfig)
     config.validate_params(lambda name: strategy_params(resolve_strategy(name)))
 
 

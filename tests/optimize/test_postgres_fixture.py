@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
+pytestmark = pytest.mark.integration  # a real PostgreSQL server (Debian 'postgresql')
+
 
 def test_postgres_url_is_an_empty_database(postgres_url):
     import optuna

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 
 import optuna
+import pytest
 from optuna.trial import TrialState
+
+pytestmark = pytest.mark.integration  # a real PostgreSQL server (Debian 'postgresql')
 
 
 def test_two_workers_share_a_postgres_study(cli, tmp_path, postgres_url):

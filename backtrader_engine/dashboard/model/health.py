@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from backtrader_engine.config import AlertThresholds, load_alert_config
+from backtrader_engine.config import AlertConfig, AlertThresholds, load_section
 from backtrader_engine.dashboard.model import formatting as fmt
 from backtrader_engine.errors import UserError
 from backtrader_engine.operations import STREAM_LIVE, BotStatus, SessionSnapshot
@@ -59,7 +59,7 @@ def no_data_seconds(config_dir: Path) -> float:
     """
     path = Path(config_dir) / "alert_config.json"
     try:
-        return load_alert_config(path).alerts.no_data_seconds if path.is_file() \
+        return load_section(path, AlertConfig).alerts.no_data_seconds if path.is_file() \
             else AlertThresholds().no_data_seconds
     except UserError:
         return AlertThresholds().no_data_seconds

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from backtrader_engine.config import load_strategies_config
+from backtrader_engine.config import StrategiesConfig, load_section
 from backtrader_engine.dashboard.model import followed_state_dir, load_live, strategy_rows
 from backtrader_engine.dashboard.model.strategies import strategies_frame
 from backtrader_engine.dashboard.settings import PanelSettings
@@ -21,7 +21,7 @@ def _strategies(settings: PanelSettings) -> None:
     path = settings.config_dir / "strategies_config.json"
     config = None
     try:
-        config = load_strategies_config(path) if path.is_file() else None
+        config = load_section(path, StrategiesConfig) if path.is_file() else None
     except UserError as exc:
         st.error(f"The strategies config cannot be read: {exc}")
     if config is None and not path.is_file():

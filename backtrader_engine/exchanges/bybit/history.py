@@ -29,7 +29,7 @@ from backtrader_engine.data.timeframes import (
 )
 from backtrader_engine.errors import DataError, UserError
 from backtrader_engine.exchanges.bybit.progress import Progress
-from backtrader_engine.exchanges.bybit.retry import Backoff, BybitError
+from backtrader_engine.exchanges.bybit.retry import BybitError, Retry
 from backtrader_engine.exchanges.bybit.venue import (
     CATEGORY,
     Instrument,
@@ -51,7 +51,7 @@ def make_session(*, testnet: bool = False, base_url: str | None = None) -> HTTP:
 
     pybit formats its REST base URL once into ``endpoint`` and builds every request from it,
     so assigning ``endpoint`` redirects the session (e.g. to a local replay server).
-    Rate-limit retries are left to :class:`Backoff` (with jitter), so pybit's own retry of
+    Rate-limit retries are left to :class:`Retry` (with jitter), so pybit's own retry of
     retCode 10006 is disabled; it only keeps retrying 10002 (recv-window, signed calls).
     """
     session = HTTP(testnet=testnet, retry_codes={10002}, logging_level=logging.WARNING)
@@ -105,7 +105,7 @@ class HistoryDownloader:
         Destination; series are stored under *exchange*.
     exchange : str
         Store key, ``"bybit"`` (``"bybit-testnet"`` keeps testnet data apart).
-    backoff : Backoff, optional
+    retry : Retry, optional
         Retry policy for rate limits and server errors.
     out : text stream, optional
         Where the result line of each series goes (stdout by default).
@@ -117,18 +117,18 @@ class HistoryDownloader:
     """
 
     def __init__(self, session: Any, store: DataStore, *, exchange: str = "bybit",
-                 backoff: Backoff | None = None, out: IO[str] | None = None,
+                 retry: Retry | None = None, out: IO[str] | None = None,
                  progress: IO[str] | None = None, progress_every: float = 5.0) -> None:
         self.session = session
         self.store = store
         self.exchange = exchange
-        self.backoff = backoff or Backoff()
+        self.retry = retry or Retry()
         self.out = out or sys.stdout
         self.progress = progress
         self.progress_every = progress_every
 
     def _call(self, what: str, method: str, **kwargs: Any) -> dict[str, Any]:
-        reply = self.backoff.call(what, getattr(self.session, method), **kwargs)
+        reply = self.retry.call(what, getattr(self.session, method), **kwargs)
         return reply.get("result") or {}
 
     def _say(self, line: str) -> None:

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 import requests
 from pybit.exceptions import FailedRequestError, InvalidRequestError
 
+from backtrader_engine.backoff import Backoff
 from backtrader_engine.errors import UserError
 
 T = TypeVar("T")
@@ -35,6 +36,7 @@ RETRY_STATUSES = frozenset({403, 429})
 #: Bounds of BTE_RETRIES and BTE_RETRY_DELAY: beyond them a failure would never be reported.
 MAX_ENV_RETRIES = 100
 MAX_ENV_DELAY_S = 3600.0
+_JITTER = (1.0, 1.5)  # up to 50 % added
 
 
 class BybitError(UserError):
@@ -92,7 +94,7 @@ def _describe(exc: Exception) -> str:
 
 
 @dataclass
-class Backoff:
+class Retry:
     """Retry policy: delay ``base * 2**attempt`` capped at *cap*, plus up to 50 % jitter.
 
     Jitter spreads out clients that were limited at the same moment, so they do not all
@@ -119,10 +121,14 @@ class Backoff:
             self.base = float(base)
             self.cap = max(self.base, min(self.cap, self.base * 8))
 
+    @property
+    def backoff(self) -> Backoff:
+        """The delays, from *base* and *cap* as they stand (after the environment's say)."""
+        return Backoff(self.base, self.cap, jitter=_JITTER)
+
     def delay(self, attempt: int) -> float:
         """Seconds to wait before retry number *attempt* (0-based)."""
-        raw = min(self.cap, self.base * 2**attempt)
-        return raw + raw * 0.5 * self.rng.random()
+        return self.backoff.delay(attempt, self.rng)
 
     def call(self, what: str, fn: Callable[..., T], /, **kwargs: Any) -> T:
         """Call ``fn(**kwargs)``; retry retryable failures, turn the rest into BybitError."""

@@ -19,7 +19,7 @@ from backtrader_engine.exchanges.bybit.history import (
     make_session,
     rows_to_frame,
 )
-from backtrader_engine.exchanges.bybit.retry import Backoff, BybitError
+from backtrader_engine.exchanges.bybit.retry import BybitError, Retry
 
 SYMBOLS = "BTCUSDT,ETHUSDT"
 TIMEFRAMES = "1m,5m,1h"
@@ -93,10 +93,10 @@ def test_rate_limited_download_backs_off_and_completes(replay_server, source_can
                                                        tmp_path) -> None:
     server = replay_server(rate_limit=4)
     sleeps: list[float] = []
-    backoff = Backoff(base=0.05, sleep=lambda s: (sleeps.append(s), time.sleep(s)),
+    retry = Retry(base=0.05, sleep=lambda s: (sleeps.append(s), time.sleep(s)),
                       rng=random.Random(1))
     HistoryDownloader(make_session(base_url=server.base_url), DataStore(tmp_path),
-                      backoff=backoff, out=io.StringIO()).run(
+                      retry=retry, out=io.StringIO()).run(
         ["BTCUSDT", "ETHUSDT"], ["1m", "5m", "1h"], 30)
     assert sleeps, "the server's limit was never hit"
     _assert_store_matches_source(tmp_path, source_candles)
@@ -160,7 +160,7 @@ def _failed(status: int) -> FailedRequestError:
 
 @pytest.mark.parametrize("error", [_invalid(10006), _failed(403), _failed(502),
                                    requests.ConnectionError("reset")])
-def test_backoff_retries_transient_errors(error) -> None:
+def test_retry_retries_transient_errors(error) -> None:
     sleeps: list[float] = []
     calls = iter([error, error, {"ok": True}])
 
@@ -170,27 +170,27 @@ def test_backoff_retries_transient_errors(error) -> None:
             raise item
         return item
 
-    backoff = Backoff(base=1.0, sleep=sleeps.append, rng=random.Random(0))
-    assert backoff.call("thing", flaky) == {"ok": True}
+    retry = Retry(base=1.0, sleep=sleeps.append, rng=random.Random(0))
+    assert retry.call("thing", flaky) == {"ok": True}
     assert len(sleeps) == 2 and 1.0 <= sleeps[0] <= 1.5 and 2.0 <= sleeps[1] <= 3.0
 
 
-def test_backoff_fails_fast_on_bad_request_and_gives_up_eventually() -> None:
+def test_retry_fails_fast_on_bad_request_and_gives_up_eventually() -> None:
     sleeps: list[float] = []
-    backoff = Backoff(retries=3, base=1.0, cap=1.5, sleep=sleeps.append)
+    retry = Retry(retries=3, base=1.0, cap=1.5, sleep=sleeps.append)
 
     def bad():
         raise _invalid(10001)
 
     with pytest.raises(BybitError, match=r"^Bybit rejected kline X: msg \(code 10001\)$"):
-        backoff.call("kline X", bad)
+        retry.call("kline X", bad)
     assert sleeps == []
 
     def limited():
         raise _invalid(10006)
 
     with pytest.raises(BybitError, match="after 3 retries"):
-        backoff.call("kline X", limited)
+        retry.call("kline X", limited)
     assert len(sleeps) == 3 and max(sleeps) <= 1.5 * 1.5
 
 

@@ -39,6 +39,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
+from backtrader_engine.backoff import Backoff
 from backtrader_engine.exchanges.bybit.stream.eventqueue import EventQueue
 from backtrader_engine.exchanges.bybit.stream.events import (
     DELAYED,
@@ -90,6 +91,11 @@ class StreamSettings:
     #: Give up after this many failed connects when no connection ever succeeded (a client
     #: without network); None: keep trying. Once connected, reconnects never give up.
     connect_attempts: int | None = None
+
+    @property
+    def backoff(self) -> Backoff:
+        """Reconnect delays: doubling to the cap, drawn from the upper half of each."""
+        return Backoff(self.backoff_initial, self.backoff_max, jitter=(0.5, 1.0))
 
 
 class BybitStream:
@@ -174,7 +180,7 @@ class BybitStream:
             self._set_state(DISCONNECTED, reason)
             if self._stop.is_set():
                 break
-            delay = self._backoff(failures)
+            delay = self.settings.backoff.delay(failures, self.rng)
             failures += 1
             attempts = self.settings.connect_attempts
             if attempts is not None and not self.counts["connections"]:
@@ -188,10 +194,6 @@ class BybitStream:
                 log.warning("stream %s: %s; reconnecting in %.1f s", self.url, reason, delay)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), delay)
-
-    def _backoff(self, failures: int) -> float:
-        ceiling = min(self.settings.backoff_max, self.settings.backoff_initial * 2**failures)
-        return ceiling / 2 + self.rng.random() * ceiling / 2
 
     def stop(self, *, drain: bool = False) -> None:
         """Ask :meth:`run` to close the connection and return (from any thread).

@@ -13,12 +13,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from backtrader_engine.data.candle import Candle
+
 Level = tuple[float, float]  # (price, size)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class MarketEvent:
     """Base of every event; *ts* is the exchange time in ms."""
+
+    # No slots of its own: each event class lays out its slots itself (``slots=True``), so
+    # that a bar can derive from the slotted Candle too (two slotted bases would clash).
+    __slots__ = ()
 
     critical: ClassVar[bool] = False
     kind: ClassVar[str] = "event"
@@ -28,17 +34,13 @@ class MarketEvent:
 
 
 @dataclass(frozen=True, slots=True)
-class Bar(MarketEvent):
-    """One kline: *start* and *end* are the candle's first and last millisecond."""
+class Bar(Candle, MarketEvent):
+    """One kline: *start* and *end* are the candle's first and last millisecond.
 
-    interval: str
-    start: int
-    end: int
-    open: float
-    high: float
-    low: float
-    close: float
-    volume: float
+    Fields in order: *symbol*, *ts*, then the candle's (*interval* … *volume*), *turnover*
+    and *source* (the bases' fields come first, MarketEvent's before Candle's).
+    """
+
     turnover: float
     source: str = "stream"  # "stream", or "rest" when backfilled after a gap
 

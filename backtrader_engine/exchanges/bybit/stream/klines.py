@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from backtrader_engine.data.timeframes import BYBIT_INTERVALS, parse_timeframe
-from backtrader_engine.exchanges.bybit.retry import Backoff
+from backtrader_engine.exchanges.bybit.retry import Retry
 from backtrader_engine.exchanges.bybit.stream.events import Bar, BarGap, ClosedBar, MarketEvent
 from backtrader_engine.exchanges.bybit.venue import CATEGORY
 
@@ -43,7 +43,7 @@ class KlineBackfill:
     ----------
     session : pybit HTTP
         A public session (see :func:`~..history.make_session`).
-    backoff : Backoff, optional
+    retry : Retry, optional
         Retry policy for rate limits and server errors.
     attempts : int
         Tries when the exchange returns fewer bars than expected (its REST view may lag
@@ -52,10 +52,10 @@ class KlineBackfill:
         Seconds between such tries.
     """
 
-    def __init__(self, session: Any, *, backoff: Backoff | None = None, attempts: int = 3,
+    def __init__(self, session: Any, *, retry: Retry | None = None, attempts: int = 3,
                  pause: float = 0.5, sleep: Callable[[float], None] = time.sleep) -> None:
         self.session = session
-        self.backoff = backoff or Backoff(retries=4)
+        self.retry = retry or Retry(retries=4)
         self.attempts = attempts
         self.pause = pause
         self.sleep = sleep
@@ -75,7 +75,7 @@ class KlineBackfill:
         rows: dict[int, list[str]] = {}
         end = stop - 1
         while end >= start:
-            reply = self.backoff.call(f"kline {symbol} {interval}", self.session.get_kline,
+            reply = self.retry.call(f"kline {symbol} {interval}", self.session.get_kline,
                                       category=CATEGORY, symbol=symbol, interval=interval,
                                       start=start, end=end, limit=KLINE_PAGE)
             page = (reply.get("result") or {}).get("list") or []

@@ -215,7 +215,7 @@ def test_backoff_grows_to_its_cap_with_jitter() -> None:
     stream = BybitStream([], url="ws://127.0.0.1:9/v5/public/linear",
                          settings=StreamSettings(backoff_initial=1, backoff_max=8),
                          rng=random.Random(1))
-    delays = [stream._backoff(n) for n in range(6)]
+    delays = [stream.settings.backoff.delay(n, stream.rng) for n in range(6)]
     for n, delay in enumerate(delays):
         ceiling = min(8, 2**n)
         assert ceiling / 2 <= delay <= ceiling
