@@ -11,6 +11,7 @@ from backtrader_engine.config.base import ConfigModel, Rule, RuleViolation
 from backtrader_engine.config.fieldtypes import EnvVarName, Host, Port, check_unique
 
 AlertLevel = Literal["info", "warning", "critical"]
+ALERT_LEVELS: tuple[AlertLevel, ...] = ("info", "warning", "critical")
 
 #: Hosts that bind every interface and so collide with any other host on the same port.
 _WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", "[::]", ""})
@@ -62,7 +63,7 @@ class TelegramConfig(ConfigModel):
                     "accept commands from (comma-separated).",
     )
     alert_levels: Annotated[list[AlertLevel], AfterValidator(check_unique)] = Field(
-        default_factory=lambda: ["info", "warning", "critical"],
+        default_factory=lambda: list(ALERT_LEVELS),
         description="Alert levels forwarded to Telegram: any of 'info' (started/stopped, "
                     "executed signals, closed positions, funding, daily summary), 'warning' "
                     "(rejected signals, drawdown warning, market data interrupted), "

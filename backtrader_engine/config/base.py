@@ -100,7 +100,8 @@ class ConfigModel(BaseModel):
             return NotImplemented
         return type(self) is type(other) and self.__dict__ == other.__dict__
 
-    # Field values include lists and dicts, so a value-based hash could not work anyway.
+    # Field values include lists and dicts, so a value-based hash could not work anyway. None
+    # is how Python marks a class unhashable; type checkers only know __hash__ as a method.
     __hash__ = None  # type: ignore[assignment]
 
     def violation_message(self, violation: RuleViolation) -> str:

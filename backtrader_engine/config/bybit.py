@@ -20,6 +20,7 @@ BYBIT_INTERVALS: tuple[str, ...] = (
     "1", "3", "5", "15", "30", "60", "120", "240", "360", "720", "D", "W", "M",
 )
 KlineInterval = Literal["1", "3", "5", "15", "30", "60", "120", "240", "360", "720", "D", "W", "M"]
+DEFAULT_KLINE_INTERVALS: tuple[KlineInterval, ...] = ("1", "5", "15", "60", "240")
 
 
 class FeesConfig(ConfigModel):
@@ -177,7 +178,7 @@ class BybitConfig(ConfigModel):
     kline_intervals: Annotated[
         list[KlineInterval], Field(min_length=1), AfterValidator(check_unique)
     ] = Field(
-        default_factory=lambda: ["1", "5", "15", "60", "240"],
+        default_factory=lambda: list(DEFAULT_KLINE_INTERVALS),
         description="Kline intervals to collect, in Bybit V5 names: minutes "
                     "(1, 3, 5, 15, 30, 60, 120, 240, 360, 720) or D, W, M.",
     )

@@ -145,6 +145,18 @@ def drop_empty_volume(raw: RawOhlcv) -> RawOhlcv:
     return RawOhlcv(raw.index, columns, volume_column=None, time_column=raw.time_column)
 
 
+def datetime_index(frame: pd.DataFrame | pd.Series) -> pd.DatetimeIndex:
+    """The bar times of a frame or series on bars: its index, which must be a DatetimeIndex.
+
+    pandas types every index as a plain ``Index``; this narrows it for the callers that need
+    its datetime side (``asi8``, ``as_unit``) and fails loudly on a frame that is not on bars.
+    """
+    index = frame.index
+    if not isinstance(index, pd.DatetimeIndex):
+        raise TypeError(f"expected bars on a DatetimeIndex, not a {type(index).__name__}")
+    return index
+
+
 def source_order(index: pd.DatetimeIndex) -> tuple[str, int]:
     """Describe the order of timestamps as read, before sorting.
 

@@ -93,8 +93,8 @@ def canonical_funding(rates: pd.Series, *, source: str) -> pd.Series:
     index = rates.index
     if index.tz is not None:
         index = index.tz_convert("UTC").tz_localize(None)
-    values = pd.to_numeric(pd.Series(rates.to_numpy(copy=True)), errors="coerce")
-    values = values.to_numpy(dtype=np.float64, copy=True)
+    numeric = pd.to_numeric(pd.Series(rates.to_numpy(copy=True)), errors="coerce")
+    values = numeric.to_numpy(dtype=np.float64, copy=True)
     bad = ~np.isfinite(values)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])

@@ -126,8 +126,8 @@ def _check_one_series(files: list[Path], parts: list[list[RawOhlcv]]) -> None:
     conflict but means nothing, so every file must show the same bar spacing, and archives
     named like data.binance.vision's must name the same symbol and interval.
     """
-    names = [_ARCHIVE_NAME.match(f.name) for f in files]
-    if all(names):
+    names = [m for f in files if (m := _ARCHIVE_NAME.match(f.name)) is not None]
+    if len(names) == len(files):
         first = names[0].group(1, 2)
         for f, match in zip(files, names, strict=True):
             if match.group(1, 2) != first:

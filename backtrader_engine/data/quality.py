@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ from backtrader_engine.data.frame import OHLCV_COLUMNS
 from backtrader_engine.data.loader import LoadInfo
 from backtrader_engine.data.quality_checks import (
     Gap,
+    GapCounts,
     VolatilitySummary,
     find_gaps,
     first_stamps,
@@ -198,13 +200,40 @@ def _info_findings(r: QualityReport) -> list[Finding]:
     return found
 
 
+class _PriceCounts(TypedDict):
+    """The per-bar price and volume fields of a quality report."""
+
+    nonpositive_count: int
+    nonpositive_examples: tuple[pd.Timestamp, ...]
+    high_below_low_count: int
+    high_below_low_examples: tuple[pd.Timestamp, ...]
+    outside_range_count: int
+    outside_range_examples: tuple[pd.Timestamp, ...]
+    negative_volume_count: int
+    infinite_count: int
+    too_large_count: int
+    zero_volume_count: int
+    nan_counts: dict[str, int]
+
+
+class _LoadFields(TypedDict, total=False):
+    """The loader's fields of a quality report (none without load details)."""
+
+    duplicates_dropped: int
+    volume_filled: bool
+    source_format: str | None
+    source_order: str | None
+    out_of_order: int
+
+
 def _mask_examples(
-    index: pd.DatetimeIndex, mask: np.ndarray
+    index: pd.Index, mask: np.ndarray | np.bool_
 ) -> tuple[int, tuple[pd.Timestamp, ...]]:
+    # np.bool_ too: numpy's stubs type a reduction along an axis as an array or a scalar.
     return int(mask.sum()), first_stamps(index, mask, _EXAMPLES)
 
 
-def _price_checks(df: pd.DataFrame) -> dict[str, object]:
+def _price_checks(df: pd.DataFrame) -> _PriceCounts:
     values = df.loc[:, list(OHLCV_COLUMNS)].to_numpy(dtype=np.float64, copy=True)
     nan, infinite, too_large, nonpositive, negative = (mask for mask, _ in cell_rules(values))
     o, h, lo, c = values[:, :4].T
@@ -255,7 +284,7 @@ def check_quality(
     -------
     QualityReport
     """
-    loaded = {}
+    loaded: _LoadFields = {}
     if info is not None:
         loaded = {
             "duplicates_dropped": info.duplicates_dropped,
@@ -276,7 +305,7 @@ def check_quality(
     elif index.nunique() >= 2:
         spacing = modal_spacing(index)
     sizes = bar_sizes(index) if index.is_monotonic_increasing and index.is_unique else ()
-    gaps: dict[str, object] = {}
+    gaps: GapCounts = {}
     if spacing is not None:
         gaps = find_gaps(index, spacing, largest=_EXAMPLES)
     return QualityReport(

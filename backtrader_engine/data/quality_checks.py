@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict, cast
 
 import numpy as np
 import pandas as pd
@@ -42,17 +43,28 @@ class VolatilitySummary:
     spike_sigma: float = SPIKE_SIGMA
 
 
-def first_stamps(index: pd.DatetimeIndex, mask: np.ndarray, limit: int) -> tuple[pd.Timestamp, ...]:
+class GapCounts(TypedDict, total=False):
+    """The gap fields of a quality report (none when the bar spacing is unknown)."""
+
+    gap_count: int
+    missing_bars: int
+    largest_gaps: tuple[Gap, ...]
+    irregular_count: int
+
+
+def first_stamps(
+    index: pd.Index, mask: np.ndarray | np.bool_, limit: int
+) -> tuple[pd.Timestamp, ...]:
     """The first *limit* timestamps where *mask* is true."""
     return tuple(index[np.flatnonzero(mask)[:limit]])
 
 
-def find_gaps(index: pd.DatetimeIndex, spacing: pd.Timedelta, *, largest: int) -> dict[str, object]:
+def find_gaps(index: pd.DatetimeIndex, spacing: pd.Timedelta, *, largest: int) -> GapCounts:
     """Count gaps (spacing of two bars or more) and irregular spacings in a sorted index.
 
     Returns
     -------
-    dict
+    GapCounts
         ``gap_count``, ``missing_bars``, ``largest_gaps`` (the *largest* biggest, in time order)
         and ``irregular_count`` (spacings that are not a whole multiple of *spacing*).
     """
@@ -115,7 +127,8 @@ def _summary(clean: pd.DataFrame) -> VolatilitySummary | None:
         spikes = int((big[:-1] & big[1:] & reverts).sum())
     if moves.empty or not np.isfinite(moves).all():
         return None
-    biggest = moves.abs().idxmax()
+    # A canonical frame's index is a DatetimeIndex, so its labels are timestamps.
+    biggest = cast(pd.Timestamp, moves.abs().idxmax())
     return VolatilitySummary(
         atr_pct_median=float(atr_pct.median()),
         atr_pct_p95=float(atr_pct.quantile(0.95)),

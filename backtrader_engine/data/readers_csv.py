@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -28,8 +29,11 @@ BINANCE_COLUMNS: tuple[str, ...] = ("open_time", "open", "high", "low", "close",
 CsvSource = Path | io.BytesIO
 
 
-def read_csv_checked(src: CsvSource, *, source: str, **kwargs: object) -> pd.DataFrame:
-    """``pandas.read_csv`` with parser failures turned into a one-line :class:`DataError`."""
+def read_csv_checked(src: CsvSource, *, source: str, **kwargs: Any) -> pd.DataFrame:
+    """``pandas.read_csv`` with parser failures turned into a one-line :class:`DataError`.
+
+    *kwargs* are ``read_csv``'s own keywords, passed through.
+    """
     try:
         return pd.read_csv(src, low_memory=False, **kwargs)
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:

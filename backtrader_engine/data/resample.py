@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from backtrader_engine.data.frame import INDEX_NAME, OHLCV_COLUMNS
+from backtrader_engine.data.frame import INDEX_NAME, OHLCV_COLUMNS, datetime_index
 from backtrader_engine.data.timeframes import (
     canonical_timeframe,
     modal_spacing,
@@ -23,7 +23,7 @@ LABELS = ("open", "last")
 def _source_spacing(df: pd.DataFrame, base_timeframe: str | None) -> pd.Timedelta:
     if base_timeframe is not None:
         return parse_timeframe(base_timeframe)
-    return modal_spacing(df.index)
+    return modal_spacing(datetime_index(df))
 
 
 def _check_grid(index: pd.DatetimeIndex, base: pd.Timedelta, origin: int) -> None:

@@ -152,12 +152,12 @@ def modal_spacing(index: pd.DatetimeIndex) -> pd.Timedelta:
     return pd.Timedelta(int(spacings[np.argmax(counts)]), unit="ns")
 
 
-def infer_timeframe(df: pd.DataFrame | pd.DatetimeIndex) -> str:
+def infer_timeframe(df: pd.DataFrame | pd.Index) -> str:
     """Infer the bar timeframe of an OHLCV frame from its modal timestamp spacing.
 
     Parameters
     ----------
-    df : pandas.DataFrame or pandas.DatetimeIndex
+    df : pandas.DataFrame or pandas.Index
         A frame with a ``DatetimeIndex`` (or the index itself).
 
     Returns
@@ -171,7 +171,7 @@ def infer_timeframe(df: pd.DataFrame | pd.DatetimeIndex) -> str:
     DataError
         If the index has fewer than two distinct timestamps.
     """
-    index = df if isinstance(df, pd.DatetimeIndex) else df.index
+    index = df if isinstance(df, pd.Index) else df.index
     if not isinstance(index, pd.DatetimeIndex):
         raise DataError(
             f"cannot infer a timeframe: the index is {type(index).__name__}, expected a "

@@ -195,7 +195,7 @@ def _from_objects(series: pd.Series, *, source: str, column: str, label: RowLabe
     return parsed.dt.tz_convert("UTC").dt.tz_localize(None)
 
 
-def parse_bound(value: object, *, name: str) -> pd.Timestamp | None:
+def parse_bound(value: str | datetime | None, *, name: str) -> pd.Timestamp | None:
     """Parse a ``start``/``end`` filter value to a naive-UTC timestamp (``None`` passes through).
 
     Parameters

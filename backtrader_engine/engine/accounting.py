@@ -21,15 +21,27 @@ filler) is ``BackBroker``'s, unchanged. Other commission schemes fall back to ``
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import backtrader as bt
 
 from backtrader_engine.engine.commission import PerpCommInfo
 
+if TYPE_CHECKING:
+    # The type checker sees the broker the mixin is placed before; at run time the mixin stays
+    # a plain class, so the broker's MRO is the one written at its definition.
+    from backtrader.brokers import BackBroker as _Broker
+else:
+    _Broker = object
 
-class MarginAccounting:
+
+class MarginAccounting(_Broker):
     """Mixin for a ``BackBroker`` subclass: isolated-margin accounting of perpetual positions."""
+
+    # ``BackBroker``'s account figures, which the methods below set.
+    cash: float
+    _fundshares: float
+    _fundval: float
 
     def _execute(self, order, ago=None, price=None, cash=None, position=None, dtcoc=None):
         comminfo = self.getcommissioninfo(order.data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import backtrader as bt
 import numpy as np
@@ -18,7 +19,7 @@ from backtrader_engine.engine.costs import CostModel
 from backtrader_engine.engine.dates import bt_num_to_datetimes
 from backtrader_engine.engine.feed import make_feed
 from backtrader_engine.engine.lot_rules import LotRules
-from backtrader_engine.engine.metrics import compute_metrics, drawdown_series
+from backtrader_engine.engine.metrics import MetricValue, compute_metrics, drawdown_series
 from backtrader_engine.engine.rejections import EXPIRED, MARGIN, REJECTED, reason_label
 from backtrader_engine.errors import UserError
 from backtrader_engine.risk import BrokerRiskHook, RiskGate, RiskGateMixin
@@ -43,11 +44,21 @@ class BacktestRequest:
     lot_rules: LotRules | None = None
 
 
+class RejectedOrders(TypedDict):
+    """The report's ``rejected_orders`` section (:meth:`BacktestResult.rejected_orders`)."""
+
+    total: int
+    orders_submitted: int
+    by_reason: dict[str, int]
+    resized_to_lot_step: int
+    target_calls_below_one_unit: int
+
+
 @dataclass
 class BacktestResult:
     """Metrics, the per-bar equity frame and the trade ledger of one run."""
 
-    metrics: dict[str, object]
+    metrics: dict[str, MetricValue]
     equity: pd.DataFrame
     trades: pd.DataFrame
     request: BacktestRequest
@@ -74,14 +85,16 @@ class BacktestResult:
 
     @property
     def final_value(self) -> float:
-        return float(self.metrics["final_value"])
+        value = self.metrics["final_value"]
+        assert value is not None  # the last equity of a run is a finite number
+        return float(value)
 
     @property
     def orders_rejected(self) -> int:
         """How many orders were refused or expired unfilled (every reason)."""
         return sum(self.rejections.values())
 
-    def rejected_orders(self) -> dict[str, object]:
+    def rejected_orders(self) -> RejectedOrders:
         """The report's ``rejected_orders`` section: total, orders submitted and by reason.
 
         ``margin``, ``expired`` and ``rejected`` are always listed (0 when none), so a reader
@@ -138,8 +151,9 @@ def make_broker(request: BacktestRequest) -> PerpBroker:
     costs = request.costs
     index = request.frame.index
     broker_cls = PerpBroker if request.risk is None else GatedPerpBroker
-    broker = broker_cls(funding=costs.funding_schedule(index[0], index[-1]),
-                        lot_rules=request.lot_rules)
+    # backtrader's metaclass takes the params keywords before __init__.
+    broker = broker_cls(funding=costs.funding_schedule(  # type: ignore[call-arg]
+        index[0], index[-1]), lot_rules=request.lot_rules)
     if request.risk is not None:
         broker.attach_risk_hook(BrokerRiskHook(RiskGate(request.risk)))
     broker.setcash(request.cash)

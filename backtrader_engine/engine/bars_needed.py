@@ -50,7 +50,7 @@ class BadIndicatorPeriod(UserError):
     (backtrader itself would divide by zero, slice with a float or silently compute nonsense)."""
 
 
-def _indicators(owner: object) -> list[object]:
+def _indicators(owner: bt.LineIterator) -> list[bt.Indicator]:
     """Every indicator *owner* built, nested ones (an RSI's moving averages) included."""
     found = []
     for indicator in getattr(owner, "_lineiterators", {}).get(bt.LineIterator.IndType, []):

@@ -12,6 +12,7 @@ Fills, slippage and order types are backtrader's own (``BackBroker``). On top of
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import backtrader as bt
 import numpy as np
@@ -105,7 +106,8 @@ class PerpBroker(MarginAccounting, bt.brokers.BackBroker):
         and refused when left below a minimum (see :mod:`.lot_rules`). None: any quantity.
     """
 
-    params = (
+    # Typed as any (name, default) pairs: the brokers built on this one add their own.
+    params: tuple[tuple[str, Any], ...] = (
         ("funding", None),
         ("record", True),
         ("lot_rules", None),
@@ -116,7 +118,7 @@ class PerpBroker(MarginAccounting, bt.brokers.BackBroker):
         self.fees_paid = 0.0
         self.funding_paid = 0.0
         self.liquidations: list[Liquidation] = []
-        self.ledger = RoundTripLedger()
+        self.ledger: RoundTripLedger[bt.AbstractDataBase] = RoundTripLedger()
         #: Orders refused or expired, by reason (see :mod:`.rejections`).
         self.rejections = RejectionCounter()
         self.record_dt: list[float] = []
@@ -202,11 +204,14 @@ class PerpBroker(MarginAccounting, bt.brokers.BackBroker):
             self._record_bar()
 
     def _settle_funding(self) -> None:
+        clock = self._clock
+        if clock is None:  # next() settles only with a funding schedule
+            return
         now = self._clock_line[0]
         if self._first_bar:
-            self._clock.skip_to(now)
+            clock.skip_to(now)
             self._first_bar = False
-        rates = self._clock.due(now)
+        rates = clock.due(now)
         if not rates:
             return
         # The position held at the settlement is the one before this bar's fills.

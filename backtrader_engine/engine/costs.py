@@ -32,7 +32,8 @@ class CostModel:
     funding_source: str = ""
 
     def commission_info(self) -> PerpCommInfo:
-        return PerpCommInfo(
+        # backtrader's metaclass takes the params keywords before __init__.
+        return PerpCommInfo(  # type: ignore[call-arg]
             commission=self.taker_fee,
             maker_commission=self.maker_fee,
             leverage=self.leverage,

@@ -89,4 +89,6 @@ class NumpyFeed(bt.feeds.DataBase):
 def make_feed(frame: pd.DataFrame, *, timeframe: str, name: str) -> NumpyFeed:
     """Build a :class:`NumpyFeed` for *frame* whose bars have the given timeframe name."""
     bt_timeframe, compression = timeframe_to_backtrader(timeframe)
-    return NumpyFeed(dataname=frame, timeframe=bt_timeframe, compression=compression, name=name)
+    # backtrader's metaclass takes the params keywords before __init__.
+    return NumpyFeed(dataname=frame, timeframe=bt_timeframe,  # type: ignore[call-arg]
+                     compression=compression, name=name)

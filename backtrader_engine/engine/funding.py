@@ -35,8 +35,9 @@ class FundingSchedule:
         """Settle *rate* every *interval_hours* on the UTC clock, within [start, end]."""
         step = pd.Timedelta(hours=interval_hours)
         first = pd.Timestamp(start).ceil(step)
-        times = pd.date_range(first, pd.Timestamp(end), freq=step) if first <= end else []
-        times = pd.DatetimeIndex(times, name="datetime")
+        stamps: pd.DatetimeIndex | list[pd.Timestamp] = (
+            pd.date_range(first, pd.Timestamp(end), freq=step) if first <= end else [])
+        times = pd.DatetimeIndex(stamps, name="datetime")
         return cls(times, np.full(len(times), float(rate)),
                    f"constant {rate:g} every {interval_hours:g}h")
 

@@ -28,6 +28,10 @@ from backtrader_engine.engine.trades import TripTally, is_win
 DAYS_PER_YEAR = 365.0
 
 
+#: A value of a run's metrics: a number, a time or duration as text, None when undefined.
+MetricValue = float | int | str | None
+
+
 def _ratio(num: float, den: float) -> float | None:
     if den == 0 or not np.isfinite(den) or not np.isfinite(num):
         return None
@@ -150,7 +154,7 @@ def compute_metrics(
     fees_paid: float,
     funding_paid: float,
     liquidations: int,
-) -> dict[str, object]:
+) -> dict[str, MetricValue]:
     """All report metrics from the per-bar equity frame and the trade ledger.
 
     Parameters
@@ -169,7 +173,7 @@ def compute_metrics(
     return {key: _finite(value) for key, value in metrics.items()}
 
 
-def _finite(value: object) -> object:
+def _finite(value: MetricValue) -> MetricValue:
     """``None`` for a float that is not finite: JSON has no inf/nan, and they mean nothing."""
     if isinstance(value, (float, np.floating)) and not math.isfinite(float(value)):
         return None
@@ -178,7 +182,7 @@ def _finite(value: object) -> object:
 
 def _compute(equity: pd.DataFrame, trades: pd.DataFrame, *, initial_cash: float,
              bar: pd.Timedelta, fees_paid: float, funding_paid: float,
-             liquidations: int) -> dict[str, object]:
+             liquidations: int) -> dict[str, MetricValue]:
     curve = equity["equity"].astype(float)
     final = float(curve.iloc[-1])
     span = (curve.index[-1] - curve.index[0]) + bar
@@ -187,7 +191,7 @@ def _compute(equity: pd.DataFrame, trades: pd.DataFrame, *, initial_cash: float,
     dd_time, dd_bars = max_drawdown_duration(curve)
     returns = daily_returns(curve)
     cagr = cagr_pct(initial_cash, final, span)
-    metrics: dict[str, object] = {
+    metrics: dict[str, MetricValue] = {
         "initial_cash": initial_cash,
         "final_value": final,
         "total_return_pct": total_return,

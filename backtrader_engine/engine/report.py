@@ -158,8 +158,9 @@ def write_report(result: BacktestResult, out_dir: Path, data_path: Path | None =
     paths = ReportPaths(out_dir, out_dir / "report.json", out_dir / "trades.csv",
                         out_dir / "equity.csv", out_dir / "equity.png", out_dir / "trades.png",
                         signals=out_dir / "signals.csv" if hook is not None else None)
-    document = {"metrics": result.metrics, "rejected_orders": result.rejected_orders(),
-                "manifest": build_manifest(result, data_path, command)}
+    document: dict[str, object] = {
+        "metrics": result.metrics, "rejected_orders": result.rejected_orders(),
+        "manifest": build_manifest(result, data_path, command)}
     if result.failure is not None:
         # First keys, so a reader (or a person) cannot miss that the numbers cover only the
         # bars before the strategy failed; complete reports have neither key.
@@ -245,6 +246,7 @@ def format_summary(result: BacktestResult, instrument: str | None = None,
 def partial_note(result: BacktestResult) -> str:
     """``PARTIAL: stopped at bar ... by an error in the strategy; ...`` for a failed run."""
     failure = result.failure
+    assert failure is not None  # only a failed run (result.partial) has this note
     last = result.equity.index[-1] if len(result.equity) else None
     upto = f" (numbers cover the bars up to {last:%Y-%m-%d %H:%M})" if last is not None else ""
     if failure.bar_time is None:  # raised in stop(), after every bar ran

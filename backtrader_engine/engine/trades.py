@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -162,15 +162,19 @@ class Fill:
                    liquidation=liquidation)
 
 
+#: What a ledger tells instruments apart by (a backtrader data feed, a symbol...).
+Key = TypeVar("Key", bound=Hashable)
+
+
 @dataclass
-class RoundTripLedger:
+class RoundTripLedger(Generic[Key]):
     """Turns fills into round trips, per instrument key."""
 
     rows: list[RoundTrip] = field(default_factory=list)
-    _open: dict[Hashable, RoundTrip] = field(default_factory=dict)
+    _open: dict[Key, RoundTrip] = field(default_factory=dict)
     _next_id: int = 1
 
-    def on_fill(self, key: Hashable, symbol: str, fill: Fill
+    def on_fill(self, key: Key, symbol: str, fill: Fill
                 ) -> list[tuple[RoundTrip, str, float]]:
         """Account *fill*; the trips it touched as ``(trip, "exit" | "entry", quantity)``."""
         touched: list[tuple[RoundTrip, str, float]] = []
@@ -205,14 +209,14 @@ class RoundTripLedger:
             touched.append((trip, "entry", qty))
         return touched
 
-    def on_funding(self, key: Hashable, payment: float) -> RoundTrip | None:
+    def on_funding(self, key: Key, payment: float) -> RoundTrip | None:
         """Charge a settlement to the trip open on *key* (the trip, or None when flat)."""
         trip = self._open.get(key)
         if trip is not None:
             trip.funding += payment
         return trip
 
-    def abandon(self, key: Hashable) -> RoundTrip | None:
+    def abandon(self, key: Key) -> RoundTrip | None:
         """End the trip open on *key* without a fill (its later fills are missing)."""
         trip = self._open.pop(key, None)
         if trip is not None:
@@ -223,10 +227,10 @@ class RoundTripLedger:
         """Closed round trips, won, lost and their net PnL."""
         return TripTally.of(self.rows)
 
-    def open_trips(self) -> Mapping[Hashable, RoundTrip]:
+    def open_trips(self) -> Mapping[Key, RoundTrip]:
         return self._open
 
-    def frame(self, marks: Mapping[Hashable, tuple[float, int]] | None = None) -> pd.DataFrame:
+    def frame(self, marks: Mapping[Key, tuple[float, int]] | None = None) -> pd.DataFrame:
         """The ledger as a DataFrame with :data:`TRADE_COLUMNS`.
 
         ``marks`` gives (last price, last bar) per key for round trips still open, which are
@@ -238,11 +242,12 @@ class RoundTripLedger:
         for trip in self.rows:
             gross, exit_price, bars = trip.gross_pnl, trip.exit_price, None
             if trip.status == "open":
-                price, last_bar = marks.get(open_by_id.get(trip.trade_id), (trip.entry_price,
-                                                                              trip.entry_bar))
+                # Every open trip is in _open, under its key.
+                price, last_bar = marks.get(open_by_id[trip.trade_id], (trip.entry_price,
+                                                                         trip.entry_bar))
                 gross = trip.marked_gross(price)
                 exit_price, bars = price, last_bar - trip.entry_bar
-            else:
+            elif trip.exit_bar is not None:  # an abandoned trip has no exit bar
                 bars = trip.exit_bar - trip.entry_bar
             net = gross - trip.fees - trip.funding
             notional = trip.peak * trip.entry_price

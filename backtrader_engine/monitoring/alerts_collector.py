@@ -9,7 +9,7 @@ from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
 from backtrader_engine.monitoring import definitions as d
-from backtrader_engine.monitoring.collector import new_family
+from backtrader_engine.monitoring.collector import new_family, scalar
 
 
 class TelegramCollector(Collector):
@@ -35,6 +35,6 @@ class TelegramCollector(Collector):
         for metric, value in ((d.TELEGRAM_SENT, notifier.get("sent_messages", 0)),
                               (d.TELEGRAM_DROPPED, notifier.get("dropped", 0)),
                               (d.TELEGRAM_UNAUTHORISED, commands.get("unauthorised", 0))):
-            family = new_family(metric)
+            family = scalar(new_family(metric))
             family.add_metric(self._labels, float(value))
             yield family

@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 
 SnapshotReader = Callable[[Path], Any]
 StatusReader = Callable[[Path], "dict[str, Any] | None"]
+#: A family that takes one float per series.
+ScalarFamily = GaugeMetricFamily | CounterMetricFamily
 
 
 def new_family(metric: d.MetricDef) -> Metric:
@@ -58,6 +60,23 @@ def new_family(metric: d.MetricDef) -> Metric:
     if metric.kind == "histogram":
         return HistogramMetricFamily(metric.name, metric.help, labels=labels)
     return InfoMetricFamily(metric.name, metric.help, labels=labels)
+
+
+def scalar(family: Metric) -> ScalarFamily:
+    """*family* as one that takes a float per series.
+
+    The definitions make every family a gauge or a counter except the fill latency histogram
+    and the bot info metric, which are filled where they are built.
+    """
+    if isinstance(family, GaugeMetricFamily | CounterMetricFamily):
+        return family
+    raise TypeError(f"{family.name} is a {family.type} family, not a gauge or a counter")
+
+
+def _add(families: dict[str, Metric], metric: d.MetricDef, labels: Sequence[str],
+         value: float) -> None:
+    """One series of the gauge or counter *metric*."""
+    scalar(families[metric.name]).add_metric(labels, value)
 
 
 def _le(bound: float) -> str:
@@ -189,20 +208,22 @@ class SessionCollector(Collector):
             _add_snapshot(families, snap, base, now)
             fill_model = str(getattr(snap, "fill_model", "") or "")
             self.latency.update(snap.fill_latencies_s)
-        families[d.FILL_LATENCY.name].add_metric(base, self.latency.buckets(),
-                                                 self.latency.total)
+        latency = families[d.FILL_LATENCY.name]
+        assert isinstance(latency, HistogramMetricFamily)  # the definition's kind
+        latency.add_metric(base, self.latency.buckets(), self.latency.total)
         if live is not None:
             _add_live(families, live, base, fallback_age=now - self.started)
-        families[d.SESSION_UP.name].add_metric(base, 1.0 if live is not None else 0.0)
-        families[d.UPTIME.name].add_metric(base, max(0.0, now - self.started))
-        families[d.BOT_INFO.name].add_metric(base, {"version": __version__,
-                                                    "fill_model": fill_model})
+        _add(families, d.SESSION_UP, base, 1.0 if live is not None else 0.0)
+        _add(families, d.UPTIME, base, max(0.0, now - self.started))
+        info = families[d.BOT_INFO.name]
+        assert isinstance(info, InfoMetricFamily)  # the definition's kind
+        info.add_metric(base, {"version": __version__, "fill_model": fill_model})
         if self.errors is not None:
-            families[d.LOG_ERRORS.name].add_metric(base, float(self.errors.count))
+            _add(families, d.LOG_ERRORS, base, float(self.errors.count))
         counts = self.scrape_errors
         for source, ok in (("ledger", snap_ok), ("live_status", live_ok)):
-            families[d.SCRAPE_ERRORS.name].add_metric([*base, source], float(counts[source]))
-            families[d.SCRAPE_ERROR.name].add_metric([*base, source], 0.0 if ok else 1.0)
+            _add(families, d.SCRAPE_ERRORS, [*base, source], float(counts[source]))
+            _add(families, d.SCRAPE_ERROR, [*base, source], 0.0 if ok else 1.0)
         return list(families.values())
 
 
@@ -219,30 +240,29 @@ def _add_snapshot(families: dict[str, Metric], snap: Any, base: list[str],
                 (d.FEES_PAID, account.fees),
                 (d.SIGNALS_GENERATED, account.signals_generated),
                 (d.SIGNALS_EXECUTED, account.signals_executed)):
-            families[metric.name].add_metric(labels, float(value))
+            _add(families, metric, labels, float(value))
         closed = int(account.trades_won) + int(account.trades_lost)
         # Before the first closed trip the share is 0/0: NaN keeps the series (an alert sees
         # data) without reading as a losing record (a `< x` comparison with NaN is false).
-        families[d.WIN_RATE.name].add_metric(
-            labels, account.trades_won / closed if closed else math.nan)
-        families[d.TRADES_CLOSED.name].add_metric([*labels, "win"], float(account.trades_won))
-        families[d.TRADES_CLOSED.name].add_metric([*labels, "loss"],
-                                                  float(account.trades_lost))
+        _add(families, d.WIN_RATE, labels,
+             account.trades_won / closed if closed else math.nan)
+        _add(families, d.TRADES_CLOSED, [*labels, "win"], float(account.trades_won))
+        _add(families, d.TRADES_CLOSED, [*labels, "loss"], float(account.trades_lost))
         rejected = {**dict.fromkeys(d.SIGNAL_REJECTION_REASONS, 0),
                     **account.signals_rejected}
         for reason, count in sorted(rejected.items()):
-            families[d.SIGNALS_REJECTED.name].add_metric([*labels, str(reason)], float(count))
+            _add(families, d.SIGNALS_REJECTED, [*labels, str(reason)], float(count))
         refused = {**dict.fromkeys(d.ORDER_REJECTION_REASONS, 0), **account.orders_rejected}
         for reason, count in sorted(refused.items()):
-            families[d.ORDERS_REJECTED.name].add_metric([*labels, str(reason)], float(count))
-    families[d.EQUITY.name].add_metric(base, float(snap.portfolio_value))
-    families[d.PORTFOLIO_DRAWDOWN.name].add_metric(base, float(snap.drawdown_pct))
+            _add(families, d.ORDERS_REJECTED, [*labels, str(reason)], float(count))
+    _add(families, d.EQUITY, base, float(snap.portfolio_value))
+    _add(families, d.PORTFOLIO_DRAWDOWN, base, float(snap.drawdown_pct))
     for key, stream in sorted(snap.streams.items()):
         symbol, _, interval = str(key).partition(" ")
         logged_at = stream.get("logged_at")
         if logged_at is not None:
-            families[d.BAR_AGE.name].add_metric([*base, symbol, interval],
-                                                max(0.0, now - float(logged_at)))
+            _add(families, d.BAR_AGE, [*base, symbol, interval],
+                 max(0.0, now - float(logged_at)))
 
 
 def _add_live(families: dict[str, Metric], live: dict[str, Any], base: list[str],
@@ -254,17 +274,16 @@ def _add_live(families: dict[str, Metric], live: dict[str, Any], base: list[str]
     """
     stream = live.get("stream") or {}
     age = stream.get("last_message_age_s")
-    families[d.STALENESS.name].add_metric(base, max(0.0, float(
-        fallback_age if age is None else age)))
-    families[d.WS_RECONNECTS.name].add_metric(base, float(stream.get("reconnects", 0)))
-    families[d.WS_MALFORMED.name].add_metric(base, float(stream.get("malformed", 0)))
+    _add(families, d.STALENESS, base,
+         max(0.0, float(fallback_age if age is None else age)))
+    _add(families, d.WS_RECONNECTS, base, float(stream.get("reconnects", 0)))
+    _add(families, d.WS_MALFORMED, base, float(stream.get("malformed", 0)))
     breakers = {**{name: {} for name in d.BREAKERS}, **(live.get("breakers") or {})}
     for name, breaker in sorted(breakers.items()):
         labels = [*base, str(name)]
-        families[d.BREAKER_OPEN.name].add_metric(labels, 1.0 if breaker.get("open") else 0.0)
-        families[d.BREAKER_TRIPS.name].add_metric(labels, float(breaker.get("trips", 0)))
-        families[d.BREAKER_HALTED.name].add_metric(
-            labels, float(breaker.get("halted_seconds") or 0.0))
+        _add(families, d.BREAKER_OPEN, labels, 1.0 if breaker.get("open") else 0.0)
+        _add(families, d.BREAKER_TRIPS, labels, float(breaker.get("trips", 0)))
+        _add(families, d.BREAKER_HALTED, labels,
+             float(breaker.get("halted_seconds") or 0.0))
     if "entries_paused" in live:
-        families[d.ENTRIES_PAUSED.name].add_metric(base, 1.0 if live["entries_paused"]
-                                                   else 0.0)
+        _add(families, d.ENTRIES_PAUSED, base, 1.0 if live["entries_paused"] else 0.0)

@@ -21,7 +21,7 @@ from prometheus_client.registry import Collector
 
 from backtrader_engine.errors import UserError
 from backtrader_engine.monitoring import definitions as d
-from backtrader_engine.monitoring.collector import new_family
+from backtrader_engine.monitoring.collector import ScalarFamily, new_family, scalar
 from backtrader_engine.optimize.storage import is_database_url, mask_storage, open_storage
 
 log = logging.getLogger(__name__)
@@ -76,8 +76,8 @@ class StudyCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         """Read every study once; yield the families of :data:`.definitions.STUDY_METRICS`."""
-        trials = new_family(d.STUDY_TRIALS)
-        best = new_family(d.STUDY_BEST)
+        trials = scalar(new_family(d.STUDY_TRIALS))
+        best = scalar(new_family(d.STUDY_BEST))
         try:
             # One storage object serves concurrent scrapes; the journal backend replays its
             # log on each read and is not meant to be re-entered.
@@ -87,11 +87,11 @@ class StudyCollector(Collector):
             self.errors += 1
             log.warning("study metrics: reading %s failed: %s: %s", self.name,
                         type(exc).__name__, exc)
-        errors = new_family(d.STUDY_SCRAPE_ERRORS)
+        errors = scalar(new_family(d.STUDY_SCRAPE_ERRORS))
         errors.add_metric([], float(self.errors))
         yield from (trials, best, errors)
 
-    def _read(self, trials: Metric, best: Metric) -> None:
+    def _read(self, trials: ScalarFamily, best: ScalarFamily) -> None:
         storage = self.storage
         for study in storage.get_all_studies():
             study_id = storage.get_study_id_from_name(study.study_name)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from backtrader_engine.engine.backtest import BacktestRequest, BacktestResult, run_backtest
-from backtrader_engine.engine.metrics import daily_returns
+from backtrader_engine.engine.metrics import MetricValue, daily_returns
 from backtrader_engine.errors import UserError
 from backtrader_engine.strategies import apply_params
 
@@ -82,7 +82,8 @@ def jsonable_metrics(metrics: Mapping[str, object]) -> dict[str, object]:
     return clean
 
 
-def score(metrics: Mapping[str, object], metric: str, min_trades: int) -> tuple[float, str | None]:
+def score(metrics: Mapping[str, MetricValue], metric: str,
+          min_trades: int) -> tuple[float, str | None]:
     """The study value of a metrics dict and the penalty reason (None when not penalised).
 
     Parameters

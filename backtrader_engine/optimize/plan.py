@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from backtrader_engine.data.frame import datetime_index
 from backtrader_engine.engine.backtest import BacktestRequest, check_enough_bars
 from backtrader_engine.engine.bars_needed import NotEnoughBars
 from backtrader_engine.engine.job import BacktestJob, bars_source, prepare_backtest
@@ -195,7 +196,7 @@ def prepare_optimization(job: OptimizeJob, fees: tuple[float, float]) -> Optimiz
     request, data_path = prepare_backtest(job.backtest, fees)
     space = resolve_space(request.strategy, job.space_file, list(job.backtest.params))
     in_sample, out_of_sample = split_in_out_of_sample(request.frame, job.oos_fraction)
-    windows = (walk_forward_windows(request.frame.index, job.walk_forward)
+    windows = (walk_forward_windows(datetime_index(request.frame), job.walk_forward)
                if job.walk_forward else [])
     study_name = job.study_name or default_study_name(request.strategy)
     out_dir = Path(job.out) if job.out else DEFAULT_OUT_ROOT / study_name

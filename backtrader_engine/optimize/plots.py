@@ -11,6 +11,7 @@ to draw (the figure then says why), so a report never has a missing file.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
@@ -72,8 +73,9 @@ def _normalised(trials: pd.DataFrame) -> pd.DataFrame:
     ``trials_dataframe()`` of a study without trials has no columns at all; filling the
     missing ones lets every plot take the same path to its "nothing to draw" figure.
     """
-    defaults = {"number": lambda: np.arange(len(trials)), "value": lambda: np.nan,
-                "state": lambda: "COMPLETE"}
+    defaults: dict[str, Callable[[], np.ndarray | float | str]] = {
+        "number": lambda: np.arange(len(trials)), "value": lambda: np.nan,
+        "state": lambda: "COMPLETE"}
     missing = {name: make() for name, make in defaults.items() if name not in trials.columns}
     return trials.assign(**missing) if missing else trials
 

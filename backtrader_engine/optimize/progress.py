@@ -86,9 +86,11 @@ def snapshot(trials: Sequence[FrozenTrial], first_number: int, total: int, start
         elif trial.number >= first_number and trial.state in FINISHED:
             done += 1
             failed += trial.state == TrialState.FAIL
+        value = trial.value
         if (trial.state == TrialState.COMPLETE and "penalty_reason" not in trial.user_attrs
-                and not is_penalised(trial.value) and (best is None or trial.value > best)):
-            best = trial.value
+                and value is not None and not is_penalised(value)
+                and (best is None or value > best)):
+            best = value
     return StudyProgress(done, total, best, running, failed, started_at, study_name, time.time())
 
 

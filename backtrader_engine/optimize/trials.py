@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
 
+from backtrader_engine.data.frame import datetime_index
 from backtrader_engine.optimize.objectives import is_penalised
 
 # User attributes kept out of the trials table: the returns are a long list per trial and
@@ -40,6 +41,7 @@ def select_best(trials: Sequence[FrozenTrial]) -> BestTrial | None:
     if not candidates:
         return None
     best = max(candidates, key=lambda t: (t.value, -t.number))
+    assert best.value is not None  # eligible() leaves out trials without a value
     return BestTrial(best.number, float(best.value), dict(best.params),
                      dict(best.user_attrs.get("metrics", {})),
                      list(best.user_attrs.get("daily_returns", [])))
@@ -101,5 +103,5 @@ def returns_matrix(trials: Sequence[FrozenTrial], index: pd.DatetimeIndex) -> pd
 
 def daily_grid(frame: pd.DataFrame) -> pd.DatetimeIndex:
     """The dates of the daily returns a backtest of *frame* produces (see ``daily_returns``)."""
-    days = frame["close"].resample("1D").last().dropna().index
+    days = datetime_index(frame["close"].resample("1D").last().dropna())
     return days[1:]

@@ -78,7 +78,9 @@ class Account:
                                         spec.strategy.__name__)
         self.feeds = make_live_feeds(spec.symbol, spec.timeframe, spec.confirm_timeframes,
                                      self.inbox, self.warmup)
-        self.broker = PaperBroker(fill_model=self.fill_model, recorder=self.recorder,
+        # backtrader's metaclass takes the params keywords before __init__.
+        self.broker = PaperBroker(fill_model=self.fill_model,  # type: ignore[call-arg]
+                                  recorder=self.recorder,
                                   funding_interval_ms=self.funding_interval_ms,
                                   lot_rules=self.lot_rules)
         self.recorder.broker = self.broker
@@ -103,7 +105,7 @@ class Account:
     @property
     def feed(self) -> LiveFeed:
         """The base feed (``self.data`` of the strategy)."""
-        return self.feeds[0]  # type: ignore[return-value]
+        return self.feeds[0]
 
     @property
     def alive(self) -> bool:

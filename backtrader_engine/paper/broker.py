@@ -198,16 +198,15 @@ class PaperBroker(RiskGateMixin, PerpBroker):
 
     def _try_exec_market(self, order: bt.Order, popen: Any, phigh: Any, plow: Any) -> None:
         ctx = self._step(order.data)[0]
-        price = None
         if self.p.fill_model == "book" and ctx is not None:
             price = book_fill_price(order.isbuy(), abs(order.executed.remsize), ctx.bids,
                                     ctx.asks, extra_slippage_bps=self.p.extra_slippage_bps)
-        if price is None:
-            if popen is None:
-                return  # no book yet: the next bar's open fills it
-            super()._try_exec_market(order, popen, phigh, plow)
-            return
-        self._execute(order, ago=0, price=price, dtcoc=ms_to_num(ctx.close_time))
+            if price is not None:
+                self._execute(order, ago=0, price=price, dtcoc=ms_to_num(ctx.close_time))
+                return
+        if popen is None:
+            return  # no book yet: the next bar's open fills it
+        super()._try_exec_market(order, popen, phigh, plow)
 
     # --- the bar step -----------------------------------------------------------------------
     def next(self) -> None:

@@ -217,15 +217,18 @@ def make_live_feeds(symbol: str, timeframe: str, confirm_timeframes: Iterable[st
                     qcheck: float = 0.5) -> list[bt.feeds.DataBase]:
     """The base live feed of *symbol* plus one confirmation feed per higher timeframe."""
     tf, comp = timeframe_to_backtrader(timeframe)
-    base = LiveFeed(inbox=inbox, warmup=list(warmup), qcheck=qcheck, name=symbol,
-                    timeframe=tf, compression=comp)
+    # backtrader's metaclass takes the params keywords before __init__.
+    base = LiveFeed(inbox=inbox, warmup=list(warmup),  # type: ignore[call-arg]
+                    qcheck=qcheck, name=symbol, timeframe=tf, compression=comp)
     feeds: list[bt.feeds.DataBase] = [base]
     for higher in confirm_timeframes:
         if parse_timeframe(higher) == parse_timeframe(timeframe):
             continue
         htf, hcomp = timeframe_to_backtrader(higher)
-        confirm = ConfirmFeed(base_timeframe=timeframe, timeframe_name=higher,
-                              name=f"{symbol}-{higher}", timeframe=htf, compression=hcomp)
+        # backtrader's metaclass takes the params keywords before __init__.
+        confirm = ConfirmFeed(base_timeframe=timeframe,  # type: ignore[call-arg]
+                              timeframe_name=higher, name=f"{symbol}-{higher}",
+                              timeframe=htf, compression=hcomp)
         base.confirm_feeds.append(confirm)
         feeds.append(confirm)
     return feeds

@@ -83,7 +83,7 @@ def build_accounts(wanted: Sequence[Wanted], total_cash: float,
     specs, seen = [], set()
     for w, symbol in pairs:
         cls = resolve_strategy(w.spec)
-        params = apply_params(cls, w.params)  # type: ignore[arg-type]
+        params = apply_params(cls, w.params)
         tf = canonical_timeframe(w.timeframe)
         for higher in w.confirm:
             if parse_timeframe(higher) < parse_timeframe(tf):

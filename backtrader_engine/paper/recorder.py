@@ -58,7 +58,7 @@ class AccountRecorder:
         self._peak: float | None = None
         #: The sub-account's round trips by the engine's one rule, fed with the same fills
         #: and settlements as the ledger rows; a restart re-derives them with the outputs.
-        self.trips = RoundTripLedger()
+        self.trips: RoundTripLedger[str] = RoundTripLedger()
 
     def flush(self) -> None:
         """Write the step's rows and the account's state after it, in one transaction."""

@@ -62,7 +62,7 @@ class SubAccountRiskHook(BrokerRiskHook):
         self.health = health if health is not None else StreamHealth()
 
     def on_bar(self, broker: bt.BrokerBase, datas: Iterable[bt.AbstractDataBase]) -> None:
-        super().on_bar(self._portfolio, datas)  # type: ignore[arg-type]
+        super().on_bar(self._portfolio, datas)
 
     def observe_context(self, ctx: BarContext | None) -> None:
         """Feed *ctx*'s spread (percent of mid), connection latency and stream errors."""

@@ -84,7 +84,9 @@ def check_replay_symbols(market: ReplayMarket, symbols: list[str],
         raise UserError(f"the replay has no candles for {', '.join(missing)}; it has "
                         f"{', '.join(market.symbols)} (choose with --symbols, or replay "
                         "other data with --replay-store)")
-    for symbol in symbols if timeframe is not None else ():
+    if timeframe is None:
+        return
+    for symbol in symbols:
         base = market.base_timeframe(symbol)
         if parse_timeframe(timeframe) < parse_timeframe(base):
             raise UserError(f"the replay's {symbol} candles are {base}; a {timeframe} "

@@ -37,7 +37,7 @@ def trips_from_rows(fills: Iterable[Mapping[str, Any]],
         events = [e for e in events if e[1] == 0] + [e for e in events if e[1] == 1]
     else:
         events.sort(key=lambda e: e[:3])
-    ledger = RoundTripLedger()
+    ledger: RoundTripLedger[str] = RoundTripLedger()
     for time, kind, _, row in events:
         if kind == 0:
             ledger.on_funding(_KEY, float(row["payment"]))

@@ -177,9 +177,10 @@ def rerun_account(snapshot: LedgerSnapshot, account: AccountMeta
     first_live = datetimes_to_bt_num(pd.DatetimeIndex([pd.Timestamp(live[0].start,
                                                                     unit="ms")]))[0]
     lots = snapshot.lot_rules.get(account.symbol)
-    broker = WarmupGuardBroker(funding=costs.funding_schedule(frame.index[0], frame.index[-1]),
-                               live_from=float(first_live),
-                               lot_rules=LotRules.from_dict(lots) if lots else None)
+    # backtrader's metaclass takes the params keywords before __init__.
+    broker = WarmupGuardBroker(  # type: ignore[call-arg]
+        funding=costs.funding_schedule(frame.index[0], frame.index[-1]),
+        live_from=float(first_live), lot_rules=LotRules.from_dict(lots) if lots else None)
     risk = _risk(snapshot)
     if risk is not None:
         broker.attach_risk_hook(BrokerRiskHook(RiskGate(risk)))

@@ -75,8 +75,9 @@ class AccountParity:
 
     def as_dict(self) -> dict[str, Any]:
         a = self.account
-        trades = [{"match": "matched", "backtest": trip_figures(b), "paper": trip_figures(p)}
-                  for b, p in self.pairs]
+        trades: list[dict[str, Any]] = [
+            {"match": "matched", "backtest": trip_figures(b), "paper": trip_figures(p)}
+            for b, p in self.pairs]
         trades += [{"match": "missing", "backtest": trip_figures(b), "paper": None}
                    for b in self.missing]
         trades += [{"match": "extra", "backtest": None, "paper": trip_figures(p)}

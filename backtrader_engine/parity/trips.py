@@ -170,7 +170,7 @@ class _TripBuilder:
     _KEY = "account"
 
     def __init__(self) -> None:
-        self.ledger = RoundTripLedger()
+        self.ledger: RoundTripLedger[str] = RoundTripLedger()
         self.trips: list[Trip] = []
         self.views: dict[int, Trip] = {}  # RoundTrip.trade_id -> its view
         self.position = 0.0
@@ -187,8 +187,8 @@ class _TripBuilder:
         if trip is not None:
             self._view(trip).funding_events.append(item)
 
-    def _resync(self, item: Execution) -> None:
-        before = item.position_after - item.size  # type: ignore[operator]
+    def _resync(self, item: Execution, position_after: float) -> None:
+        before = position_after - item.size
         if not same(before, self.position):
             trip = self.ledger.abandon(self._KEY)
             if trip is not None:
@@ -197,7 +197,7 @@ class _TripBuilder:
 
     def fill(self, item: Execution) -> None:
         if item.position_after is not None:
-            self._resync(item)
+            self._resync(item, item.position_after)
         fill = Fill.from_execution(item.time_ms, item.bar, item.price, item.size,
                                    self.position, item.pnl, item.fee, item.liquidation)
         for trip, role, qty in self.ledger.on_fill(self._KEY, "", fill):
@@ -223,10 +223,10 @@ def build_trips(executions: Iterable[Execution], funding: Iterable[Funding],
     so one lost fill spoils one trip, not every trip after it.
     """
     events: list[tuple[int, int, int, Execution | Funding]] = []
-    for i, item in enumerate(funding):
-        events.append((item.bar, 0, i, item))
-    for i, item in enumerate(executions):
-        events.append((item.bar, 1, i, item))
+    for i, settlement in enumerate(funding):
+        events.append((settlement.bar, 0, i, settlement))
+    for i, execution in enumerate(executions):
+        events.append((execution.bar, 1, i, execution))
     events.sort(key=lambda e: e[:3])
     builder = _TripBuilder()
     for _, _, _, event in events:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 import backtrader as bt
 
@@ -61,6 +62,12 @@ _ALIVE = (bt.Order.Created, bt.Order.Submitted, bt.Order.Accepted, bt.Order.Part
 
 # Kinds of screened orders still alive.
 _SIGNAL, _EXIT, _LINKED = "signal", "exit", "linked"
+
+
+class Valued(Protocol):
+    """What :meth:`BrokerRiskHook.on_bar` needs of a broker: the account's value."""
+
+    def getvalue(self) -> float: ...
 
 
 @dataclass
@@ -153,7 +160,7 @@ class BrokerRiskHook:
             signal_id=order.ref,
         ))
 
-    def on_bar(self, broker: bt.BrokerBase, datas: Iterable[bt.AbstractDataBase]) -> None:
+    def on_bar(self, broker: Valued, datas: Iterable[bt.AbstractDataBase]) -> None:
         """Observe each feed's newest bar and then the account equity, in market time."""
         latest: float | None = None
         for data in datas:

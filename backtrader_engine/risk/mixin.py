@@ -13,13 +13,22 @@ A broker that is not a ``BackBroker`` makes the three :class:`~.hook.BrokerRiskH
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import backtrader as bt
 
 from backtrader_engine.risk.hook import BrokerRiskHook
 from backtrader_engine.risk.orders import screen_submitted
 
+if TYPE_CHECKING:
+    # The type checker sees the broker the mixin is placed before; at run time the mixin stays
+    # a plain class, so the brokers' MRO is the one written at their definition.
+    from backtrader.brokers import BackBroker as _Broker
+else:
+    _Broker = object
 
-class RiskGateMixin:
+
+class RiskGateMixin(_Broker):
     """Adds :class:`BrokerRiskHook` calls to a ``bt.brokers.BackBroker`` subclass.
 
     The hook is attached after construction with :meth:`attach_risk_hook`; without one the

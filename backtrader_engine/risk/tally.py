@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from backtrader_engine.risk.journal import (
     BROKER,
@@ -15,6 +16,18 @@ from backtrader_engine.risk.journal import (
     REJECTED,
     SignalRecord,
 )
+
+
+class SignalCountsDict(TypedDict):
+    """JSON-ready counts of a :class:`SignalCounts` (its ``as_dict``)."""
+
+    generated: int
+    passed: int
+    executed: int
+    rejected: int
+    cancelled: int
+    open: int
+    rejection_reasons: dict[str, int]
 
 
 @dataclass
@@ -55,7 +68,7 @@ class SignalCounts:
         elif record.outcome in (CANCELLED, EXPIRED):
             self.cancelled += 1
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> SignalCountsDict:
         """JSON-ready counts; reasons sorted by count, then name."""
         reasons = dict(sorted(self.reasons.items(), key=lambda item: (-item[1], item[0])))
         return {"generated": self.generated, "passed": self.passed, "executed": self.executed,

@@ -52,19 +52,19 @@ def spawn_detached(command: Sequence[str], *, cwd: Path, log_file: Path,
     log_file.parent.mkdir(parents=True, exist_ok=True)
     if log_file.exists() and log_file.stat().st_size > CONSOLE_LOG_ROTATE_BYTES:
         os.replace(log_file, log_file.with_name(log_file.name + ".1"))
-    options: dict[str, object] = {}
+    creationflags, new_session = 0, False  # Popen's defaults
     if sys.platform == "win32":
-        options["creationflags"] = (subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
-                                    | subprocess.DETACHED_PROCESS)  # type: ignore[attr-defined]
+        creationflags = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS
     else:
-        options["start_new_session"] = True
+        new_session = True
     with open(log_file, "ab") as out:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         out.write(f"=== {stamp} starting: {' '.join(command)}\n".encode())
         out.flush()
         return subprocess.Popen(list(command), cwd=cwd, env=dict(env),
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                close_fds=True, **options)  # type: ignore[call-overload]
+                                close_fds=True, creationflags=creationflags,
+                                start_new_session=new_session)
 
 
 def live_process(record: PidRecord) -> psutil.Process | None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import Any
 
 import backtrader as bt
 
@@ -85,7 +86,8 @@ class RiskManagedStrategy(bt.Strategy):
         Log order problems and trade events to the ``backtrader_engine.strategies`` logger.
     """
 
-    params = (
+    # Typed as any (name, default) pairs: each strategy declares its own.
+    params: tuple[tuple[str, Any], ...] = (
         ("atr_period", 14),
         ("stop_atr_mult", 2.0),
         ("take_profit_atr_mult", 3.0),
@@ -102,7 +104,7 @@ class RiskManagedStrategy(bt.Strategy):
         self.atr = bt.ind.ATR(self.data, period=self.p.atr_period)
         # (close line, EMA line) per confirmation feed. Built only when used, so a strategy on a
         # single feed, or with confirmation off, pays nothing for it.
-        self._confirm: list[tuple[object, object]] = []
+        self._confirm: list[tuple[bt.LineBuffer, bt.Indicator]] = []
         if self.p.use_confirmation:
             for feed in self.datas[1:]:
                 ema = bt.ind.EMA(feed.close, period=self.p.confirm_ema_period)

@@ -42,15 +42,16 @@ def strategy_params(cls: type[bt.Strategy]) -> dict[str, object]:
     return dict(cls.params._getpairs())
 
 
-def apply_params(cls: type[bt.Strategy], overrides: Mapping[str, ParamValue]) -> dict[str, object]:
+def apply_params(cls: type[bt.Strategy], overrides: Mapping[str, object]) -> dict[str, object]:
     """Merge *overrides* into the defaults of *cls*, coercing each value to the default's type.
 
     Parameters
     ----------
     cls : type[bt.Strategy]
         The strategy the parameters are for.
-    overrides : Mapping[str, str | float | int | bool]
-        Values from the CLI (strings) or from a config/optimiser (already typed).
+    overrides : Mapping[str, object]
+        Values from the CLI (strings) or from a config/optimiser (already typed, usually
+        ``str | float | int | bool``).
 
     Returns
     -------

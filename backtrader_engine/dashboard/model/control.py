@@ -6,13 +6,18 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from backtrader_engine.dashboard.model import formatting as fmt
 from backtrader_engine.errors import UserError
 from backtrader_engine.operations import BotStatus, RunPaths, read_pid_file
 
+#: The colours a Streamlit badge accepts.
+BadgeColour = Literal["red", "orange", "yellow", "blue", "green", "violet", "gray", "grey",
+                      "primary"]
+
 #: How each bot state is labelled and coloured on the card (Streamlit badge colours).
-STATE_BADGES: dict[str, tuple[str, str]] = {
+STATE_BADGES: dict[str, tuple[str, BadgeColour]] = {
     "running": ("RUNNING", "green"),
     "stopped": ("STOPPED", "gray"),
     "stale": ("NOT RUNNING (stale PID file)", "orange"),
@@ -42,7 +47,7 @@ class ControlView:
 
     state: str
     badge: str
-    colour: str
+    colour: BadgeColour
     can_start: bool
     can_stop: bool
     pid: int | None

@@ -101,8 +101,8 @@ def market_data_check(live: dict[str, Any] | None, snapshot: SessionSnapshot | N
         Age of the newest bar beyond which data counts as stale (``alert_config.json``
         ``alerts.no_data_seconds``).
     """
-    logged = [s.get("logged_at") for s in (snapshot.streams.values() if snapshot else [])
-              if s.get("logged_at") is not None]
+    logged = [at for s in (snapshot.streams.values() if snapshot else [])
+              if (at := s.get("logged_at")) is not None]
     age = now - max(logged) if logged else None
     age_text = f"last bar {fmt.duration(age)} ago" if age is not None else "no bar stored yet"
     stream = (live or {}).get("stream") or {}

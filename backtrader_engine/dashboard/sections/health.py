@@ -13,14 +13,16 @@ from backtrader_engine.dashboard.model import (
     load_live,
     no_data_seconds,
 )
-from backtrader_engine.dashboard.model.health import HealthCheck
+from backtrader_engine.dashboard.model.control import BadgeColour
+from backtrader_engine.dashboard.model.health import HealthCheck, Verdict
 from backtrader_engine.dashboard.settings import PanelSettings
 from backtrader_engine.errors import UserError
 from backtrader_engine.operations import bot_status
 
-_ICONS = {"ok": ":material/check_circle:", "warn": ":material/warning:",
-          "down": ":material/error:", "off": ":material/pause_circle:"}
-_COLOURS = {"ok": "green", "warn": "orange", "down": "red", "off": "gray"}
+_ICONS: dict[Verdict, str] = {"ok": ":material/check_circle:", "warn": ":material/warning:",
+                               "down": ":material/error:", "off": ":material/pause_circle:"}
+_COLOURS: dict[Verdict, BadgeColour] = {"ok": "green", "warn": "orange", "down": "red",
+                                        "off": "gray"}
 
 
 def render(settings: PanelSettings) -> None:

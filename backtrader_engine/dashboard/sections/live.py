@@ -51,7 +51,7 @@ def _live(settings: PanelSettings) -> None:
         return
     snap = data.snapshot
     with st.container(key="live_banner"):
-        if data.running:
+        if data.live is not None:  # the session runs
             paused = " · new entries paused" if data.live.get("entries_paused") else ""
             st.success(f"Session running · {data.live.get('live_bars', 0)} live bars this run"
                        f"{paused} · ledger {state_dir}", icon=":material/sensors:")

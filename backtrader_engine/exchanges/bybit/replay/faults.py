@@ -96,4 +96,6 @@ def parse_faults(spec: str | FaultSpec | None) -> FaultSpec:
         else:
             raise UserError(f"faults: unknown fault {key!r}; expected drop_every, "
                             f"malformed_every, skip_seq_every, stall or snapshot_every")
+    # Each key holds the type its parser gives (_seconds: float, _count: int), which one dict
+    # type cannot say per key.
     return FaultSpec(**values)  # type: ignore[arg-type]

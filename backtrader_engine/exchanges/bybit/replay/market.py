@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import pandas as pd
 
@@ -21,6 +22,7 @@ from backtrader_engine.data import (
     load_ohlcv,
     resample_ohlcv,
 )
+from backtrader_engine.data.frame import datetime_index
 from backtrader_engine.data.timeframes import BYBIT_INTERVALS, parse_timeframe
 from backtrader_engine.data.validation import validate_candles
 from backtrader_engine.errors import DataError
@@ -44,6 +46,14 @@ def _num(value: float) -> str:
         # the request rather than send "nan" or "inf", which Bybit never sends.
         raise ValueError(f"replay market: refusing to serve the non-finite number {number}")
     return repr(number)
+
+
+class MarketOptions(TypedDict, total=False):
+    """:class:`ReplayMarket`'s keyword options other than its data."""
+
+    funding_rate: float | None
+    instruments: Mapping[str, Instrument] | None
+    now_ms: int | None
 
 
 class ReplayMarket:
@@ -92,7 +102,7 @@ class ReplayMarket:
 
     @classmethod
     def from_store(
-        cls, root: str | Path, exchange: str = "bybit", **kwargs: object
+        cls, root: str | Path, exchange: str = "bybit", **kwargs: Unpack[MarketOptions]
     ) -> ReplayMarket:
         """Load every candle and funding series stored under *exchange* in a DataStore."""
         store = DataStore(root)
@@ -109,17 +119,18 @@ class ReplayMarket:
                 candles.setdefault(entry.symbol, {})[entry.timeframe] = frame
         if not candles:
             raise DataError(f"{store.root}: no '{exchange}' candles stored to replay")
-        return cls(candles, funding=funding, **kwargs)  # type: ignore[arg-type]
+        return cls(candles, funding=funding, **kwargs)
 
     @classmethod
-    def from_files(cls, files: Mapping[str, str | Path], **kwargs: object) -> ReplayMarket:
+    def from_files(cls, files: Mapping[str, str | Path],
+                   **kwargs: Unpack[MarketOptions]) -> ReplayMarket:
         """Load one OHLCV file (any supported layout) per symbol."""
         candles = {}
         for symbol, path in files.items():
             frame = load_ohlcv(path)
             validate_candles(frame, path)
             candles[symbol] = {infer_timeframe(frame): frame}
-        return cls(candles, **kwargs)  # type: ignore[arg-type]
+        return cls(candles, **kwargs)
 
     @property
     def symbols(self) -> list[str]:
@@ -168,17 +179,19 @@ class ReplayMarket:
         newest *limit* rows are returned, as Bybit does, so clients page backwards via ``end``.
         """
         frame = self._frame(symbol, interval)
-        stamps = frame.index.asi8 // _MS
+        stamps = datetime_index(frame).asi8 // _MS
         upper = min(end if end is not None else self.now_ms, self.now_ms)
         mask = stamps <= upper
         if start is not None:
             mask &= stamps >= start
         window = frame.loc[mask].iloc[::-1].iloc[:limit]
+        bars = window[["open", "high", "low", "close", "volume"]].to_numpy(dtype=float)
         rows = []
-        for stamp, bar in zip(window.index, window.itertuples(index=False), strict=True):
-            turnover = bar.volume * bar.close  # quote volume is not in OHLCV sources
-            rows.append([str(_ms(stamp)), _num(bar.open), _num(bar.high), _num(bar.low),
-                         _num(bar.close), _num(bar.volume), _num(turnover)])
+        for stamp, (open_, high, low, close, volume) in zip(datetime_index(window), bars,
+                                                            strict=True):
+            turnover = volume * close  # quote volume is not in OHLCV sources
+            rows.append([str(_ms(stamp)), _num(open_), _num(high), _num(low),
+                         _num(close), _num(volume), _num(turnover)])
         return rows
 
     def funding_series(self, symbol: str) -> pd.Series:
@@ -198,13 +211,15 @@ class ReplayMarket:
                         limit: int) -> list[dict[str, str]]:
         """Funding items newest first within ``[start, end]`` (ms), at most *limit*."""
         series = self.funding_series(symbol)
-        stamps = series.index.asi8 // _MS
+        stamps = datetime_index(series).asi8 // _MS
         mask = stamps <= (end if end is not None else self.now_ms)
         if start is not None:
             mask &= stamps >= start
         window = series.loc[mask].iloc[::-1].iloc[:limit]
+        rates = window.to_numpy(dtype=float)
         return [{"symbol": symbol, "fundingRate": _num(rate),
-                 "fundingRateTimestamp": str(_ms(stamp))} for stamp, rate in window.items()]
+                 "fundingRateTimestamp": str(_ms(stamp))}
+                for stamp, rate in zip(datetime_index(window), rates, strict=True)]
 
     def ticker(self, symbol: str) -> dict[str, str]:
         """A linear ticker built from the candles up to the market clock."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from backtrader_engine.data.frame import datetime_index
 from backtrader_engine.exchanges.bybit.replay.connection import Client, dumps
 from backtrader_engine.exchanges.bybit.replay.feed import Book, num, trade
 from backtrader_engine.exchanges.bybit.replay.market import ReplayMarket
@@ -71,7 +72,7 @@ class Publisher:
     def _price(self, symbol: str) -> float:
         if symbol not in self.price:
             frame = self.market.candles(symbol, next(iter(stream_intervals(self.market, symbol))))
-            stamps = frame.index.asi8 // 1_000_000
+            stamps = datetime_index(frame).asi8 // 1_000_000
             seen = frame.loc[stamps <= self.market.now_ms]
             self.price[symbol] = float((seen if len(seen) else frame)["open"].iloc[-1])
         return self.price[symbol]

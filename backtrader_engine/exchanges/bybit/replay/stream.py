@@ -21,6 +21,7 @@ import pandas as pd
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from backtrader_engine.data.frame import datetime_index
 from backtrader_engine.data.timeframes import parse_timeframe
 from backtrader_engine.errors import UserError
 from backtrader_engine.exchanges.bybit.replay.connection import Client
@@ -173,7 +174,7 @@ class ReplayStream:
         def one(symbol: str) -> Iterator[Step]:
             frame = self.market.candles(symbol, self.intervals[symbol][0])
             duration = int(parse_timeframe(self.market.base_timeframe(symbol)).value // _MS)
-            starts = frame.index.asi8 // _MS
+            starts = datetime_index(frame).asi8 // _MS
             values = frame[["open", "high", "low", "close", "volume"]].to_numpy(float)
             for start, row in zip(starts, values, strict=True):
                 if self.start_ms is not None and start < self.start_ms:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from backtrader_engine.data.frame import datetime_index
 from backtrader_engine.data.timeframes import BYBIT_INTERVALS, parse_timeframe
 from backtrader_engine.errors import DataError
 from backtrader_engine.exchanges.bybit.replay.feed import BOOK_DEPTHS, KlineBar
@@ -66,7 +67,7 @@ class KlineBuilder:
 
     def __init__(self, market: ReplayMarket, symbol: str, interval: str) -> None:
         self.interval = interval
-        self._starts = market.candles(symbol, interval).index.asi8 // _MS
+        self._starts = datetime_index(market.candles(symbol, interval)).asi8 // _MS
         self._duration = _duration(interval)
         self.bar: KlineBar | None = None
 
