@@ -26,7 +26,7 @@ def _article(noun: str) -> str:
     return "an" if noun[:1].lower() in "aeiou" else "a"
 
 
-class SubCommands(argparse._SubParsersAction):  # type: ignore[type-arg]
+class SubCommands(argparse._SubParsersAction):
     """The sub-command list of a :class:`OneLineParser`, with hidden aliases.
 
     A renamed command keeps its old name as an alias: not listed in ``--help`` nor offered
@@ -63,7 +63,7 @@ class OneLineParser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
         self.register("action", "parsers", SubCommands)
 
-    def add_subparsers(self, **kwargs: Any) -> SubCommands:  # type: ignore[override]
+    def add_subparsers(self, **kwargs: Any) -> SubCommands:
         # The same call, typed as the action class registered above (argparse's own stubs
         # only know its base class).
         return cast(SubCommands, super().add_subparsers(**kwargs))

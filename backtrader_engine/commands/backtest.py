@@ -155,7 +155,8 @@ def _run_and_print(job: BacktestJob, config_dir: Path, runs_dir: Path | None = N
         # (marked partial), then the strategy's own frames, without the engine's.
         partial = exc.partial
         if isinstance(partial, BacktestResult):
-            _print_result(job, partial, exc.paths)
+            paths = exc.paths if isinstance(exc.paths, ReportPaths) else None
+            _print_result(job, partial, paths)
         print(f"error: {exc.failure}", file=sys.stderr)
         return EXIT_STRATEGY_ERROR
     _print_result(job, result, paths)

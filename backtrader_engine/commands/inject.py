@@ -13,6 +13,7 @@ import argparse
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 from backtrader_engine.argtypes import finite_float, positive_float
 from backtrader_engine.cli_parser import SubCommands
@@ -57,7 +58,7 @@ def register(subparsers: SubCommands) -> None:
     p.set_defaults(handler=start_inject)
 
 
-def describe(reply: dict[str, object]) -> str:
+def describe(reply: dict[str, Any]) -> str:
     """One line: what happened to the signal."""
     head = f"signal {reply['signal_id']} {reply['side']} on {reply['account']}: "
     if reply["status"] == "Completed":

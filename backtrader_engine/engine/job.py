@@ -179,7 +179,7 @@ def _slice(frame: pd.DataFrame, start: str | None, end: str | None, path: Path) 
     try:
         lo = pd.Timestamp(start) if start else None
         hi = pd.Timestamp(end) if end else None
-        if hi is not None and hi == hi.normalize() and len(end.strip()) <= 10:
+        if end and hi is not None and hi == hi.normalize() and len(end.strip()) <= 10:
             # A bare date means the whole day: --to 2019-06-30 keeps that day's bars.
             hi = hi + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
     except ValueError as exc:

@@ -26,6 +26,7 @@ from backtrader_engine.errors import UserError
 from backtrader_engine.ledger import LedgerWriter
 from backtrader_engine.paper.broker import PaperBroker
 from backtrader_engine.paper.context import BarContext
+from backtrader_engine.paper.control.manual import InjectedSignal
 from backtrader_engine.paper.control.operator import ForceExit
 from backtrader_engine.paper.feed import STOP, LiveFeed, make_live_feeds
 from backtrader_engine.paper.recorder import AccountRecorder
@@ -144,7 +145,8 @@ class Account:
                 feed.finished_run = True
                 feed.idle.notify_all()
 
-    def deliver(self, item: BarContext | str, *, timeout: float | None = None) -> bool:
+    def deliver(self, item: BarContext | ForceExit | InjectedSignal | str, *,
+                timeout: float | None = None) -> bool:
         """Hand *item* to the strategy and wait until it has been fully processed.
 
         Returns ``False`` when the account's thread is no longer running.

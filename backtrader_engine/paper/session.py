@@ -33,6 +33,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from backtrader_engine.config import RiskConfig
 from backtrader_engine.engine.costs import CostModel
 from backtrader_engine.engine.lot_rules import LotRules
 from backtrader_engine.exchanges.bybit.history import make_session
@@ -72,7 +73,7 @@ class PaperSettings:
     testnet: bool = False
     fill_model: str = "book"
     costs: CostModel = field(default_factory=CostModel)
-    risk: Any = None  # RiskConfig, or None for no gate
+    risk: RiskConfig | None = None  # None: no risk gate
     warmup_bars: int = 300
     book_depth: int = 50
     stream_settings: StreamSettings | None = None

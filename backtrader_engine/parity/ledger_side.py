@@ -270,7 +270,8 @@ def paper_executions(snapshot: LedgerSnapshot, account: AccountMeta
             continue
         out.append(_check_fill(item, orders.get(item["order_seq"]), bars, snapshot.fill_model,
                                rates, costs, position))
-    return out, funding
+    checked: list[Funding] = [*funding]
+    return out, checked
 
 
 def _paper_funding(rows: list[dict[str, Any]], settlements: dict[int, tuple[int, float, float]],
