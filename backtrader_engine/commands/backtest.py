@@ -24,7 +24,8 @@ from backtrader_engine.engine.job import (
     run_backtest_job,
 )
 from backtrader_engine.engine.lot_rules import LotRules
-from backtrader_engine.engine.report import ReportPaths, format_summary
+from backtrader_engine.engine.report import ReportPaths
+from backtrader_engine.engine.summary_text import format_summary
 from backtrader_engine.errors import UserError
 from backtrader_engine.exchanges.bybit.venue import DEFAULT_INSTRUMENTS
 from backtrader_engine.strategies.failure import EXIT_STRATEGY_ERROR, StrategyRunError

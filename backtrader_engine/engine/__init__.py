@@ -8,7 +8,8 @@ from backtrader_engine.engine.costs import CostModel
 from backtrader_engine.engine.feed import NumpyFeed, make_feed
 from backtrader_engine.engine.funding import FundingSchedule
 from backtrader_engine.engine.job import BacktestJob, prepare_backtest, run_backtest_job
-from backtrader_engine.engine.report import format_summary, write_report
+from backtrader_engine.engine.report import write_report
+from backtrader_engine.engine.summary_text import format_summary
 
 __all__ = [
     "BacktestJob",

@@ -26,7 +26,8 @@ from backtrader_engine.optimize.storage import (
     mask_storage,
     open_storage,
 )
-from backtrader_engine.optimize.summary import build_summary, format_table
+from backtrader_engine.optimize.summary import build_summary
+from backtrader_engine.optimize.summary_text import format_table
 from backtrader_engine.optimize.trials import BestTrial, select_best, trials_frame
 from backtrader_engine.optimize.worker import StudyTask
 

@@ -20,7 +20,6 @@ from backtrader_engine.strategies.registry import (
     BUILTIN_STRATEGIES,
     StrategyInfo,
     describe_strategies,
-    format_strategy_table,
     resolve_strategy,
 )
 from backtrader_engine.strategies.rsi_ema_momentum import RSIEMAMomentumStrategy
@@ -34,6 +33,7 @@ from backtrader_engine.strategies.space import (
     space_of,
     space_to_dict,
 )
+from backtrader_engine.strategies.table_text import format_strategy_table
 from backtrader_engine.strategies.trend_following_adx_ema import TrendFollowingADXEMAStrategy
 from backtrader_engine.strategies.volatility_breakout import VolatilityBreakoutStrategy
 

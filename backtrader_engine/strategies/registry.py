@@ -14,7 +14,6 @@ import importlib.util
 import inspect
 import re
 import sys
-import textwrap
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +38,6 @@ __all__ = [
     "StrategyInfo",
     "apply_params",
     "describe_strategies",
-    "format_strategy_table",
     "resolve_strategy",
     "strategy_params",
 ]
@@ -249,16 +247,3 @@ def describe_strategies(
         )
         for name, cls in chosen.items()
     ]
-
-
-def format_strategy_table(infos: list[StrategyInfo], width: int = 100) -> str:
-    """Render *infos* as a plain-text table: one header line per strategy, then its params."""
-    name_w = max([len("STRATEGY"), *(len(i.name) for i in infos)])
-    lines = [f"{'STRATEGY':<{name_w}}  SPACE  SUMMARY"]
-    for info in infos:
-        lines.append(f"{info.name:<{name_w}}  {info.space_size:>5}  {info.summary}")
-        params = " ".join(f"{k}={v!r}" for k, v in info.params.items())
-        lines.extend(
-            textwrap.wrap(params, width=width, initial_indent="    ", subsequent_indent="    ")
-        )
-    return "\n".join(lines)

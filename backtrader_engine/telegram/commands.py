@@ -4,7 +4,7 @@ Every command is a thin call into the functions the CLI and the panel use —
 :func:`~backtrader_engine.operations.read_snapshot` and
 :func:`~backtrader_engine.operations.live_status` for figures, the control operations of
 :mod:`backtrader_engine.operations.control` for actions — and a formatter of
-:mod:`.formatting`. Library calls run in a worker thread, so a slow ledger read never stalls
+:mod:`.answers_text`. Library calls run in a worker thread, so a slow ledger read never stalls
 the Telegram loop (which the notifier shares).
 
 Only updates from an allowed chat (the chat id variable) or an allowed user
@@ -43,7 +43,7 @@ from backtrader_engine.errors import UserError
 from backtrader_engine.operations import control as control_ops
 from backtrader_engine.operations.snapshot import live_status, read_snapshot
 from backtrader_engine.redaction import redact
-from backtrader_engine.telegram import answers_text as formatting
+from backtrader_engine.telegram import answers_text
 from backtrader_engine.telegram.logs import log_lines
 from backtrader_engine.telegram.loop import LoopThread
 from backtrader_engine.telegram.notification_text import esc
@@ -280,15 +280,15 @@ class CommandBot:
         return live_status(self.state_dir, timeout=5.0)
 
     async def _status(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._answer(update, lambda: formatting.format_status(
+        await self._answer(update, lambda: answers_text.format_status(
             read_snapshot(self.state_dir), self._live()))
 
     async def _balance(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._answer(update, lambda: formatting.format_balance(
+        await self._answer(update, lambda: answers_text.format_balance(
             read_snapshot(self.state_dir), self._live()))
 
     async def _positions(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._answer(update, lambda: formatting.format_positions(
+        await self._answer(update, lambda: answers_text.format_positions(
             read_snapshot(self.state_dir), self._live()))
 
     async def _trades(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -296,19 +296,19 @@ class CommandBot:
         if n is None:
             await self._answer(update, lambda: f"usage: /trades [n], n from 1 to {_MAX_TRADES}")
             return
-        await self._answer(update, lambda: formatting.format_trades(
+        await self._answer(update, lambda: answers_text.format_trades(
             read_snapshot(self.state_dir, recent=n), n))
 
     async def _profit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._answer(update, lambda: formatting.format_profit(
+        await self._answer(update, lambda: answers_text.format_profit(
             read_snapshot(self.state_dir)))
 
     async def _performance(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._answer(update, lambda: formatting.format_performance(
+        await self._answer(update, lambda: answers_text.format_performance(
             read_snapshot(self.state_dir)))
 
     async def _strategies(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._answer(update, lambda: formatting.format_strategies(
+        await self._answer(update, lambda: answers_text.format_strategies(
             read_snapshot(self.state_dir)))
 
     async def _start_trading(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -317,12 +317,12 @@ class CommandBot:
             cleared = reply.get("breakers_resumed") or []
             title = "New entries allowed again" + (
                 f"; halted breakers cleared: {', '.join(cleared)}" if cleared else "")
-            return formatting.format_reply(title, reply)
+            return answers_text.format_reply(title, reply)
 
         await self._answer(update, resume)
 
     async def _stopentry(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._answer(update, lambda: formatting.format_reply(
+        await self._answer(update, lambda: answers_text.format_reply(
             "New entries paused; open positions are still managed",
             control_ops.pause_entries(self.state_dir)))
 
@@ -332,12 +332,12 @@ class CommandBot:
             await self._answer(update, lambda: "usage: /forceexit SYMBOL or /forceexit all")
             return
         symbol = None if args[0].lower() == "all" else args[0].upper()
-        await self._answer(update, lambda: formatting.format_reply(
+        await self._answer(update, lambda: answers_text.format_reply(
             f"Force exit: {symbol or 'all symbols'}",
             control_ops.force_exit(self.state_dir, symbol)))
 
     async def _stop(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._answer(update, lambda: formatting.format_reply(
+        await self._answer(update, lambda: answers_text.format_reply(
             "Stopping the bot (ledger flushed, then 'Bot stopped')",
             control_ops.stop_session(self.state_dir)))
 
@@ -350,12 +350,12 @@ class CommandBot:
         def work() -> str:
             lines = log_lines(self.log_file, n)
             assert self.log_file is not None
-            return formatting.format_logs(lines, f"{self.log_file.name}, last {len(lines)} "
+            return answers_text.format_logs(lines, f"{self.log_file.name}, last {len(lines)} "
                                                  "lines")
         await self._answer(update, work)
 
     async def _help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._answer(update, lambda: formatting.format_help(COMMANDS))
+        await self._answer(update, lambda: answers_text.format_help(COMMANDS))
 
     async def _unknown(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._answer(update, lambda: "unknown command; /help lists them")

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from backtrader_engine.config import RiskConfig
 from backtrader_engine.dashboard.main import SECTIONS
-from backtrader_engine.dashboard.model import formatting as fmt
+from backtrader_engine.dashboard.model import figures_text as fmt
 from backtrader_engine.exchanges.bybit.replay import ReplayServer
 from backtrader_engine.operations import RunPaths, bot_status, live_status, read_snapshot
 from backtrader_engine.paper.session import PaperSession

@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 
 from backtrader_engine.commands.bot_paper_args import paper_command
-from backtrader_engine.dashboard.model import formatting as fmt
+from backtrader_engine.dashboard.model import figures_text as fmt
 from backtrader_engine.operations import bot_status, read_snapshot, start_bot
 
 from .conftest import ROOT, PanelDirs, paper_args

@@ -8,7 +8,7 @@ import pytest
 from backtrader_engine.engine.backtest import BacktestRequest, run_backtest
 from backtrader_engine.engine.costs import CostModel
 from backtrader_engine.engine.lot_rules import BELOW_MIN_NOTIONAL, BELOW_MIN_QTY, LotRules
-from backtrader_engine.engine.report import format_summary
+from backtrader_engine.engine.summary_text import format_summary
 from backtrader_engine.exchanges.bybit.venue import DEFAULT_INSTRUMENTS
 
 from .test_broker import Script, flat_frame

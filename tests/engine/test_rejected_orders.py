@@ -166,7 +166,7 @@ def test_an_optimiser_trial_records_its_refused_orders() -> None:
 @pytest.mark.parametrize("too_big", [0, 3])
 def test_summary_and_report_section_come_from_the_same_counts(tmp_path: Path,
                                                               too_big: int) -> None:
-    from backtrader_engine.engine.report import format_summary
+    from backtrader_engine.engine.summary_text import format_summary
     from backtrader_engine.strategies import resolve_strategy
 
     spec = strategy_file(tmp_path, OVER_ORDERING, "OverOrder")

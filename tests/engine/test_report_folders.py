@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from backtrader_engine.engine.job import BacktestJob, run_backtest_job
-from backtrader_engine.engine.report import format_summary, new_report_folder
+from backtrader_engine.engine.report import new_report_folder
+from backtrader_engine.engine.summary_text import format_summary
 
 NOW = datetime(2026, 12, 5, 8, 15, 0, tzinfo=UTC)
 

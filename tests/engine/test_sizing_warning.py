@@ -9,7 +9,7 @@ import backtrader as bt
 from backtrader_engine.data import default_dataset, load_ohlcv
 from backtrader_engine.engine.backtest import BacktestRequest, run_backtest
 from backtrader_engine.engine.costs import CostModel
-from backtrader_engine.engine.report import format_summary
+from backtrader_engine.engine.summary_text import format_summary
 
 
 class TargetValue(bt.Strategy):

@@ -9,7 +9,7 @@ import pytest
 
 from backtrader_engine.errors import UserError
 from backtrader_engine.optimize.parallelism import settle_workers
-from backtrader_engine.optimize.summary import _why_no_efficiency
+from backtrader_engine.optimize.summary_text import _why_no_efficiency
 
 
 def test_more_workers_than_trials_are_lowered_with_a_note():

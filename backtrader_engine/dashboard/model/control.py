@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from backtrader_engine.dashboard.model import formatting as fmt
+from backtrader_engine.dashboard.model import figures_text as fmt
 from backtrader_engine.errors import UserError
 from backtrader_engine.operations import BotStatus, RunPaths, read_pid_file
 

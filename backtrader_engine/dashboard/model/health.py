@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from backtrader_engine.config import AlertConfig, AlertThresholds, load_section
-from backtrader_engine.dashboard.model import formatting as fmt
+from backtrader_engine.dashboard.model import figures_text as fmt
 from backtrader_engine.errors import UserError
 from backtrader_engine.operations import STREAM_LIVE, BotStatus, SessionSnapshot
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from backtrader_engine.dashboard.model import formatting as fmt
+from backtrader_engine.dashboard.model import figures_text as fmt
 from backtrader_engine.errors import UserError
 from backtrader_engine.ledger import LedgerReadError
 from backtrader_engine.operations import SessionSnapshot, live_status, read_snapshot

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from backtrader_engine.config import StrategiesConfig
-from backtrader_engine.dashboard.model import formatting as fmt
+from backtrader_engine.dashboard.model import figures_text as fmt
 from backtrader_engine.operations import AccountSnapshot, SessionSnapshot
 
 COLUMNS = ["strategy", "symbol", "timeframe", "state", "position", "value", "realised PnL",

@@ -17,7 +17,7 @@ from backtrader_engine.dashboard.model import (
     load_study,
     report_folder,
 )
-from backtrader_engine.dashboard.model import formatting as fmt
+from backtrader_engine.dashboard.model import figures_text as fmt
 from backtrader_engine.dashboard.model.research import (
     HEADLINE_METRICS,
     ReportDetail,
