@@ -1,53 +1,80 @@
 """Command line: ``python -m backtrader_engine <command>`` (also installed as ``bte``).
 
 Each command lives in its own module of :mod:`backtrader_engine.commands`, whose
-``register(subparsers)`` adds its sub-parser and handler; :data:`COMMANDS` lists them in the
-order ``bte --help`` shows them. Problems the user can fix print one line and exit with
-code 2 (``docs/exit-codes.md``).
+``register(subparsers)`` adds its sub-parser and handler. :data:`COMMANDS` lists them, in the
+order ``bte --help`` shows them, with their one-line help: a command's module (and what it
+imports: backtrader, pandas, optuna, matplotlib, ...) is only imported when that command is
+run, so ``bte --help`` and ``bte backtest --help`` answer at once. Problems the user can fix
+print one line and exit with code 2 (``docs/exit-codes.md``).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Sequence
-from types import ModuleType
+from dataclasses import dataclass
 
-from backtrader_engine.cli_parser import OneLineParser, refuse_unrecognized
-from backtrader_engine.commands import (
-    backtest,
-    bot,
-    config,
-    data,
-    download,
-    grafana,
-    inject,
-    optimize,
-    panel,
-    paper,
-    parity,
-    replay,
-    strategies,
-    stream,
-    study_exporter,
-)
+from backtrader_engine.cli_parser import OneLineParser, SubCommands, refuse_unrecognized
 from backtrader_engine.errors import StrategyCodeError, UserError
 
-#: The command modules, in the order of ``bte --help`` (``backtest`` adds ``demo`` too).
-COMMANDS: tuple[ModuleType, ...] = (
-    backtest, optimize, strategies, config, data, download, replay, paper, inject, parity,
-    stream, bot, study_exporter, grafana, panel)
+
+@dataclass(frozen=True)
+class Command:
+    """One ``bte`` command: its name, help line, module, and former names."""
+
+    name: str
+    help: str
+    module: str  # under backtrader_engine.commands; its register() adds *name*
+    renamed_from: tuple[str, ...] = ()  # hidden aliases, each printing a note
+
+    def load(self, subparsers: SubCommands) -> None:
+        importlib.import_module(f"backtrader_engine.commands.{self.module}").register(subparsers)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``bte`` parser: every command of :data:`COMMANDS`."""
+#: The commands, in the order of ``bte --help``.
+COMMANDS: tuple[Command, ...] = (
+    Command("backtest", "run one backtest and write its report", "backtest"),
+    Command("demo", "backtest a built-in strategy on the bundled real candles", "backtest"),
+    Command("optimize", "search strategy params with parallel Optuna workers", "optimize"),
+    Command("strategies", "list the built-in strategies and their parameters", "strategies"),
+    Command("config", "validate or show the configuration", "config"),
+    Command("data", "inspect candle files", "data"),
+    Command("download", "download Bybit candles and funding into the store", "download"),
+    Command("replay", "serve stored candles as a local Bybit REST + stream", "replay"),
+    Command("paper", "paper-trade strategies on live Bybit data (or a replay)", "paper"),
+    Command("inject", "send a manual (QA) signal into a running paper session", "inject"),
+    Command("parity", "reconcile a paper session trade by trade with the backtester", "parity"),
+    Command("stream", "watch Bybit's public stream: closed bars, gaps, connection state",
+            "stream"),
+    Command("bot", "start, stop and watch the paper bot as a PID-managed process", "bot"),
+    Command("study-exporter", "serve Prometheus metrics of the Optuna studies in one storage",
+            "study_exporter"),
+    Command("grafana", "write the Grafana dashboards' JSON", "grafana",
+            renamed_from=("dashboards",)),
+    Command("panel", "serve the Streamlit control panel (http://127.0.0.1:8501)", "panel",
+            renamed_from=("dashboard",)),
+)
+
+
+def build_parser(*, eager: bool = False) -> argparse.ArgumentParser:
+    """The ``bte`` parser: every command of :data:`COMMANDS`.
+
+    Each command's own parser is built when it is parsed; *eager* builds them all now (for
+    tools that walk the whole tree, such as the exit-code documentation check).
+    """
     parser = OneLineParser(
         prog="bte", description="Backtest, optimise and paper-trade backtrader strategies on "
                                 "crypto perpetual futures.")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in COMMANDS:
-        module.register(subparsers)
+    for command in COMMANDS:
+        subparsers.add_lazy(command.name, command.help, command.load)
+        for alias in command.renamed_from:
+            subparsers.add_hidden_alias(alias, command.name)
+    if eager:
+        subparsers.load_all()
     return parser
 
 

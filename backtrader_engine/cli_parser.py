@@ -6,14 +6,16 @@ did-you-mean for a misspelt choice or flag, a pointer to ``--help`` where the us
 missing). Sub-command parsers inherit the class, so one definition covers every command.
 
 Its sub-command lists (:class:`SubCommands`) also take hidden aliases: a command's former
-name still runs it, is not listed in ``--help``, and leaves a note naming the new one.
+name still runs it, is not listed in ``--help``, and leaves a note naming the new one. They
+also take lazy commands, whose options are only built (and whose modules only imported) when
+the command is the one being run: ``bte --help`` must not pay for every command's imports.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, NoReturn, cast
 
 from backtrader_engine.errors import did_you_mean
@@ -38,6 +40,40 @@ class SubCommands(argparse._SubParsersAction):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.renamed: dict[str, str] = {}
+        # name -> the loader that registers it (and maybe its siblings) once it is run
+        self._pending: dict[str, Callable[[SubCommands], None]] = {}
+
+    def add_lazy(self, name: str, help: str, load: Callable[[SubCommands], None]) -> None:
+        """List *name* with *help* now; build its parser with *load* only when it is run.
+
+        *load* receives a fresh sub-command list and registers *name* there (and any other
+        names sharing its loader), as an eager ``register(subparsers)`` would; the parsers it
+        makes replace the listed placeholders. The help line shown by ``--help`` is *help*.
+        """
+        self.add_parser(name, help=help)
+        self._pending[name] = load
+
+    def load(self, name: str) -> None:
+        """Build the parser of lazy command *name* (and its loader's siblings), if not yet."""
+        load = self._pending.get(name)
+        if load is None:
+            return
+        scratch = cast(OneLineParser, self._parser_class(prog=self._prog_prefix))
+        built = scratch.add_subparsers()
+        built._prog_prefix = self._prog_prefix  # "bte backtest", as if added here
+        load(built)
+        for loaded, parser in built.choices.items():
+            if loaded not in self._name_parser_map:
+                raise ValueError(f"the loader of {name!r} registered unlisted {loaded!r}")
+            self._name_parser_map[loaded] = parser
+            self._pending.pop(loaded, None)
+        if name in self._pending:
+            raise ValueError(f"the loader of {name!r} did not register it")
+
+    def load_all(self) -> None:
+        """Build every lazy command's parser (for tools that walk the whole command tree)."""
+        for name in list(self._pending):
+            self.load(name)
 
     def add_hidden_alias(self, alias: str, name: str) -> None:
         """Let *alias* run the sub-command *name* (already added), unlisted."""
@@ -53,6 +89,7 @@ class SubCommands(argparse._SubParsersAction):
             namespace.alias_note = (f"note: '{self._prog_prefix} {values[0]}' is now "
                                     f"'{self._prog_prefix} {new}'")
             values[0] = new
+        self.load(values[0])
         super().__call__(parser, namespace, values, option_string)
 
 

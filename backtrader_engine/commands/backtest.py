@@ -5,30 +5,25 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from backtrader_engine.cli_parser import SubCommands
 from backtrader_engine.commands.options import (
     add_config_dir,
     add_cost_options,
     add_data_options,
     add_strategy_options,
 )
-from backtrader_engine.config import BybitConfig, RiskConfig, load_section
-from backtrader_engine.engine.backtest import BacktestResult
-from backtrader_engine.engine.costs import DEFAULT_MAKER_FEE, DEFAULT_TAKER_FEE
-from backtrader_engine.engine.job import (
-    BacktestJob,
-    data_path,
-    instrument_label,
-    parse_param_overrides,
-    run_backtest_job,
-)
-from backtrader_engine.engine.lot_rules import LotRules
-from backtrader_engine.engine.report import ReportPaths
-from backtrader_engine.engine.summary_text import format_summary
 from backtrader_engine.errors import UserError
-from backtrader_engine.exchanges.bybit.venue import DEFAULT_INSTRUMENTS
-from backtrader_engine.strategies.failure import EXIT_STRATEGY_ERROR, StrategyRunError
+
+if TYPE_CHECKING:
+    # Only for annotations: the engine (backtrader, pandas, matplotlib) is imported when a
+    # backtest runs, so that ``bte backtest --help`` answers at once.
+    from backtrader_engine.cli_parser import SubCommands
+    from backtrader_engine.config import RiskConfig
+    from backtrader_engine.engine.backtest import BacktestResult
+    from backtrader_engine.engine.job import BacktestJob
+    from backtrader_engine.engine.lot_rules import LotRules
+    from backtrader_engine.engine.report import ReportPaths
 
 DEMO_STRATEGY = "TrendFollowingADXEMAStrategy"
 DEMO_OUT = Path("runs/demo")
@@ -43,12 +38,11 @@ DEFAULT_CONFIG_DIR = Path("configs")
 
 def register(subparsers: SubCommands) -> None:
     """Add ``backtest`` and ``demo`` to the CLI's sub-commands."""
-    p = subparsers.add_parser("backtest", help="run one backtest and write its report")
+    p = subparsers.add_parser("backtest")
     _add_backtest_options(p, strategy_required=True)
     p.set_defaults(handler=start_backtest)
 
-    p = subparsers.add_parser("demo", help="backtest a built-in strategy on the bundled real "
-                                           "candles")
+    p = subparsers.add_parser("demo")
     _add_backtest_options(p, strategy_required=False)
     p.set_defaults(handler=start_demo)
 
@@ -89,6 +83,9 @@ def checked_config_dir(config_dir: Path) -> Path:
 
 def configured_fees(config_dir: Path) -> tuple[float, float]:
     """(taker, maker) from ``bybit_config.json`` when the config folder has one."""
+    from backtrader_engine.config import BybitConfig, load_section
+    from backtrader_engine.engine.costs import DEFAULT_MAKER_FEE, DEFAULT_TAKER_FEE
+
     path = checked_config_dir(config_dir) / "bybit_config.json"
     if not path.is_file():
         return DEFAULT_TAKER_FEE, DEFAULT_MAKER_FEE
@@ -98,6 +95,8 @@ def configured_fees(config_dir: Path) -> tuple[float, float]:
 
 def configured_risk(config_dir: Path) -> RiskConfig:
     """The risk limits from ``risk_config.json`` when the config folder has one, else defaults."""
+    from backtrader_engine.config import RiskConfig, load_section
+
     path = checked_config_dir(config_dir) / RiskConfig.default_filename
     return load_section(path, RiskConfig) if path.is_file() else RiskConfig()
 
@@ -110,6 +109,9 @@ def bybit_lot_rules(symbol: str) -> LotRules:
     UserError
         When no rules are built in for *symbol*.
     """
+    from backtrader_engine.engine.lot_rules import LotRules
+    from backtrader_engine.exchanges.bybit.venue import DEFAULT_INSTRUMENTS
+
     instrument = DEFAULT_INSTRUMENTS.get(symbol.upper())
     if instrument is None:
         raise UserError(f"--lot-rules: no lot rules known for {symbol}; they are built in for "
@@ -118,6 +120,8 @@ def bybit_lot_rules(symbol: str) -> LotRules:
 
 
 def job_from_args(args: argparse.Namespace) -> BacktestJob:
+    from backtrader_engine.engine.job import BacktestJob, parse_param_overrides
+
     # ``optimize`` shares this with ``backtest`` but has no --risk-gate: studies run ungated.
     risk_gate = bool(getattr(args, "risk_gate", False))
     return BacktestJob(
@@ -149,6 +153,11 @@ def job_from_args(args: argparse.Namespace) -> BacktestJob:
 
 def _run_and_print(job: BacktestJob, config_dir: Path, runs_dir: Path | None = None) -> int:
     """Run *job*, print its summary and files; 0, or 1 when the strategy's code raised."""
+    from backtrader_engine.engine.backtest import BacktestResult
+    from backtrader_engine.engine.job import run_backtest_job
+    from backtrader_engine.engine.report import ReportPaths
+    from backtrader_engine.strategies.failure import EXIT_STRATEGY_ERROR, StrategyRunError
+
     try:
         result, paths = run_backtest_job(job, configured_fees(config_dir), runs_dir=runs_dir)
     except StrategyRunError as exc:
@@ -165,6 +174,9 @@ def _run_and_print(job: BacktestJob, config_dir: Path, runs_dir: Path | None = N
 
 
 def _print_result(job: BacktestJob, result: BacktestResult, paths: ReportPaths | None) -> None:
+    from backtrader_engine.engine.job import data_path, instrument_label
+    from backtrader_engine.engine.summary_text import format_summary
+
     instrument, currency = instrument_label(data_path(job), job.symbol)
     print(format_summary(result, instrument, currency))
     for warning in (result.rejection_warning(), result.sizing_warning()):

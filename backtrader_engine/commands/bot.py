@@ -46,8 +46,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def register(subparsers: SubCommands) -> None:
     """Add ``bot`` and its sub-commands to the CLI's sub-commands."""
-    p = subparsers.add_parser("bot", help="start, stop and watch the paper bot as a "
-                                          "PID-managed process")
+    p = subparsers.add_parser("bot")
     add_bot_commands(p.add_subparsers(dest="bot_command", required=True, metavar="ACTION"))
 
 

@@ -12,7 +12,7 @@ from backtrader_engine.strategies import resolve_strategy, strategy_params
 
 def register(subparsers: SubCommands) -> None:
     """Add ``config check`` and ``config show`` to the CLI's sub-commands."""
-    p = subparsers.add_parser("config", help="validate or show the configuration")
+    p = subparsers.add_parser("config")
     actions = p.add_subparsers(dest="config_command", required=True, metavar="ACTION")
     pc = actions.add_parser("check", help="validate every config file")
     add_config_dir(pc)

@@ -17,7 +17,7 @@ EXIT_CODES = {"ok": 0, "info": 0, "warning": 1, "error": 2}
 
 def register(subparsers: SubCommands) -> None:
     """Add ``data check`` to the CLI's sub-commands."""
-    p = subparsers.add_parser("data", help="inspect candle files")
+    p = subparsers.add_parser("data")
     actions = p.add_subparsers(dest="data_command", required=True, metavar="ACTION")
     pc = actions.add_parser("check", help="print a data-quality report for a file or folder")
     pc.add_argument("path", type=Path)

@@ -16,8 +16,7 @@ from backtrader_engine.exchanges.bybit.retry import BybitUnreachable
 
 def register(subparsers: SubCommands) -> None:
     """Add ``download`` to the CLI's sub-commands."""
-    p = subparsers.add_parser("download", help="download Bybit candles and funding into the "
-                                               "store")
+    p = subparsers.add_parser("download")
     p.add_argument("--symbols", required=True, metavar="S,S", help="e.g. BTCUSDT,ETHUSDT")
     p.add_argument("--timeframes", default="1m,5m,1h", metavar="TF,TF",
                    help="1m, 5m, 15m, 1h, 4h, 1d, ... (default 1m,5m,1h)")

@@ -19,14 +19,13 @@ DEFAULT_OUT = Path("monitoring/grafana/dashboards")
 
 def register(subparsers: SubCommands) -> None:
     """Add ``grafana`` (alias ``dashboards``) to the CLI's sub-commands."""
-    p = subparsers.add_parser("grafana", help="write the Grafana dashboards' JSON")
+    p = subparsers.add_parser("grafana")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
                    help=f"folder (default {DEFAULT_OUT})")
     p.add_argument("--check", action="store_true",
                    help="only check that the files in DIR match; exit 2 if not")
     add_config_dir(p)
     p.set_defaults(handler=start_grafana)
-    subparsers.add_hidden_alias("dashboards", "grafana")
 
 
 def start_grafana(args: argparse.Namespace) -> int:

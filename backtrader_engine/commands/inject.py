@@ -40,8 +40,7 @@ EXIT_CODES_HELP = (f"0 when the signal was executed (or its order accepted), "
 
 def register(subparsers: SubCommands) -> None:
     """Add ``inject`` to the CLI's sub-commands."""
-    p = subparsers.add_parser("inject", help="send a manual (QA) signal into a running paper "
-                                             "session",
+    p = subparsers.add_parser("inject",
                               description="Send a manual (QA) signal into a running paper "
                                           "session and print its outcome.",
                               epilog=f"Exit status: {EXIT_CODES_HELP}.")

@@ -6,6 +6,7 @@ import argparse
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from backtrader_engine.argtypes import (
     int_in,
@@ -14,7 +15,6 @@ from backtrader_engine.argtypes import (
     positive_float,
     positive_int,
 )
-from backtrader_engine.cli_parser import SubCommands
 from backtrader_engine.commands.backtest import configured_fees, job_from_args
 from backtrader_engine.commands.options import (
     add_config_dir,
@@ -22,7 +22,9 @@ from backtrader_engine.commands.options import (
     add_data_options,
     add_strategy_options,
 )
-from backtrader_engine.strategies.failure import EXIT_STRATEGY_ERROR
+
+if TYPE_CHECKING:
+    from backtrader_engine.cli_parser import SubCommands
 
 #: Exit code of a run stopped with Ctrl-C (after its summary was written), as a shell reports.
 EXIT_INTERRUPTED = 130
@@ -32,8 +34,7 @@ def register(subparsers: SubCommands) -> None:
     """Add ``optimize`` to the CLI's sub-commands."""
     from backtrader_engine.optimize.objectives import DEFAULT_METRIC, METRICS
 
-    p = subparsers.add_parser("optimize", help="search strategy params with parallel Optuna "
-                                               "workers")
+    p = subparsers.add_parser("optimize")
     add_strategy_options(p, strategy_required=True, params_file=False)
     s = p.add_argument_group("study")
     s.add_argument("--n-jobs", type=positive_int, default=1, metavar="N",
@@ -120,6 +121,8 @@ def start_optimize(args: argparse.Namespace) -> int:
                      f"{result.out_of_sample_problem}")
     failed = every_trial_failed(result)
     if failed is not None and not result.interrupted:
+        from backtrader_engine.strategies.failure import EXIT_STRATEGY_ERROR
+
         print(f"error: {failed}", file=sys.stderr)
         return EXIT_STRATEGY_ERROR
     if result.best is None:

@@ -30,8 +30,7 @@ from backtrader_engine.errors import UserError
 def register(subparsers: SubCommands) -> None:
     """Add ``panel`` (alias ``dashboard``) to the CLI's sub-commands: where to serve, and
     what the panel manages."""
-    p = subparsers.add_parser("panel", help="serve the Streamlit control panel "
-                                            "(http://127.0.0.1:8501)")
+    p = subparsers.add_parser("panel")
     s = p.add_argument_group("server (defaults: alert_config.json's dashboard section)")
     s.add_argument("--port", type=int, metavar="PORT", help="TCP port (default 8501)")
     s.add_argument("--host", metavar="HOST",
@@ -41,7 +40,6 @@ def register(subparsers: SubCommands) -> None:
                         f"environment variable {PASSWORD_ENV}, which the panel asks for")
     add_panel_options(p)
     p.set_defaults(handler=start_panel)
-    subparsers.add_hidden_alias("dashboard", "panel")
 
 
 def _check_folders(settings: PanelSettings) -> None:

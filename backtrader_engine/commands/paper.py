@@ -43,8 +43,7 @@ log = logging.getLogger(__name__)
 
 def register(subparsers: SubCommands) -> None:
     """Add ``paper`` to the CLI's sub-commands."""
-    p = subparsers.add_parser("paper", help="paper-trade strategies on live Bybit data (or a "
-                                            "replay)")
+    p = subparsers.add_parser("paper")
     add_config_dir(p)
     g = p.add_argument_group("what to trade (default: the enabled entries of "
                              "strategies_config.json)")

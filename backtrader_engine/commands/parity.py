@@ -13,8 +13,7 @@ from backtrader_engine.parity.report_text import format_report
 
 def register(subparsers: SubCommands) -> None:
     """Add ``parity`` to the CLI's sub-commands."""
-    p = subparsers.add_parser("parity", help="reconcile a paper session trade by trade with "
-                                             "the backtester")
+    p = subparsers.add_parser("parity")
     p.add_argument("--state", type=Path, required=True, metavar="DIR",
                    help="the paper session's state folder (its ledger.sqlite is read only; "
                         "the session may still be running)")

@@ -29,8 +29,7 @@ _EXCHANGE = "bybit"  # the exchange whose stored candles a store replay serves
 
 def register(subparsers: SubCommands) -> None:
     """Add ``replay`` to the CLI's sub-commands."""
-    p = subparsers.add_parser("replay", help="serve stored candles as a local Bybit REST + "
-                                             "stream")
+    p = subparsers.add_parser("replay")
     p.add_argument("--data", type=Path, metavar="PATH", help="one OHLCV file for --symbol")
     p.add_argument("--store", type=Path, metavar="DIR",
                    help="a DataStore folder (default: data; while it holds no candles, "

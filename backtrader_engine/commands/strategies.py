@@ -10,8 +10,7 @@ from backtrader_engine.strategies import describe_strategies, format_strategy_ta
 
 def register(subparsers: SubCommands) -> None:
     """Add ``strategies`` to the CLI's sub-commands."""
-    p = subparsers.add_parser("strategies", help="list the built-in strategies and their "
-                                                 "parameters")
+    p = subparsers.add_parser("strategies")
     p.set_defaults(handler=start_strategies)
 
 def start_strategies(args: argparse.Namespace) -> int:

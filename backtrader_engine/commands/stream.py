@@ -39,8 +39,7 @@ from backtrader_engine.exchanges.bybit.stream.client import log as client_log
 
 def register(subparsers: SubCommands) -> None:
     """Add ``stream`` to the CLI's sub-commands."""
-    p = subparsers.add_parser("stream", help="watch Bybit's public stream: closed bars, gaps, "
-                                             "connection state")
+    p = subparsers.add_parser("stream")
     p.add_argument("--symbols", required=True, metavar="S,S", help="e.g. BTCUSDT,ETHUSDT")
     p.add_argument("--timeframes", default="1m", metavar="TF,TF",
                    help="kline timeframes to follow (default 1m)")

@@ -14,8 +14,7 @@ from backtrader_engine.monitoring.exporter import start_collector_server
 
 def register(subparsers: SubCommands) -> None:
     """Add ``study-exporter`` to the CLI's sub-commands."""
-    p = subparsers.add_parser("study-exporter", help="serve Prometheus metrics of the Optuna "
-                                                     "studies in one storage")
+    p = subparsers.add_parser("study-exporter")
     p.add_argument("--storage", required=True, metavar="URL",
                    help="the optimiser's --storage: a journal file, sqlite:///file.db or "
                         "postgresql://...")
