@@ -42,6 +42,8 @@ class MarginAccounting(_Broker):
     cash: float
     _fundshares: float
     _fundval: float
+    #: Set by the broker once every commission is known to be a :class:`PerpCommInfo`.
+    _plain: bool | None = None
 
     def _execute(self, order, ago=None, price=None, cash=None, position=None, dtcoc=None):
         comminfo = self.getcommissioninfo(order.data)
@@ -137,8 +139,12 @@ class MarginAccounting(_Broker):
         self._ococheck(order)
 
     def _get_value(self, datas=None, lever=False):
-        if not all(isinstance(self.getcommissioninfo(d), PerpCommInfo)
-                   for d in (datas or self.positions)):
+        # The whole account of a broker whose commissions are all known to be perpetual
+        # (the per-bar update): no need to check them again, and flat positions, which add
+        # exactly nothing, are skipped.
+        plain = datas is None and self._plain
+        if not plain and not all(isinstance(self.getcommissioninfo(d), PerpCommInfo)
+                                 for d in (datas or self.positions)):
             return super()._get_value(datas=datas, lever=lever)
 
         while self._cash_addition:
@@ -150,8 +156,10 @@ class MarginAccounting(_Broker):
         equity = 0.0  # margin plus unrealised profit: what the positions add to the account
         unrealized = 0.0
         for data in datas or self.positions:
-            comminfo = self.getcommissioninfo(data)
             position = self.positions[data]
+            if plain and not position.size:
+                continue
+            comminfo = self.getcommissioninfo(data)
             close = data.close[0]
             dvalue = comminfo.getvaluesize(position.size, close)
             dunrealized = comminfo.profitandloss(position.size, position.price, close)
@@ -180,3 +188,4 @@ class MarginAccounting(_Broker):
         self._leverage = notional / (equity or 1.0)
         self._unrealized = unrealized
         return self._value if not lever else self._valuelever
+

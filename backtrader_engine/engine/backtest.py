@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import TypedDict
 
 import backtrader as bt
-import numpy as np
 import pandas as pd
 
 from backtrader_engine.config.risk import RiskConfig
@@ -230,7 +229,7 @@ def run_backtest(request: BacktestRequest) -> BacktestResult:
         failure = strategy_failure(exc, request.strategy, cerebro)
         if failure is None:
             raise
-        partial = (_result(request, broker, feeds, failure) if broker.record_dt else None)
+        partial = (_result(request, broker, feeds, failure) if len(broker.bar_record) else None)
         raise StrategyRunError(failure, partial) from exc
     return _result(request, broker, feeds)
 
@@ -266,16 +265,17 @@ def _result(request: BacktestRequest, broker: PerpBroker, feeds: list,
 
 def equity_frame(broker: PerpBroker, initial_cash: float, close: pd.Series) -> pd.DataFrame:
     """The broker's per-bar record as a frame: equity, cash, notional, drawdown_pct."""
-    index = bt_num_to_datetimes(broker.record_dt)
-    size = np.asarray(broker.record_size, dtype=float)
+    record = broker.bar_record
+    index = bt_num_to_datetimes(record.column("dt"))
+    size = record.column("size")
     if len(close) == len(index):
         prices = close.to_numpy(dtype=float)  # one record per base bar, the usual case
     else:
         prices = close.reindex(index, method="ffill").to_numpy(dtype=float)
     frame = pd.DataFrame(
         {
-            "equity": np.asarray(broker.record_value, dtype=float),
-            "cash": np.asarray(broker.record_cash, dtype=float),
+            "equity": record.column("value"),
+            "cash": record.column("cash"),
             "position_size": size,
             "notional": size * prices,
         },

@@ -18,6 +18,7 @@ import backtrader as bt
 import numpy as np
 
 from backtrader_engine.engine.accounting import MarginAccounting
+from backtrader_engine.engine.bar_record import BarRecord
 from backtrader_engine.engine.commission import PerpCommInfo
 from backtrader_engine.engine.funding import FundingSchedule, funding_payment
 from backtrader_engine.engine.lot_rules import LotRules
@@ -121,10 +122,8 @@ class PerpBroker(MarginAccounting, bt.brokers.BackBroker):
         self.ledger: RoundTripLedger[bt.AbstractDataBase] = RoundTripLedger()
         #: Orders refused or expired, by reason (see :mod:`.rejections`).
         self.rejections = RejectionCounter()
-        self.record_dt: list[float] = []
-        self.record_value: list[float] = []
-        self.record_cash: list[float] = []
-        self.record_size: list[float] = []
+        #: One row per bar: time, value, cash, absolute position size (``record=True``).
+        self.bar_record = BarRecord()
         self._range_lines: dict[object, tuple] = {}
         self._clock: _FundingClock | None = None
         self._liq_cache: dict[object, tuple[float, float, float, float | None]] = {}
@@ -137,6 +136,7 @@ class PerpBroker(MarginAccounting, bt.brokers.BackBroker):
             schedule.times) else None
         self._first_bar = True
         self._clock_line = self.cerebro.datas[0].lines.datetime
+        self._plain: bool | None = None  # decided at the first bar, see _is_plain
 
     def notify(self, order: bt.Order) -> None:
         self.rejections.observe(order)
@@ -198,10 +198,62 @@ class PerpBroker(MarginAccounting, bt.brokers.BackBroker):
     def next(self) -> None:
         if self._clock is not None:
             self._settle_funding()
-        super().next()
+        if self._plain is None:
+            self._plain = self._is_plain()
+            if self.p.record:
+                # Preloaded feeds know their length: the record is sized once for the run.
+                self.bar_record.reserve(self.cerebro.datas[0].buflen())
+        if self._plain:
+            self._next_plain()
+        else:
+            super().next()
         self._check_liquidations()
         if self.p.record:
             self._record_bar()
+
+    def _is_plain(self) -> bool:
+        """Whether every data trades under a :class:`PerpCommInfo` without credit interest and
+        no order history is replayed: then :meth:`_next_plain` is ``BackBroker.next``.
+
+        Decided at the first bar, once the strategy's ``__init__`` has set its commissions.
+        """
+        infos = [self.getcommissioninfo(data) for data in self.cerebro.datas]
+        return (all(isinstance(info, PerpCommInfo) and not info.p.interest for info in infos)
+                and not self._userhist)
+
+    def _next_plain(self) -> None:
+        """``BackBroker.next`` without the steps that do nothing for perpetual positions.
+
+        Left out: the credit-interest loop (a :class:`PerpCommInfo` charges none: funding
+        takes its place) with its per-bar ``position.datetime`` stamp, and the end-of-bar cash
+        adjustment (its ``cashadjust`` is always 0: cash is never marked to market). Both cost
+        a date conversion or a call per open position and bar; neither changes a number. The
+        submitted and pending queues are only walked when they hold orders.
+        """
+        while self._toactivate:
+            self._toactivate.popleft().activate()
+        if self.p.checksubmit and self.submitted:
+            self.check_submitted()
+        if self.pending:
+            pending = self.pending
+            pending.append(None)
+            while True:
+                order = pending.popleft()
+                if order is None:
+                    break
+                if order.expire():
+                    self.notify(order)
+                    self._ococheck(order)
+                    self._bracketize(order, cancel=True)
+                elif not order.active():
+                    pending.append(order)  # cannot yet be processed
+                else:
+                    self._try_exec(order)
+                    if order.alive():
+                        pending.append(order)
+                    elif order.status == bt.Order.Completed:
+                        self._bracketize(order)  # a bracket parent may have filled
+        self._get_value()
 
     def _settle_funding(self) -> None:
         clock = self._clock
@@ -334,10 +386,7 @@ class PerpBroker(MarginAccounting, bt.brokers.BackBroker):
         exposure = 0.0
         for position in self.positions.values():
             exposure += abs(position.size)
-        self.record_dt.append(self._clock_line[0])
-        self.record_value.append(self._value)
-        self.record_cash.append(self.cash)
-        self.record_size.append(exposure)
+        self.bar_record.append(self._clock_line[0], self._value, self.cash, exposure)
 
     def trades_frame(self):
         """The round-trip ledger; positions still open are marked at their data's last close."""

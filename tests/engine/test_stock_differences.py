@@ -187,3 +187,32 @@ def test_levered_data_value_is_the_positions_margin_plus_unrealised_pnl(candles,
             assert o_value == pytest.approx(s_value)  # a 1x long: equal
         else:
             assert s_value == pytest.approx(o_size * close)  # stock: the signed notional
+
+
+class PositionStamps(bt.Strategy):
+    """Buys at bar 5, adds at bar 20, and records ``position.datetime`` each bar."""
+
+    def __init__(self):
+        self.stamps = []
+
+    def next(self):
+        self.stamps.append((self.data.datetime.datetime(0),
+                            getattr(self.position, "datetime", None)))
+        if len(self) in (5, 20):
+            self.buy(size=0.01)
+
+
+def test_position_datetime_is_the_last_fills_time_not_refreshed_each_bar(candles):
+    stock = run_stock(PositionStamps, candles)
+    ours, _ = run_ours(PositionStamps, candles)
+    bars = [bar for bar, _ in stock.stamps]
+    assert bars == [bar for bar, _ in ours.stamps]
+    # Orders at the 5th and 20th bar (i = 4, 19) fill at the next bar's open.
+    fills = (bars[5], bars[20])
+    held = range(5, len(bars))
+    assert len(held) > 500
+    for i in held:
+        # Stock backtrader stamps an open position with the bar's time in its credit-interest
+        # step, every bar; a perpetual charges no interest, so it keeps its last fill's time.
+        assert stock.stamps[i][1] == bars[i]
+        assert ours.stamps[i][1] == (fills[1] if i >= 20 else fills[0])
