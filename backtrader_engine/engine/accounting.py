@@ -140,8 +140,8 @@ class MarginAccounting(_Broker):
 
     def _get_value(self, datas=None, lever=False):
         # The whole account of a broker whose commissions are all known to be perpetual
-        # (the per-bar update): no need to check them again, and flat positions, which add
-        # exactly nothing, are skipped.
+        # (the per-bar update): no need to check them again, and only open positions are
+        # walked.
         plain = datas is None and self._plain
         if not plain and not all(isinstance(self.getcommissioninfo(d), PerpCommInfo)
                                  for d in (datas or self.positions)):
@@ -158,12 +158,10 @@ class MarginAccounting(_Broker):
         for data in datas or self.positions:
             position = self.positions[data]
             if plain and not position.size:
-                continue
+                continue  # a flat position adds exactly nothing
             comminfo = self.getcommissioninfo(data)
-            close = data.close[0]
-            dvalue = comminfo.getvaluesize(position.size, close)
-            dunrealized = comminfo.profitandloss(position.size, position.price, close)
-            dequity = comminfo.getoperationcost(position.size, position.price) + dunrealized
+            dvalue, dequity, dunrealized = comminfo.position_figures(
+                position.size, position.price, data.close[0])
             if datas and len(datas) == 1:
                 comminfo.valued_flat = not position.size
                 return dequity if lever else dvalue

@@ -119,6 +119,17 @@ class PerpCommInfo(bt.CommInfoBase):
         """Signed notional of *position* at *price*."""
         return position.size * price * self.p.mult
 
+    def position_figures(self, size: float, entry: float, close: float,
+                         ) -> tuple[float, float, float]:
+        """(signed notional, equity, unrealised PnL) of *size* units entered at *entry* and
+        marked at *close*: ``getvaluesize``, ``getoperationcost + profitandloss`` and
+        ``profitandloss`` in one call, with the same arithmetic (the broker needs all three
+        for every open position on every bar)."""
+        mult = self.p.mult
+        unrealized = size * (close - entry) * mult
+        return (size * close * mult, abs(size) * (entry * mult / self.p.leverage) + unrealized,
+                unrealized)
+
     def cashadjust(self, size: float, price: float, newprice: float) -> float:
         # Cash is never marked to market: unrealised profit is part of the position's value
         # until it is realised, as in stock backtrader.
