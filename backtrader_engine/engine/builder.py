@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 
 import backtrader as bt
 
+from backtrader_engine.engine.lean_loop import LeanCerebro
+
 
 def build_cerebro(
     strategy: type[bt.Strategy],
@@ -21,14 +23,17 @@ def build_cerebro(
     analyzers: Sequence[type[bt.Analyzer]] = (),
     stdstats: bool = False,
     live: bool = False,
+    lean: bool = True,
 ) -> bt.Cerebro:
     """Assemble a Cerebro for *strategy* with the mode's *feeds* and *broker*.
 
     ``stdstats`` stays off unless a caller plots with backtrader's own observers: per-bar
     observers cost about 15% of a backtest. ``live`` turns preload and runonce off, which is how
-    backtrader runs bars that arrive one at a time.
+    backtrader runs bars that arrive one at a time. A preloaded run steps its bars with
+    :class:`~.lean_loop.LeanCerebro` (``lean=False``: backtrader's own loop, for comparison).
     """
-    cerebro = bt.Cerebro(stdstats=stdstats, preload=not live, runonce=not live, live=live,
+    cerebro_cls = LeanCerebro if lean and not live else bt.Cerebro
+    cerebro = cerebro_cls(stdstats=stdstats, preload=not live, runonce=not live, live=live,
                          maxcpus=1, quicknotify=live)
     for feed in feeds:
         cerebro.adddata(feed)
