@@ -72,7 +72,9 @@ def lean_oncepost(strategy: bt.Strategy) -> Callable[[float], None]:
         (indicator, indicator_step(indicator))
         for indicator in strategy._lineiterators[bt.LineIterator.IndType]]
 
-    def oncepost(dt: float) -> None:
+    # Named as backtrader's, which strategies.failure reads in a traceback to tell a failure
+    # at a bar from one while building.
+    def _oncepost(dt: float) -> None:
         # Strategy._oncepost, line for line, but for the first loop.
         for indicator, step in steps:
             if step is None:
@@ -102,7 +104,7 @@ def lean_oncepost(strategy: bt.Strategy) -> Callable[[float], None]:
         strategy._next_observers(minperstatus, once=True)
         strategy.clear()
 
-    return oncepost
+    return _oncepost
 
 
 class LeanCerebro(bt.Cerebro):

@@ -26,6 +26,9 @@ EXIT_STRATEGY_ERROR = 1
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 _BT_DIR = Path(bt.__file__).resolve().parent
+# The engine's bar loop (``LeanCerebro._runonce`` and its ``_oncepost``): backtrader's loop,
+# named as backtrader names it, so a frame there counts as one of backtrader's.
+_LEAN_LOOP = _PACKAGE_DIR / "engine" / "lean_loop.py"
 # backtrader's methods that run the bar loop; an exception below one of them happened at a bar.
 _BAR_LOOP = frozenset({"_runonce", "_runnext", "_runonce_old", "_runnext_old"})
 # An indicator's vectorised pass, run once before the first bar in a backtest.
@@ -170,7 +173,7 @@ def _phase(exc: BaseException) -> str:
     """``"build"``, ``"precompute"``, ``"bar"`` or ``"stop"``: where in a cerebro run *exc*
     was raised."""
     names = [(Path(e.filename).resolve(), e.name) for e in traceback.extract_tb(exc.__traceback__)]
-    in_bt = [name for path, name in names if _inside(path, _BT_DIR)]
+    in_bt = [name for path, name in names if _inside(path, _BT_DIR) or path == _LEAN_LOOP]
     if "_stop" in in_bt:
         return "stop"
     if not any(name in _BAR_LOOP for name in in_bt):
