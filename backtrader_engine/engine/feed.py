@@ -17,6 +17,7 @@ import pandas as pd
 
 from backtrader_engine.data import timeframe_to_backtrader
 from backtrader_engine.engine.dates import datetimes_to_bt_num
+from backtrader_engine.engine.lean_loop import movable_buffers
 
 _OHLCV = ("open", "high", "low", "close", "volume")
 
@@ -46,6 +47,8 @@ class NumpyFeed(bt.feeds.DataBase):
     def start(self) -> None:
         super().start()
         self._cursor = 0
+        self._plain_buffers: list | None = None
+        self._buffers_checked = False  # see _buffers
 
     # backtrader keeps "tick_*" copies of each bar for feeds whose bar is rebuilt from ticks
     # (replay, live resampling); it nullifies and refills them on every bar, about 15% of a
@@ -57,6 +60,36 @@ class NumpyFeed(bt.feeds.DataBase):
 
     def _tick_fill(self, force: bool = False) -> None:
         return None
+
+    # The bar loop asks every feed for its next time and moves it on, each bar: backtrader's
+    # versions go through several calls per line (len, buflen, the idx property). On plain
+    # unbounded buffers (a preloaded backtest's) the same is done on the buffers directly.
+    def advance_peek(self) -> float:
+        buffers = self._buffers()
+        if buffers is None:
+            return float(super().advance_peek())
+        first, clock = buffers[0], self._clock_buffer
+        if first.lencount < len(first.array) - first.extension:
+            return float(clock.array[clock._idx + 1])  # the next bar's time
+        return float("inf")
+
+    def advance(self, size: int = 1, datamaster: object = None, ticks: bool = True) -> None:
+        buffers = self._buffers()
+        if buffers is None or datamaster is not None:
+            super().advance(size, datamaster=datamaster, ticks=ticks)
+            return
+        # DataBase.advance without a data master: lines.advance, then tick copies (not kept).
+        for buffer in buffers:
+            buffer._idx += size
+            buffer.lencount += size
+
+    def _buffers(self) -> list | None:
+        if not self._buffers_checked:
+            # At the first bar: buffers are sized and in their final mode by then.
+            self._plain_buffers = movable_buffers(self)
+            self._clock_buffer = self.lines.datetime
+            self._buffers_checked = True
+        return self._plain_buffers
 
     def preload(self) -> None:
         # Whole-column transfer: one C-level copy per line instead of a Python call per bar.

@@ -49,15 +49,23 @@ def _movable(buffer: Any) -> bool:
             and cls.idx is LineBuffer.idx and buffer.mode == LineBuffer.UnBounded)
 
 
+def movable_buffers(owner: Any) -> list[Any] | None:
+    """*owner*'s line buffers when ``owner.lines.advance(n)`` is exactly moving each one's
+    ``_idx`` and ``lencount`` on by *n*; None otherwise."""
+    if type(owner.lines).advance is not Lines.advance:
+        return None
+    buffers = list(owner.lines.lines)
+    return buffers if buffers and all(_movable(b) for b in buffers) else None
+
+
 def indicator_step(indicator: Any) -> _Step | None:
     """How to move *indicator* one bar on without backtrader's call chain; None if it has
     anything of its own on that path (it then moves through ``indicator.advance()``)."""
-    if (type(indicator).advance is not bt.Indicator.advance
-            or type(indicator.lines).advance is not Lines.advance):
+    if type(indicator).advance is not bt.Indicator.advance:
         return None
     own, clock = _first_buffer(indicator), _first_buffer(indicator._clock)
-    buffers = list(indicator.lines.lines)
-    if own is None or clock is None or not all(_movable(b) for b in buffers):
+    buffers = movable_buffers(indicator)
+    if own is None or clock is None or buffers is None:
         return None
     return own, clock, buffers
 

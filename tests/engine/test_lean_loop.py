@@ -1,6 +1,7 @@
 """The lean bar loop gives backtrader's numbers: every built-in strategy, a strategy with an
 indicator on an indicator, one with a hand-written indicator, and a multi-timeframe run, each
-run with :class:`LeanCerebro` and with stock ``bt.Cerebro``, compared bar by bar."""
+run with :class:`LeanCerebro` and the feed's direct ``advance``/``advance_peek``, and with
+stock ``bt.Cerebro`` and backtrader's ``DataBase`` methods, compared bar by bar."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pandas as pd
 import pytest
 
 from backtrader_engine.data import default_dataset, load_ohlcv
-from backtrader_engine.engine import builder
+from backtrader_engine.engine import builder, feed
 from backtrader_engine.engine.backtest import BacktestRequest, BacktestResult, run_backtest
 from backtrader_engine.engine.costs import CostModel
 from backtrader_engine.engine.lean_loop import indicator_step
@@ -69,6 +70,7 @@ def _run(strategy: type[bt.Strategy], frame: pd.DataFrame, *, lean: bool,
     with monkeypatch.context() as patch:
         if not lean:
             patch.setattr(builder, "LeanCerebro", bt.Cerebro)
+            patch.setattr(feed, "movable_buffers", lambda owner: None)
         return run_backtest(BacktestRequest(
             strategy=strategy, frame=frame, timeframe="1h", cash=10_000.0,
             costs=CostModel(taker_fee=0.0006, maker_fee=0.0002, slippage_bps=1.0,
