@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from trade_match import Trade
 
@@ -27,6 +28,7 @@ STRATEGY = "SmaCrossLongFt"
 EXCHANGE = "binance"
 PAIR = "BTC/USDT"
 DATA_NAME = "BTC_USDT-1m.feather"  # freqtrade's spot file name for PAIR and 1m
+PRICE_DECIMALS = 8
 
 
 def default_venv() -> Path:
@@ -100,18 +102,34 @@ class Workspace:
         return self.root / "ft_results"
 
 
-def write_candles(frame: pd.DataFrame, path: Path) -> None:
-    """Write *frame* as freqtrade stores spot candles; ``bte`` reads the same file.
+def on_price_grid(frame: pd.DataFrame, decimals: int = PRICE_DECIMALS) -> pd.DataFrame:
+    """Round prices to *decimals* decimal places, one tick for the whole file.
 
-    Prices are rounded to 0.1, BTCUSDT's tick (the source candles are on it already; the
-    rescaled tiles are not), so freqtrade's price rounding to the tick changes no fill.
+    freqtrade rounds exit prices to the tick it reads off the candles (per month, the most
+    decimals any price shows at 14 significant digits), and keeps the tick of the month a trade
+    was entered in. On unrounded floats that tick is ~1e-10: rounding a sell at an open that is
+    also the candle's high can lift it above the high, and freqtrade then waits a candle to
+    fill it. On one fixed grid its rounding is a no-op in every month. The tiled candles fall
+    from BTC's 20,000 to below 1, so the tick is fine (8 decimals: 7 to 13 significant digits):
+    the two SMAs are then practically never exactly equal, where backtrader's exactly rounded
+    sum and TA-Lib's running sum could fall on different sides of the tie. ``np.round`` returns
+    the double nearest to each 8-decimal value, which freqtrade's decimal rounding gives back.
     """
-    out = pd.DataFrame({
-        "date": pd.DatetimeIndex(frame.index).tz_localize("UTC").as_unit("ms")
-        if frame.index.tz is None else pd.DatetimeIndex(frame.index).as_unit("ms"),
-        **{c: frame[c].to_numpy(dtype=float).round(1) for c in ("open", "high", "low", "close")},
-        "volume": frame["volume"].to_numpy(dtype=float),
-    })
+    out = frame.copy()
+    prices = ["open", "high", "low", "close"]
+    out[prices] = np.round(frame[prices].to_numpy(), decimals)
+    return out
+
+
+def write_candles(frame: pd.DataFrame, path: Path) -> None:
+    """Write *frame* (on :func:`on_price_grid`) as freqtrade stores spot candles: ``date`` and
+    OHLCV in an lz4 feather file. ``bte`` reads the same file."""
+    frame = on_price_grid(frame)
+    index = pd.DatetimeIndex(frame.index)
+    index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
+    out = pd.DataFrame({"date": index.as_unit("ms"),
+                        **{c: frame[c].to_numpy(dtype=float)
+                           for c in ("open", "high", "low", "close", "volume")}})
     path.parent.mkdir(parents=True, exist_ok=True)
     out.to_feather(path, compression_level=9, compression="lz4")
 
@@ -183,7 +201,8 @@ def read_ft_trades(results: Path) -> list[Trade]:
     trades = payload["strategy"][STRATEGY]["trades"]
     return [Trade(entry_time=_parse_time(t["open_date"]), entry_price=float(t["open_rate"]),
                   exit_time=_parse_time(t["close_date"]), exit_price=float(t["close_rate"]),
-                  closed_at_end=t.get("exit_reason") == "force_exit")
+                  closed_at_end=t.get("exit_reason") == "force_exit",
+                  net_pnl=float(t["profit_abs"]))
             for t in trades]
 
 

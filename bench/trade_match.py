@@ -14,6 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+# Largest relative price difference still taken as the same fill: bte's trades.csv carries
+# 10 significant digits (a relative rounding of at most 5e-10).
+PRICE_TOLERANCE = 1e-9
+
 
 @dataclass(frozen=True)
 class Trade:
@@ -25,6 +29,8 @@ class Trade:
     exit_price: float | None
     # True for a trade the tool closed only because the data ended (freqtrade's force_exit).
     closed_at_end: bool = False
+    # Net of fees, in the quote currency; None when unknown.
+    net_pnl: float | None = None
 
 
 @dataclass
@@ -34,19 +40,27 @@ class Agreement:
     matched: int = 0
     left_open_at_end: int = 0
     max_price_diff: float = 0.0
+    # The same, relative to the price: exit prices may be rounded to a tick by one tool.
+    max_rel_price_diff: float = 0.0
     only_left: list[Trade] = field(default_factory=list)
     only_right: list[Trade] = field(default_factory=list)
     # Same entry time, different exit time: (left, right).
     exit_differs: list[tuple[Trade, Trade]] = field(default_factory=list)
 
+    # Summed net PnL of the trades closed on a signal, per side.
+    left_pnl: float = 0.0
+    right_pnl: float = 0.0
+
     @property
     def agrees(self) -> bool:
-        return self.left == self.right == self.matched
+        return self.left == self.right == self.matched \
+            and self.max_rel_price_diff <= PRICE_TOLERANCE
 
     def statement(self, left_name: str, right_name: str) -> str:
         line = (f"trades: {self.left} ({left_name}) vs {self.right} ({right_name}), "
                 f"{self.matched} matched on entry/exit time, "
-                f"max price diff {self.max_price_diff:.10g}")
+                f"max price diff {self.max_price_diff:.3g} "
+                f"(relative {self.max_rel_price_diff:.3g})")
         if self.left_open_at_end:
             line += (f" ({self.left_open_at_end} open at the end: {left_name} keeps it open, "
                      f"{right_name} force-exits it; matched on entry only)")
@@ -90,16 +104,26 @@ def match_trades(left: list[Trade], right: list[Trade]) -> Agreement:
             result.only_left.append(a)
             continue
         used.add(a.entry_time)
-        diff = abs(a.entry_price - b.entry_price)
+        pairs = [(a.entry_price, b.entry_price)]
         if a.exit_time is None and (b.exit_time is None or b.closed_at_end):
             result.left_open_at_end += 1
         elif a.exit_time == b.exit_time and a.exit_price is not None \
                 and b.exit_price is not None:
-            diff = max(diff, abs(a.exit_price - b.exit_price))
+            pairs.append((a.exit_price, b.exit_price))
         else:
             result.exit_differs.append((a, b))
             continue
         result.matched += 1
-        result.max_price_diff = max(result.max_price_diff, diff)
+        for x, y in pairs:
+            result.max_price_diff = max(result.max_price_diff, abs(x - y))
+            result.max_rel_price_diff = max(result.max_rel_price_diff,
+                                            abs(x - y) / max(abs(x), abs(y), 1e-300))
     result.only_right = [t for t in right if t.entry_time not in used]
+    result.left_pnl = _closed_pnl(left)
+    result.right_pnl = _closed_pnl(right)
     return result
+
+
+def _closed_pnl(trades: list[Trade]) -> float:
+    return sum(t.net_pnl or 0.0 for t in trades
+               if t.exit_time is not None and not t.closed_at_end)

@@ -13,25 +13,33 @@ What runs, each as a whole separate process, timed from start to exit with its p
   and the network blocked; its imports are part of the time, as for a user.
 
 The strategy is one long-only SMA(10/30) cross in both tools: enter long when the fast SMA
-crosses above the slow one, exit when it crosses below; the cross is backtrader's
-``CrossOver`` in both. Same candles: real BTCUSDT 1m candles tiled to each size
-(``backtest_speed.real_shaped_bars``), rounded to the 0.1 tick, written once as freqtrade's
-spot feather file, which ``bte`` reads as well. Costs matched: one fee for entry and exit (maker
-= taker on the bte side), no slippage, no funding, 1x. freqtrade runs in spot mode: a long-only
-1x position without funding costs and pays the same in spot and perpetual, and spot needs no
-mark-price, funding-rate or leverage-tier data offline. Size: a fixed 1,000 USDT per trade out
-of 1,000,000 (bte buys 1,000 USDT at the signal bar's close, freqtrade at the fill price), so
-no entry is ever refused for cash and both trade at the same times; the sizes differ slightly,
-which moves PnL, not times or prices.
+crosses above the slow one, exit when it crosses below; the cross is backtrader's ``CrossOver``
+in both (a cross needs the last non-zero difference on the other side). Same candles: the real
+BTCUSDT 1m candles tiled to each size by ``backtest_speed.real_shaped_bars`` (the candles of
+``backtest_speed.py``), on an 8-decimal price grid (``freqtrade_env.on_price_grid`` says why),
+written once as freqtrade's spot feather file, which ``bte`` reads too.
 
-Systematic differences, by design of the two tools:
+Choices that make both trade the same way:
+
+- costs: one fee (0.06%) on entry and exit, maker = taker on the bte side, no slippage, no
+  funding, 1x;
+- freqtrade in spot mode: a long-only 1x position without funding costs and earns the same in
+  spot and as a perpetual, and spot needs no mark-price, funding-rate or leverage-tier data,
+  which freqtrade would otherwise fetch;
+- size: a fixed 1,000 USDT per trade out of 1,000,000, so no entry is ever refused for cash;
+  bte sizes at the signal bar's close, freqtrade at the fill price, so PnL differs a little
+  (printed), times and prices do not;
+- ROI, stoploss and trailing stop off in freqtrade, one trade at a time.
+
+Systematic differences, by design of the two tools (the matching allows for them):
 
 - a trade open when the data ends: bte keeps it open (marked at the last close), freqtrade
   force-exits it at the last candle's open; such a pair is matched on its entry only;
-- fills: both fill a signal of candle t at candle t+1's open (backtrader's market orders,
-  freqtrade's shifted signals), so entry and exit times and prices are compared exactly;
-- start: freqtrade trims ``startup_candle_count`` (30) candles and acts on the next one's
-  signal, which is the first bar backtrader's CrossOver(SMA 10, SMA 30) has a value.
+- fills: both fill the signal of candle t at candle t+1's open (backtrader's market orders,
+  freqtrade's shifted signals), so entry and exit times and prices are compared as they are;
+- start: freqtrade drops ``startup_candle_count`` (30) candles and acts from the next one's
+  signal on, the first bar where backtrader's CrossOver(SMA 10, SMA 30) has a value;
+- prices: bte's trades.csv has 10 significant digits, so prices agree within 1e-9 (relative).
 
 Studies (``--skip-hyperopt`` leaves them out): ``python optimize.py --n-jobs 2`` against
 ``freqtrade hyperopt -j 2`` on the same ``--study-bars`` candles, the same space (fast 5..20,
@@ -116,13 +124,15 @@ def cost_args() -> list[str]:
 
 def bte_backtest_cmd(data: Path, out: Path) -> list[str]:
     return [sys.executable, "-m", "backtrader_engine", "backtest", "--strategy", BT_STRATEGY,
-            "--data", str(data), *cost_args(), "--out", str(out), "--no-plots"]
+            "--data", str(data), "--symbol", "BTCUSDT", *cost_args(), "--out", str(out),
+            "--no-plots"]
 
 
 def optimize_cmd(data: Path, out: Path, *, trials: int, jobs: int) -> list[str]:
     return [sys.executable, "optimize.py", "--strategy", BT_STRATEGY, "--n-jobs", str(jobs),
             "--trials", str(trials), "--seed", str(SEED), "--metric", "return",
-            "--oos-fraction", "0", "--data", str(data), *cost_args(), "--out", str(out),
+            "--oos-fraction", "0", "--data", str(data), "--symbol", "BTCUSDT", *cost_args(),
+            "--out", str(out),
             "--study-name", f"vs-freqtrade-{jobs}", "--no-plots"]
 
 
@@ -142,7 +152,8 @@ def read_bte_trades(report: Path) -> list[Trade]:
 
     return [Trade(entry_time=when(r["entry_time"]), entry_price=float(r["entry_price"]),
                   exit_time=None if r["status"] == "open" else when(r["exit_time"]),
-                  exit_price=None if r["status"] == "open" else float(r["exit_price"]))
+                  exit_price=None if r["status"] == "open" else float(r["exit_price"]),
+                  net_pnl=float(r["net_pnl"]))
             for r in rows]
 
 
@@ -207,7 +218,10 @@ def summary_lines(n: int, timings: dict[str, list[Measured]],
                  f"{rss['freqtrade']:.0f} MB = {memory:.2f}x (target < 1x: "
                  f"{verdict(memory < 1.0)})")
     lines.append(f"{'':>8} {agreement.statement('bte', 'freqtrade')}")
-    lines.append(f"{'':>8} trade lists agree: {'yes' if agreement.agrees else 'NO'}")
+    lines.append(f"{'':>8} trade lists agree: {'yes' if agreement.agrees else 'NO'}; net PnL of "
+                 f"the trades closed on a signal: {agreement.left_pnl:.2f} vs "
+                 f"{agreement.right_pnl:.2f} USDT (bte sizes at the signal close, "
+                 f"freqtrade at the fill)")
     lines.extend(f"{'':>8}{line}" for line in agreement.mismatch_lines('bte', 'freqtrade'))
     return lines
 
