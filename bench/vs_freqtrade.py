@@ -132,8 +132,7 @@ def optimize_cmd(data: Path, out: Path, *, trials: int, jobs: int) -> list[str]:
     return [sys.executable, "optimize.py", "--strategy", BT_STRATEGY, "--n-jobs", str(jobs),
             "--trials", str(trials), "--seed", str(SEED), "--metric", "return",
             "--oos-fraction", "0", "--data", str(data), "--symbol", "BTCUSDT", *cost_args(),
-            "--out", str(out),
-            "--study-name", f"vs-freqtrade-{jobs}", "--no-plots"]
+            "--out", str(out), "--study-name", f"vs-freqtrade-{jobs}", "--no-plots"]
 
 
 def shown(cmd: list[str]) -> str:
@@ -293,6 +292,8 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
+    # Progress lines show as they happen when the output goes to a log file.
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     print(f"command: python bench/vs_freqtrade.py --sizes {args.sizes} --runs {args.runs} "
           f"--epochs {args.epochs} --study-bars {args.study_bars}"
