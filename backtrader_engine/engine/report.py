@@ -4,7 +4,8 @@
 total, orders submitted and counts by reason, see :mod:`.rejections`; always present) and a
 reproducibility manifest (strategy source and data file hashes, effective params, costs,
 package versions, the command line); ``trades.csv`` and ``equity.csv`` hold the raw series the
-metrics come from; ``equity.png`` and ``trades.png`` show them. A run with the risk gate adds
+metrics come from (``equity.parquet`` holds the equity record again in binary, for code to read
+back quickly); ``equity.png`` and ``trades.png`` show them. A run with the risk gate adds
 a ``risk_gate`` section (signal counts, rejection reasons, breakers), its limits in the
 manifest, and the signal journal as ``signals.csv``; a run without it writes none of them.
 """
@@ -27,7 +28,7 @@ import pandas as pd
 
 from backtrader_engine import __version__
 from backtrader_engine.engine.backtest import BacktestResult
-from backtrader_engine.engine.plots import plot_equity, plot_trades
+from backtrader_engine.engine.equity_files import write_equity_csv, write_equity_parquet
 from backtrader_engine.risk import RECORD_FIELDS
 
 _PACKAGES = ("backtrader", "numpy", "pandas", "pyarrow", "matplotlib", "pydantic", "ta")
@@ -41,12 +42,14 @@ class ReportPaths:
     report: Path
     trades: Path
     equity: Path
+    equity_parquet: Path
     equity_plot: Path
     trades_plot: Path
     signals: Path | None = None  # only with the risk gate
 
     def all(self) -> list[Path]:
-        paths = [self.report, self.trades, self.equity, self.equity_plot, self.trades_plot]
+        paths = [self.report, self.trades, self.equity, self.equity_parquet, self.equity_plot,
+                 self.trades_plot]
         return paths + ([self.signals] if self.signals is not None else [])
 
 
@@ -151,11 +154,13 @@ def new_report_folder(root: Path, name: str, now: datetime | None = None) -> Pat
 
 def write_report(result: BacktestResult, out_dir: Path, data_path: Path | None = None,
                  *, plots: bool = True, command: list[str] | None = None) -> ReportPaths:
-    """Write report.json, trades.csv, equity.csv and (by default) the two plots into *out_dir*."""
+    """Write report.json, trades.csv, equity.csv, equity.parquet and (by default) the two plots
+    into *out_dir*."""
     out_dir.mkdir(parents=True, exist_ok=True)
     hook = result.risk_hook
     paths = ReportPaths(out_dir, out_dir / "report.json", out_dir / "trades.csv",
-                        out_dir / "equity.csv", out_dir / "equity.png", out_dir / "trades.png",
+                        out_dir / "equity.csv", out_dir / "equity.parquet", out_dir / "equity.png",
+                        out_dir / "trades.png",
                         signals=out_dir / "signals.csv" if hook is not None else None)
     document: dict[str, object] = {
         "metrics": result.metrics, "rejected_orders": result.rejected_orders(),
@@ -170,11 +175,16 @@ def write_report(result: BacktestResult, out_dir: Path, data_path: Path | None =
         document["risk_gate"] = summary
     paths.report.write_text(json.dumps(_clean(document), indent=2, default=str) + "\n")
     result.trades.to_csv(paths.trades, index=False, float_format="%.10g")
-    result.equity.to_csv(paths.equity, index_label="datetime", float_format="%.10f")
+    write_equity_csv(result.equity, paths.equity)
+    write_equity_parquet(result.equity, paths.equity_parquet)
     if hook is not None:
         signals = pd.DataFrame(hook.journal.rows(), columns=list(RECORD_FIELDS))
         signals.to_csv(paths.signals, index=False, float_format="%.10g")
     if plots:
+        # Imported here: matplotlib takes a third of a second to load, which only a run
+        # that draws should pay (the CLI, the panel and studies import this module).
+        from backtrader_engine.engine.plots import plot_equity, plot_trades
+
         name = result.request.strategy.__name__
         title = f"{name} on {result.request.symbol} {result.request.timeframe}"
         plot_equity(result.equity, paths.equity_plot, title)

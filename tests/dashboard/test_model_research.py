@@ -42,6 +42,19 @@ def test_reports_are_found_read_and_a_damaged_one_says_why(tmp_path: Path,
     assert len(table) == len(good.metrics) and table["value"].map(type).eq(str).all()
 
 
+def test_report_equity_is_read_from_parquet_or_from_the_csv_of_older_reports(
+        tmp_path: Path, made_report: Path) -> None:
+    folder = shutil.copytree(made_report, tmp_path / "rsi")
+    equity = load_report(folder).equity
+    assert equity is not None and list(equity.columns[:2]) == ["datetime", "equity"]
+    (folder / "equity.parquet").unlink()  # as written before the Parquet copy existed
+    older = load_report(folder).equity
+    assert older is not None and len(older) == len(equity)
+    assert (older["equity"] - equity["equity"]).abs().max() < 1e-9  # the CSV has 10 decimals
+    (folder / "equity.csv").write_text("")
+    assert load_report(folder).equity is None
+
+
 def test_no_folder_or_an_empty_one_has_no_reports_or_studies(tmp_path: Path) -> None:
     assert find_reports(tmp_path / "missing") == [] and find_studies(tmp_path) == []
     assert reports_frame([]).empty and studies_frame([]).empty

@@ -1,8 +1,8 @@
 """Research results on disk: backtest reports and optimisation studies.
 
-A backtest report is a folder with ``report.json`` (plus ``trades.csv``, ``equity.csv`` and
-the plots; :mod:`backtrader_engine.engine.report`); a study is a folder with
-``optimization_summary.json`` or, while it still runs, ``progress.json``
+A backtest report is a folder with ``report.json`` (plus ``trades.csv``, ``equity.csv``,
+``equity.parquet`` and the plots; :mod:`backtrader_engine.engine.report`); a study is a folder
+with ``optimization_summary.json`` or, while it still runs, ``progress.json``
 (:mod:`backtrader_engine.optimize.outputs`). Both are found by walking a folder a few levels
 deep; a damaged file makes its entry show the problem instead of failing the page.
 """
@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from backtrader_engine.engine.equity_files import read_equity
 from backtrader_engine.optimize.outputs import BEST_PARAMS_FILE, SUMMARY_FILE, TRIALS_FILE
 from backtrader_engine.optimize.runner import PROGRESS_FILE
 
@@ -169,6 +170,16 @@ def _csv(path: Path) -> pd.DataFrame | None:
         return None
 
 
+def _equity(folder: Path) -> pd.DataFrame | None:
+    """The report's equity record, bar times in the ``datetime`` column; ``None`` when it is
+    missing or unreadable. Read from ``equity.parquet`` when the report has one (exact values,
+    a sixth of the CSV's bytes), else from ``equity.csv``."""
+    try:
+        return read_equity(folder).reset_index()
+    except (OSError, ValueError):  # pyarrow's ArrowInvalid is a ValueError as well
+        return None
+
+
 def load_report(folder: Path) -> ReportDetail:
     """The report in *folder*: metrics, manifest, trades, equity and plots."""
     entry = read_report_entry(folder)
@@ -176,7 +187,7 @@ def load_report(folder: Path) -> ReportDetail:
     document = document if isinstance(document, dict) else {}
     plots = {p: Path(folder) / p for p in REPORT_PLOTS if (Path(folder) / p).is_file()}
     return ReportDetail(entry, dict(document.get("manifest") or {}), document.get("risk_gate"),
-                        _csv(Path(folder) / "trades.csv"), _csv(Path(folder) / "equity.csv"),
+                        _csv(Path(folder) / "trades.csv"), _equity(Path(folder)),
                         plots)
 
 
