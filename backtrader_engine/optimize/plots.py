@@ -25,7 +25,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from backtrader_engine.engine.plots import _thin  # noqa: E402
+from backtrader_engine.engine.decimate import decimate  # noqa: E402
 
 PENALISED_FLAG = "user_attrs_penalised"
 PENALTY_REASON = "user_attrs_penalty_reason"
@@ -240,7 +240,7 @@ def plot_oos_equity(in_sample: pd.Series | None, out_of_sample: pd.Series | None
         return _message_figure(path, title, "no equity curves to plot")
     fig, ax = plt.subplots(figsize=(11, 5.5))
     for series, label, colour in curves:
-        thinned = _thin(series.astype(float))
+        thinned = decimate(series.astype(float), columns=11 * 110)  # the figure's pixel columns
         ax.plot(thinned.index, thinned.to_numpy(), color=colour, linewidth=1.1, label=label)
     if out_of_sample is not None and not out_of_sample.empty:
         ax.axvline(out_of_sample.index[0], color="black", linestyle="--", linewidth=0.9,
