@@ -19,6 +19,7 @@ import json
 import math
 import platform
 import sys
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -29,6 +30,7 @@ import pandas as pd
 from backtrader_engine import __version__
 from backtrader_engine.engine.backtest import BacktestResult
 from backtrader_engine.engine.equity_files import write_equity_csv, write_equity_parquet
+from backtrader_engine.engine.forked import alongside
 from backtrader_engine.risk import RECORD_FIELDS
 
 _PACKAGES = ("backtrader", "numpy", "pandas", "pyarrow", "matplotlib", "pydantic", "ta")
@@ -152,6 +154,17 @@ def new_report_folder(root: Path, name: str, now: datetime | None = None) -> Pat
     raise AssertionError("unreachable")  # itertools.count never ends
 
 
+def draw_plots(result: BacktestResult, paths: ReportPaths, title: str) -> None:
+    """Draw ``equity.png`` and ``trades.png`` of *result* into *paths*."""
+    # Imported here: matplotlib takes a third of a second to load, which only a run that
+    # draws should pay, and then only in the process that draws (the CLI, the panel and
+    # studies import this module).
+    from backtrader_engine.engine.plots import plot_equity, plot_trades
+
+    plot_equity(result.equity, paths.equity_plot, title)
+    plot_trades(result.request.frame, result.trades, paths.trades_plot, title)
+
+
 def write_report(result: BacktestResult, out_dir: Path, data_path: Path | None = None,
                  *, plots: bool = True, command: list[str] | None = None) -> ReportPaths:
     """Write report.json, trades.csv, equity.csv, equity.parquet and (by default) the two plots
@@ -162,31 +175,29 @@ def write_report(result: BacktestResult, out_dir: Path, data_path: Path | None =
                         out_dir / "equity.csv", out_dir / "equity.parquet", out_dir / "equity.png",
                         out_dir / "trades.png",
                         signals=out_dir / "signals.csv" if hook is not None else None)
-    document: dict[str, object] = {
-        "metrics": result.metrics, "rejected_orders": result.rejected_orders(),
-        "manifest": build_manifest(result, data_path, command)}
-    if result.failure is not None:
-        # First keys, so a reader (or a person) cannot miss that the numbers cover only the
-        # bars before the strategy failed; complete reports have neither key.
-        document = {"partial": True, "stopped_early": result.failure.as_dict(), **document}
-    if hook is not None:
-        summary = hook.summary()
-        summary.pop("config")  # already in the manifest
-        document["risk_gate"] = summary
-    paths.report.write_text(json.dumps(_clean(document), indent=2, default=str) + "\n")
-    result.trades.to_csv(paths.trades, index=False, float_format="%.10g")
-    write_equity_csv(result.equity, paths.equity)
-    write_equity_parquet(result.equity, paths.equity_parquet)
-    if hook is not None:
-        signals = pd.DataFrame(hook.journal.rows(), columns=list(RECORD_FIELDS))
-        signals.to_csv(paths.signals, index=False, float_format="%.10g")
-    if plots:
-        # Imported here: matplotlib takes a third of a second to load, which only a run
-        # that draws should pay (the CLI, the panel and studies import this module).
-        from backtrader_engine.engine.plots import plot_equity, plot_trades
-
-        name = result.request.strategy.__name__
-        title = f"{name} on {result.request.symbol} {result.request.timeframe}"
-        plot_equity(result.equity, paths.equity_plot, title)
-        plot_trades(result.request.frame, result.trades, paths.trades_plot, title)
+    title = (f"{result.request.strategy.__name__} on {result.request.symbol} "
+             f"{result.request.timeframe}")
+    # The plots are drawn in a child process while this one writes the files: on a second
+    # core they add nothing to the time the report takes.
+    drawing = (alongside(draw_plots, result, paths, title, name="drawing the report's plots")
+               if plots else nullcontext())
+    with drawing:
+        document: dict[str, object] = {
+            "metrics": result.metrics, "rejected_orders": result.rejected_orders(),
+            "manifest": build_manifest(result, data_path, command)}
+        if result.failure is not None:
+            # First keys, so a reader (or a person) cannot miss that the numbers cover only
+            # the bars before the strategy failed; complete reports have neither key.
+            document = {"partial": True, "stopped_early": result.failure.as_dict(), **document}
+        if hook is not None:
+            summary = hook.summary()
+            summary.pop("config")  # already in the manifest
+            document["risk_gate"] = summary
+        paths.report.write_text(json.dumps(_clean(document), indent=2, default=str) + "\n")
+        result.trades.to_csv(paths.trades, index=False, float_format="%.10g")
+        write_equity_csv(result.equity, paths.equity)
+        write_equity_parquet(result.equity, paths.equity_parquet)
+        if hook is not None:
+            signals = pd.DataFrame(hook.journal.rows(), columns=list(RECORD_FIELDS))
+            signals.to_csv(paths.signals, index=False, float_format="%.10g")
     return paths
