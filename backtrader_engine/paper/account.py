@@ -29,6 +29,7 @@ from backtrader_engine.paper.context import BarContext
 from backtrader_engine.paper.control.manual import InjectedSignal
 from backtrader_engine.paper.control.operator import ForceExit
 from backtrader_engine.paper.feed import STOP, LiveFeed, make_live_feeds
+from backtrader_engine.paper.fill_hook import FillOnReturn
 from backtrader_engine.paper.recorder import AccountRecorder
 from backtrader_engine.paper.risk import StreamHealth, SubAccountRiskHook
 from backtrader_engine.risk import RiskGate
@@ -98,6 +99,8 @@ class Account:
         self.feed.p.on_force_exit = self._force_exit
         self.cerebro = build_cerebro(spec.strategy, spec.params, self.feeds, self.broker,
                                      live=True)
+        # First of the analyzers: it makes the book fills as soon as next() returns.
+        self.cerebro.addanalyzer(FillOnReturn)
         self.cerebro.addanalyzer(WarmupCheck, warmup=len(self.warmup), account=spec.name)
         self._sent = 0
         self.thread = threading.Thread(target=self._run, name=f"account-{spec.name}",
