@@ -29,7 +29,7 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +117,7 @@ class PaperSession:
         self.streams = _ordered_streams(self.specs)
         self.ledger: LedgerWriter | None = None
         self.accounts: list[Account] = []
+        self._readers: dict[StreamKey, list[Account]] = {}  # the accounts of each stream
         self.hub: MarketHub | None = None
         self.stream: BybitStream | None = None
         self.queue = EventQueue(2_000)
@@ -185,6 +186,9 @@ class PaperSession:
             self.accounts.append(Account(spec, ledger, s.costs, warm, s.fill_model, self.gate,
                                          funding_ms, self.portfolio_value, health,
                                          lot_rules=lots[spec.symbol]))
+        for account in self.accounts:  # in the configured order, which delivery keeps
+            self._readers.setdefault((account.spec.symbol, account.spec.interval),
+                                     []).append(account)
         self.requests = SessionRequests(self.accounts, ledger, self.gate,
                                         position=lambda: self.released, summary=self.summary,
                                         request_stop=self.request_stop, manual=s.manual)
@@ -291,7 +295,7 @@ class PaperSession:
             # The connection's health since the previous bar travels with the bar, so the
             # latency and error-rate breakers see it in the log too (a restart agrees).
             rtt, errors = self.stream.take_health()
-            ctx = replace(ctx, latency_ms=rtt, errors=errors)
+            ctx = ctx.with_health(rtt, errors)
         # Staged, not committed: the first sub-account's outputs of this step (or the
         # flush below) commit it, in the same transaction, so no output lands without it.
         self.ledger.append_bar(ctx, defer=True)
@@ -301,10 +305,8 @@ class PaperSession:
 
     def _deliver(self, ctx: BarContext) -> None:
         self.released += 1
-        for account in self.accounts:
-            spec = account.spec
-            if spec.symbol == ctx.symbol and spec.interval == ctx.interval:
-                account.deliver(ctx)
+        for account in self._readers.get((ctx.symbol, ctx.interval), ()):
+            account.deliver(ctx)
         if ctx.tradable and self.ledger is not None:
             # The portfolio's value and running peak after each bar, so status readers get
             # the equity curve and drawdown without summing sub-accounts over all history.
