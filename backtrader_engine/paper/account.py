@@ -71,7 +71,7 @@ class Account:
     portfolio_value: Callable[[], float] | None = None
     health: StreamHealth | None = None  # shared by the session's sub-accounts
     lot_rules: LotRules | None = None  # the venue's quantity step and minimums
-    inbox: queue.Queue[Any] = field(default_factory=queue.Queue)
+    inbox: queue.SimpleQueue[Any] = field(default_factory=queue.SimpleQueue)
     error: BaseException | None = None
 
     def __post_init__(self) -> None:
@@ -143,10 +143,7 @@ class Account:
                 self.recorder.flush()  # what the steps before a failure produced
             except Exception:
                 log.exception("account %s: final ledger write failed", self.spec.name)
-            feed = self.feed
-            with feed.idle:
-                feed.finished_run = True
-                feed.idle.notify_all()
+            self.feed.finish()
 
     def deliver(self, item: BarContext | ForceExit | InjectedSignal | str, *,
                 timeout: float | None = None) -> bool:
@@ -161,9 +158,10 @@ class Account:
         feed = self.feed
         self.inbox.put(item)
         waited = 0.0
-        with feed.idle:
-            while feed.settled < target and not feed.finished_run:
-                feed.idle.wait(0.5)
+        while feed.settled < target and not feed.finished_run:
+            try:
+                feed.settles.get(timeout=0.5)  # a token per settle; the count decides
+            except queue.Empty:
                 waited += 0.5
                 if timeout is not None and waited >= timeout:
                     log.warning("account %s is slow: bar not processed after %.0f s",
