@@ -24,7 +24,6 @@ made.
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import time
@@ -55,6 +54,7 @@ from backtrader_engine.paper.control.channel import ControlServer
 from backtrader_engine.paper.control.manual import ManualSignalStrategy
 from backtrader_engine.paper.control.requests import SessionRequests
 from backtrader_engine.paper.feed import SYNC
+from backtrader_engine.paper.gc_pacing import GcPacing
 from backtrader_engine.paper.hub import MarketHub, StreamKey
 from backtrader_engine.paper.risk import StreamHealth
 from backtrader_engine.risk import RiskGate
@@ -131,7 +131,7 @@ class PaperSession:
         self.requests: SessionRequests | None = None
         self._peak = sum(spec.cash for spec in self.specs)
         self._stop = threading.Event()
-        self._frozen = False
+        self._gc = GcPacing()
         self._pump: threading.Thread | None = None
         self._own_lock: StateLock | None = None
         # False until start() returned: a first start that fails (Bybit unreachable, a
@@ -204,9 +204,8 @@ class PaperSession:
         # The warm-up leaves hundreds of thousands of long-lived objects (every line buffer
         # of every cerebro). Left to the collector, each full collection scans them all — a
         # pause of tens of milliseconds in the middle of some bar; frozen, they are skipped.
-        gc.collect()
-        gc.freeze()
-        self._frozen = True
+        # From here on the pump collects between bars (see GcPacing).
+        self._gc.start()
         self._start_stream(history)
         if s.control:
             self.control = ControlServer(s.state_dir, self.requests.submit).start()
@@ -288,6 +287,7 @@ class PaperSession:
                 self.hub.on_event(event)
             self.hub.flush()
             self.requests.serve_pending()
+            self._gc.collect_due()  # nothing in flight: the bar, if any, is done
 
     def _release(self, ctx: BarContext) -> None:
         assert self.ledger is not None
@@ -356,9 +356,7 @@ class PaperSession:
             self.hub.flush(everything=True)
         for account in self.accounts:
             account.stop()
-        if self._frozen:
-            gc.unfreeze()  # what the session leaves behind can be collected again
-            self._frozen = False
+        self._gc.stop()  # what the session leaves behind can be collected again
         summary = self.summary()
         if self.ledger is not None and not self.started and self._ledger_is_new:
             # What a start that never got going wrote (accounts, warm-up bars) is not a
