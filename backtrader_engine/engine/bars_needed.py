@@ -75,7 +75,7 @@ def check_indicator_periods(strategy: bt.Strategy, name: str) -> None:
                 f"that set it)")
 
 
-class _StartOnly(bt.Analyzer):
+class StartOnly(bt.Analyzer):
     """An analyzer that only acts in ``start()``: its per-bar and per-event hooks do nothing,
     so being attached costs a backtest next to nothing."""
 
@@ -101,7 +101,7 @@ class _StartOnly(bt.Analyzer):
         pass
 
 
-class BarsCheck(_StartOnly):
+class BarsCheck(StartOnly):
     """Raise :class:`NotEnoughBars` before the first bar when a feed is shorter than needed.
 
     An analyzer's ``start()`` runs after the strategy's ``__init__`` and backtrader's own
@@ -124,7 +124,7 @@ class BarsCheck(_StartOnly):
                                     int(needed), int(available))
 
 
-class WarmupCheck(_StartOnly):
+class WarmupCheck(StartOnly):
     """Warn when a live strategy needs more bars than its warm-up history holds.
 
     Live, a longer warm-up than the history is not an error: the strategy waits for live bars

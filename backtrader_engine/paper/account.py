@@ -29,6 +29,7 @@ from backtrader_engine.paper.context import BarContext
 from backtrader_engine.paper.control.manual import InjectedSignal
 from backtrader_engine.paper.control.operator import ForceExit
 from backtrader_engine.paper.feed import STOP, LiveFeed, make_live_feeds
+from backtrader_engine.paper.fill_hook import FillOnReturn
 from backtrader_engine.paper.recorder import AccountRecorder
 from backtrader_engine.paper.risk import StreamHealth, SubAccountRiskHook
 from backtrader_engine.risk import RiskGate
@@ -70,7 +71,7 @@ class Account:
     portfolio_value: Callable[[], float] | None = None
     health: StreamHealth | None = None  # shared by the session's sub-accounts
     lot_rules: LotRules | None = None  # the venue's quantity step and minimums
-    inbox: queue.Queue[Any] = field(default_factory=queue.Queue)
+    inbox: queue.SimpleQueue[Any] = field(default_factory=queue.SimpleQueue)
     error: BaseException | None = None
 
     def __post_init__(self) -> None:
@@ -98,6 +99,8 @@ class Account:
         self.feed.p.on_force_exit = self._force_exit
         self.cerebro = build_cerebro(spec.strategy, spec.params, self.feeds, self.broker,
                                      live=True)
+        # First of the analyzers: it makes the book fills as soon as next() returns.
+        self.cerebro.addanalyzer(FillOnReturn)
         self.cerebro.addanalyzer(WarmupCheck, warmup=len(self.warmup), account=spec.name)
         self._sent = 0
         self.thread = threading.Thread(target=self._run, name=f"account-{spec.name}",
@@ -140,10 +143,7 @@ class Account:
                 self.recorder.flush()  # what the steps before a failure produced
             except Exception:
                 log.exception("account %s: final ledger write failed", self.spec.name)
-            feed = self.feed
-            with feed.idle:
-                feed.finished_run = True
-                feed.idle.notify_all()
+            self.feed.finish()
 
     def deliver(self, item: BarContext | ForceExit | InjectedSignal | str, *,
                 timeout: float | None = None) -> bool:
@@ -158,9 +158,10 @@ class Account:
         feed = self.feed
         self.inbox.put(item)
         waited = 0.0
-        with feed.idle:
-            while feed.settled < target and not feed.finished_run:
-                feed.idle.wait(0.5)
+        while feed.settled < target and not feed.finished_run:
+            try:
+                feed.settles.get(timeout=0.5)  # a token per settle; the count decides
+            except queue.Empty:
                 waited += 0.5
                 if timeout is not None and waited >= timeout:
                     log.warning("account %s is slow: bar not processed after %.0f s",

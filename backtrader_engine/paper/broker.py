@@ -96,6 +96,9 @@ class PaperBroker(RiskGateMixin, PerpBroker):
         ("funding_interval_ms", EIGHT_HOURS_MS),
         ("recorder", None),
         ("funding", None),  # funding comes from the live contexts, not a schedule
+        # The backtest's per-bar value/cash/size lists feed its report; a session stores
+        # those in the ledger, and the lists would only grow for as long as it runs.
+        ("record", False),
     )
 
     def __init__(self) -> None:
@@ -174,6 +177,12 @@ class PaperBroker(RiskGateMixin, PerpBroker):
             self.book_due = True
             self._due_steps.setdefault(order.data, (ctx, len(order.data)))
         return result
+
+    def fill_due(self) -> None:
+        """Make the book fills due now, within the bar the broker last stepped (called once
+        the strategy's callback has returned; see :mod:`.fill_hook`)."""
+        if self.book_due and len(self._clock_line) == self._last_bar:
+            self._fill_market_now()
 
     def _fill_market_now(self) -> None:
         """Accept what was transmitted (risk gate, lot rules, margin) and fill market orders

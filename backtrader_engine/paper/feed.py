@@ -15,7 +15,6 @@ together with the base bar that completes them.
 from __future__ import annotations
 
 import queue
-import threading
 from collections import deque
 from collections.abc import Iterable
 from typing import Any
@@ -28,6 +27,9 @@ from backtrader_engine.paper.context import BarContext
 from backtrader_engine.paper.control.manual import INJECTED, InjectedSignal
 from backtrader_engine.paper.control.operator import ForceExit
 
+#: What a live feed reads: a sub-account's is a ``SimpleQueue``, whose put and wake-up are C
+#: code, not the Python of ``queue.Queue``'s conditions, on each bar's way to the strategy.
+Inbox = queue.Queue[Any] | queue.SimpleQueue[Any]
 STOP = object()  # put on an inbox to end the feed (and with it the cerebro run)
 SYNC = "SYNC"  # put on an inbox to wait until everything before it has been processed
 _WEEK_MS = 7 * 86_400_000
@@ -50,7 +52,7 @@ class LiveFeed(bt.feeds.DataBase):
 
     Parameters
     ----------
-    inbox : queue.Queue
+    inbox : queue.Queue or queue.SimpleQueue
         Live contexts, status strings (``"LIVE"``, ``"DELAYED"``, ``"DISCONNECTED"``) and
         :data:`STOP`.
     warmup : iterable of BarContext
@@ -72,10 +74,12 @@ class LiveFeed(bt.feeds.DataBase):
 
     Attributes
     ----------
-    idle : threading.Condition
-        Notified whenever the feed waits for a live bar with nothing left to do for the
-        previous one; ``settled`` then counts the inbox items fully processed. The session
-        waits on it to deliver bars to accounts one at a time.
+    settles : queue.SimpleQueue
+        Gets a token whenever the feed waits for a live bar with nothing left to do for the
+        previous one, once ``settled`` counts the inbox items fully processed, and one when
+        the run has ended (:meth:`finish`). The session waits on it to deliver bars to
+        accounts one at a time; a ``SimpleQueue`` wakes it without the Python-level lock
+        dance of a ``Condition``, which a session pays twice per sub-account and bar.
     """
 
     params = (("inbox", None), ("warmup", ()), ("qcheck", 0.5), ("idle_check", None),
@@ -86,11 +90,12 @@ class LiveFeed(bt.feeds.DataBase):
         self._warm: deque[BarContext] = deque(self.p.warmup)
         self.context: BarContext | None = None
         self.delivered = 0
-        self.idle = threading.Condition()
+        self.settles: queue.SimpleQueue[int] = queue.SimpleQueue()
         self.taken = 0  # inbox items taken
         self.settled = 0  # inbox items taken and fully processed
         self.finished_run = False
         self.confirm_feeds: list[ConfirmFeed] = []
+        self._ohlc: tuple[Any, ...] | None = None  # the lines _deliver writes
 
     def islive(self) -> bool:
         return True
@@ -118,9 +123,13 @@ class LiveFeed(bt.feeds.DataBase):
     def _settle(self) -> None:
         if self.p.on_settle is not None:
             self.p.on_settle()  # the step's outputs are stored before it counts as done
-        with self.idle:
-            self.settled = self.taken
-            self.idle.notify_all()
+        self.settled = self.taken  # before the token: a woken waiter finds it counted
+        self.settles.put(self.settled)
+
+    def finish(self) -> None:
+        """Mark the cerebro run as ended and wake whoever waits for a settle."""
+        self.finished_run = True
+        self.settles.put(-1)
 
     def _take(self, item: Any) -> bool | None:
         """An inbox item other than a bar: stop, sync, a status, a signal or a command."""
@@ -147,10 +156,17 @@ class LiveFeed(bt.feeds.DataBase):
     def _deliver(self, ctx: BarContext) -> bool:
         self.context = ctx
         self.delivered += 1
-        lines = self.lines
-        lines.datetime[0] = ms_to_num(ctx.start)
-        lines.open[0], lines.high[0], lines.low[0] = ctx.open, ctx.high, ctx.low
-        lines.close[0], lines.volume[0], lines.openinterest[0] = ctx.close, ctx.volume, 0.0
+        lines = self._ohlc
+        if lines is None:
+            # Looked up once: each line attribute is a descriptor call, on every live bar's
+            # way to the strategy.
+            lines = self._ohlc = (self.lines.datetime, self.lines.open, self.lines.high,
+                                  self.lines.low, self.lines.close, self.lines.volume,
+                                  self.lines.openinterest)
+        dt, open_, high, low, close, volume, openinterest = lines
+        dt[0] = ms_to_num(ctx.start)
+        open_[0], high[0], low[0] = ctx.open, ctx.high, ctx.low
+        close[0], volume[0], openinterest[0] = ctx.close, ctx.volume, 0.0
         for confirm in self.confirm_feeds:
             confirm.push(ctx)
         return True
@@ -213,7 +229,7 @@ class ConfirmFeed(bt.feeds.DataBase):
 
 
 def make_live_feeds(symbol: str, timeframe: str, confirm_timeframes: Iterable[str],
-                    inbox: queue.Queue[Any], warmup: Iterable[BarContext], *,
+                    inbox: Inbox, warmup: Iterable[BarContext], *,
                     qcheck: float = 0.5) -> list[bt.feeds.DataBase]:
     """The base live feed of *symbol* plus one confirmation feed per higher timeframe."""
     tf, comp = timeframe_to_backtrader(timeframe)

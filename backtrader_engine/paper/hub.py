@@ -42,6 +42,9 @@ class ReleaseOrder:
         self.last_close: dict[StreamKey, int] = {}
         self.wait_s = wait_s
         self._held: list[tuple[int, int, BarContext, float]] = []
+        # Bar length in ms of each fixed-length interval, worked out once: this runs for
+        # every released bar, on the path from a closed bar to the strategies' orders.
+        self._length = {key: bar_end(0, key[1]) + 1 for key in self.streams if key[1] != "M"}
 
     def resume(self, key: StreamKey, close_time: int) -> None:
         """Mark *key* as delivered up to *close_time* (from the ledger)."""
@@ -51,23 +54,31 @@ class ReleaseOrder:
         """Hold *ctx* until it may be released."""
         key = (ctx.symbol, ctx.interval)
         self.last_close[key] = max(self.last_close.get(key, 0), ctx.close_time)
-        self._held.append((ctx.close_time, self.rank[key], ctx, time.monotonic()))
-        self._held.sort(key=lambda item: (item[0], item[1]))
+        held = self._held
+        held.append((ctx.close_time, self.rank[key], ctx, time.monotonic()))
+        if len(held) > 1:
+            held.sort(key=_release_rank)
 
     def _passed(self, key: StreamKey, close: int) -> bool:
         last = self.last_close.get(key)
         if last is None:
             return False
-        next_close = bar_end(last, key[1]) + 1  # the close after the bar that closed at last
-        return last >= close or next_close > close
+        if last >= close:
+            return True
+        length = self._length.get(key)
+        # the close after the bar that closed at last
+        next_close = last + length if length is not None else bar_end(last, key[1]) + 1
+        return next_close > close
 
     def ready(self, *, everything: bool = False) -> list[BarContext]:
         """Contexts that may go now (all held ones with *everything*), in release order."""
+        if not self._held:
+            return []  # the pump asks after every event: most of the time nothing is held
         out = []
         now = time.monotonic()
         while self._held:
             close, _, ctx, since = self._held[0]
-            if not everything and not all(self._passed(key, close) for key in self.streams):
+            if not everything and not self._all_passed(close):
                 if now - since < self.wait_s:
                     break
                 log.warning("released %s %s without the other streams' bars closing at the "
@@ -75,6 +86,16 @@ class ReleaseOrder:
             out.append(ctx)
             self._held.pop(0)
         return out
+
+    def _all_passed(self, close: int) -> bool:
+        for key in self.streams:
+            if not self._passed(key, close):
+                return False
+        return True
+
+
+def _release_rank(item: tuple[int, int, BarContext, float]) -> tuple[int, int]:
+    return item[0], item[1]
 
 
 class MarketHub:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import backtrader as bt
 
-from backtrader_engine.engine.trades import Fill, RoundTripLedger
+from backtrader_engine.engine.trades import Fill, RoundTripLedger, TripTally, is_win
 from backtrader_engine.ledger import LedgerWriter
 from backtrader_engine.risk.journal import SignalRecord
 
@@ -59,6 +59,11 @@ class AccountRecorder:
         #: The sub-account's round trips by the engine's one rule, fed with the same fills
         #: and settlements as the ledger rows; a restart re-derives them with the outputs.
         self.trips: RoundTripLedger[str] = RoundTripLedger()
+        # The tally of trips.rows[:_tallied], all closed. One symbol holds one trip at a time,
+        # so the closed trips are always the leading rows and a closed trip never changes:
+        # each step adds the trips it closed instead of recounting the account's history.
+        self._tally = TripTally()
+        self._tallied = 0
 
     def flush(self) -> None:
         """Write the step's rows and the account's state after it, in one transaction."""
@@ -130,7 +135,7 @@ class AccountRecorder:
         # during the step would leave the stored value one step behind the cash.
         value = broker.current_value
         self._peak = value if self._peak is None else max(self._peak, value)
-        trips = self.trips.tally()
+        trips = self._closed_trips()
         self._rows.append(("account_state", {
             "account": self.account, "bar_seq": bar, "ts_ms": ts, "cash": broker.getcash(),
             "value": value, "position": float(position.size),
@@ -142,6 +147,22 @@ class AccountRecorder:
         if ctx is not None and ctx.tradable:  # the equity curve starts with live trading
             self._rows.append(("equity", {"account": self.account, "bar_seq": bar,
                                           "ts_ms": ts, "value": value}))
+
+    def _closed_trips(self) -> TripTally:
+        """``self.trips.tally()``, from the previous step's: the same count, and the same
+        float sum, added pnl by pnl in row order as :meth:`TripTally.of_net` does."""
+        rows, t = self.trips.rows, self._tally
+        closed, won, net = t.closed, t.won, t.net_pnl
+        n = self._tallied
+        while n < len(rows) and rows[n].status == "closed":
+            pnl = float(rows[n].net_pnl)
+            closed += 1
+            won += is_win(pnl)
+            net += pnl
+            n += 1
+        if n != self._tallied:
+            self._tally, self._tallied = TripTally(closed, won, net), n
+        return self._tally
 
     def on_signal(self, record: SignalRecord) -> None:
         """Risk-gate journal observer: the latest outcome of each signal."""

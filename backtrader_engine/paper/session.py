@@ -24,12 +24,11 @@ made.
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +54,7 @@ from backtrader_engine.paper.control.channel import ControlServer
 from backtrader_engine.paper.control.manual import ManualSignalStrategy
 from backtrader_engine.paper.control.requests import SessionRequests
 from backtrader_engine.paper.feed import SYNC
+from backtrader_engine.paper.gc_pacing import GcPacing
 from backtrader_engine.paper.hub import MarketHub, StreamKey
 from backtrader_engine.paper.risk import StreamHealth
 from backtrader_engine.risk import RiskGate
@@ -117,6 +117,7 @@ class PaperSession:
         self.streams = _ordered_streams(self.specs)
         self.ledger: LedgerWriter | None = None
         self.accounts: list[Account] = []
+        self._readers: dict[StreamKey, list[Account]] = {}  # the accounts of each stream
         self.hub: MarketHub | None = None
         self.stream: BybitStream | None = None
         self.queue = EventQueue(2_000)
@@ -130,7 +131,7 @@ class PaperSession:
         self.requests: SessionRequests | None = None
         self._peak = sum(spec.cash for spec in self.specs)
         self._stop = threading.Event()
-        self._frozen = False
+        self._gc = GcPacing()
         self._pump: threading.Thread | None = None
         self._own_lock: StateLock | None = None
         # False until start() returned: a first start that fails (Bybit unreachable, a
@@ -185,6 +186,9 @@ class PaperSession:
             self.accounts.append(Account(spec, ledger, s.costs, warm, s.fill_model, self.gate,
                                          funding_ms, self.portfolio_value, health,
                                          lot_rules=lots[spec.symbol]))
+        for account in self.accounts:  # in the configured order, which delivery keeps
+            self._readers.setdefault((account.spec.symbol, account.spec.interval),
+                                     []).append(account)
         self.requests = SessionRequests(self.accounts, ledger, self.gate,
                                         position=lambda: self.released, summary=self.summary,
                                         request_stop=self.request_stop, manual=s.manual)
@@ -200,9 +204,8 @@ class PaperSession:
         # The warm-up leaves hundreds of thousands of long-lived objects (every line buffer
         # of every cerebro). Left to the collector, each full collection scans them all — a
         # pause of tens of milliseconds in the middle of some bar; frozen, they are skipped.
-        gc.collect()
-        gc.freeze()
-        self._frozen = True
+        # From here on the pump collects between bars (see GcPacing).
+        self._gc.start()
         self._start_stream(history)
         if s.control:
             self.control = ControlServer(s.state_dir, self.requests.submit).start()
@@ -284,6 +287,7 @@ class PaperSession:
                 self.hub.on_event(event)
             self.hub.flush()
             self.requests.serve_pending()
+            self._gc.collect_due()  # nothing in flight: the bar, if any, is done
 
     def _release(self, ctx: BarContext) -> None:
         assert self.ledger is not None
@@ -291,7 +295,7 @@ class PaperSession:
             # The connection's health since the previous bar travels with the bar, so the
             # latency and error-rate breakers see it in the log too (a restart agrees).
             rtt, errors = self.stream.take_health()
-            ctx = replace(ctx, latency_ms=rtt, errors=errors)
+            ctx = ctx.with_health(rtt, errors)
         # Staged, not committed: the first sub-account's outputs of this step (or the
         # flush below) commit it, in the same transaction, so no output lands without it.
         self.ledger.append_bar(ctx, defer=True)
@@ -301,10 +305,8 @@ class PaperSession:
 
     def _deliver(self, ctx: BarContext) -> None:
         self.released += 1
-        for account in self.accounts:
-            spec = account.spec
-            if spec.symbol == ctx.symbol and spec.interval == ctx.interval:
-                account.deliver(ctx)
+        for account in self._readers.get((ctx.symbol, ctx.interval), ()):
+            account.deliver(ctx)
         if ctx.tradable and self.ledger is not None:
             # The portfolio's value and running peak after each bar, so status readers get
             # the equity curve and drawdown without summing sub-accounts over all history.
@@ -354,9 +356,7 @@ class PaperSession:
             self.hub.flush(everything=True)
         for account in self.accounts:
             account.stop()
-        if self._frozen:
-            gc.unfreeze()  # what the session leaves behind can be collected again
-            self._frozen = False
+        self._gc.stop()  # what the session leaves behind can be collected again
         summary = self.summary()
         if self.ledger is not None and not self.started and self._ledger_is_new:
             # What a start that never got going wrote (accounts, warm-up bars) is not a

@@ -20,6 +20,7 @@ from backtrader_engine.engine.costs import CostModel
 from backtrader_engine.paper.broker import PaperBroker, ms_to_num
 from backtrader_engine.paper.context import BarContext
 from backtrader_engine.paper.feed import STOP, make_live_feeds
+from backtrader_engine.paper.fill_hook import FillOnReturn
 from backtrader_engine.risk import BrokerRiskHook, RiskGate
 
 SIGNAL_BAR = 10  # the strategy buys on its 10th bar (contexts[9])
@@ -69,7 +70,8 @@ class Calls:
 
 
 def run(contexts: list[BarContext], *, fill_model: str, confidence: float,
-        idle_check: str = "broker") -> tuple[PaperBroker, LateConfidence, BrokerRiskHook, Calls]:
+        idle_check: str = "broker", fill_on_return: bool = False
+        ) -> tuple[PaperBroker, LateConfidence, BrokerRiskHook, Calls]:
     inbox: queue.Queue[object] = queue.Queue()
     for ctx in contexts:
         inbox.put(ctx)
@@ -85,6 +87,8 @@ def run(contexts: list[BarContext], *, fill_model: str, confidence: float,
         feeds[0].p.idle_check = broker.has_work
     cerebro = build_cerebro(LateConfidence, {"confidence": confidence}, feeds, broker,
                             live=True)
+    if fill_on_return:  # as a paper sub-account adds it
+        cerebro.addanalyzer(FillOnReturn)
     strategy = cerebro.run()[0]
     return broker, strategy, hook, calls
 
@@ -95,10 +99,12 @@ def contexts(btc_1m: pd.DataFrame, to_contexts: Callable[..., list[BarContext]]
     return to_contexts(btc_1m.iloc[:20], spread=1.0, depth=50.0)
 
 
+@pytest.mark.parametrize("fill_on_return", [False, True])
 @pytest.mark.parametrize("fill_model", ["book", "bar"])
-def test_confidence_set_after_buy_reaches_the_gate(fill_model: str,
+def test_confidence_set_after_buy_reaches_the_gate(fill_model: str, fill_on_return: bool,
                                                    contexts: list[BarContext]) -> None:
-    broker, strategy, hook, calls = run(contexts, fill_model=fill_model, confidence=0.2)
+    broker, strategy, hook, calls = run(contexts, fill_model=fill_model, confidence=0.2,
+                                        fill_on_return=fill_on_return)
     order = strategy.order
     assert order is not None and order.status == bt.Order.Rejected
     assert order.info["reject_reason"] == "low_confidence"
@@ -114,9 +120,11 @@ def test_confidence_set_after_buy_reaches_the_gate(fill_model: str,
         0, "Rejected", 0.2, "low_confidence")
 
 
+@pytest.mark.parametrize("fill_on_return", [False, True])
 def test_a_confident_book_order_fills_on_the_bar_it_acted_on(
-        contexts: list[BarContext]) -> None:
-    broker, strategy, hook, calls = run(contexts, fill_model="book", confidence=0.9)
+        contexts: list[BarContext], fill_on_return: bool) -> None:
+    broker, strategy, hook, calls = run(contexts, fill_model="book", confidence=0.9,
+                                        fill_on_return=fill_on_return)
     order = strategy.order
     signal = contexts[SIGNAL_BAR - 1]
     assert order is not None and order.status == bt.Order.Completed
@@ -221,3 +229,49 @@ def test_book_brackets_fill_at_the_quote_and_their_legs_cancel_each_other(
     passed = [r for r in hook.journal.records if r.stage == "gate"]
     assert len(passed) == len(strategy.brackets)
     assert all((r.outcome, r.confidence) == ("passed", 0.9) for r in passed)
+
+
+class LoadCounter(Calls):
+    """A recorder that notes, at each fill, how often the feed has been asked for a bar."""
+
+    def __init__(self, loads: list[int]) -> None:
+        super().__init__()
+        self.loads = loads
+        self.loads_at_fill: list[int] = []
+
+    def on_fill(self, *args: Any) -> None:
+        self.loads_at_fill.append(self.loads[0])
+        super().on_fill(*args)
+
+
+@pytest.mark.parametrize("fill_on_return", [False, True])
+def test_fill_on_return_fills_before_cerebro_turns_again(
+        contexts: list[BarContext], fill_on_return: bool) -> None:
+    # Without the analyzer the book fill waits for cerebro's next loop turn (the feed is
+    # asked again, finds the broker busy, and the broker runs); with it the fill is made as
+    # soon as next() returns, while the feed still stands at the signal bar.
+    inbox: queue.Queue[object] = queue.Queue()
+    for ctx in contexts:
+        inbox.put(ctx)
+    inbox.put(STOP)
+    feeds = make_live_feeds("BTCUSDT", "1m", (), inbox, [], qcheck=0.01)
+    loads = [0]
+    load = feeds[0]._load
+
+    def counted() -> bool | None:
+        loads[0] += 1
+        return load()
+
+    feeds[0]._load = counted
+    calls = LoadCounter(loads)
+    broker = PaperBroker(fill_model="book", recorder=calls)
+    broker.setcash(10_000.0)
+    broker.addcommissioninfo(CostModel(funding=0.0).commission_info())
+    feeds[0].p.idle_check = broker.has_work
+    cerebro = build_cerebro(LateConfidence, {"confidence": 0.9}, feeds, broker, live=True)
+    if fill_on_return:
+        cerebro.addanalyzer(FillOnReturn)
+    strategy = cerebro.run()[0]
+    assert strategy.order is not None and strategy.order.status == bt.Order.Completed
+    assert calls.loads_at_fill == [SIGNAL_BAR + (0 if fill_on_return else 1)]
+    assert (SIGNAL_BAR + 1, SIZE) in strategy.positions_seen

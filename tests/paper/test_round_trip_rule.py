@@ -10,6 +10,7 @@ funding), the metrics exporter, Telegram's /status, the panel model and the pari
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -19,7 +20,7 @@ import pytest
 from backtrader_engine.dashboard.model.live import headline
 from backtrader_engine.engine.dates import datetimes_to_bt_num
 from backtrader_engine.engine.metrics import trade_statistics
-from backtrader_engine.engine.trades import Fill, RoundTripLedger
+from backtrader_engine.engine.trades import Fill, RoundTripLedger, TripTally
 from backtrader_engine.ledger import LedgerWriter
 from backtrader_engine.monitoring.collector import SessionCollector
 from backtrader_engine.operations.snapshot import read_snapshot
@@ -74,8 +75,11 @@ class _Broker:
         return None
 
 
-def run_paper(state: Path, scenario: TripScenario, values: list[float]) -> None:
-    """A paper session's recorder fed the scenario, one bar step per event."""
+def run_paper(state: Path, scenario: TripScenario, values: list[float],
+              after_step: Callable[[AccountRecorder, LedgerWriter], None] | None = None
+              ) -> None:
+    """A paper session's recorder fed the scenario, one bar step per event; *after_step*
+    is called once each step is written."""
     ledger = LedgerWriter(state)
     try:
         ledger.register_account(ACCOUNT, "RSIEMAMomentumStrategy", SYMBOL, {}, CASH)
@@ -97,6 +101,8 @@ def run_paper(state: Path, scenario: TripScenario, values: list[float]) -> None:
                                  _bit(event, event.ts_ms), False)
             broker.current_value = value
             recorder.flush()
+            if after_step is not None:
+                after_step(recorder, ledger)
     finally:
         ledger.close()
 
@@ -210,3 +216,26 @@ def test_every_consumer_agrees_on_the_round_trips(tmp_path: Path,
     assert sum(t.net_pnl > 0 for t in done) == s.won
     assert sum(t.net_pnl for t in done) == pytest.approx(s.net_pnl)
     assert [t.net_pnl for t in trips] == pytest.approx(trades["net_pnl"].tolist())
+
+
+def test_each_step_stores_the_tally_of_every_trip_closed_so_far(
+        tmp_path: Path, trip_scenario: TripScenario) -> None:
+    # The recorder adds each step's closed trips to the previous step's tally instead of
+    # recounting the account's history; what it stores must be the full recount, float sum
+    # included, after every step.
+    stored: list[tuple[int, int, float]] = []
+    recounted: list[tuple[int, int, float]] = []
+
+    def compare(recorder: AccountRecorder, ledger: LedgerWriter) -> None:
+        db = sqlite3.connect(f"file:{ledger.path}?mode=ro", uri=True)
+        try:
+            stored.append(db.execute("SELECT trades_won, trades_lost, trips_net_pnl FROM "
+                                     "account_state WHERE account=?", (ACCOUNT,)).fetchone())
+        finally:
+            db.close()
+        tally = TripTally.of(recorder.trips.rows)
+        recounted.append((tally.won, tally.lost, tally.net_pnl))
+
+    run_paper(tmp_path, trip_scenario, account_values(trip_scenario), after_step=compare)
+    assert stored == recounted
+    assert [won + lost for won, lost, _ in stored] == [0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3]
