@@ -2,6 +2,6 @@
 
 import sys
 
-from backtrader_engine.cli import main
+from backtrader_engine.cli import entry
 
-sys.exit(main())
+sys.exit(entry())

@@ -17,6 +17,7 @@ from backtrader_engine.engine.builder import build_cerebro
 from backtrader_engine.engine.costs import CostModel
 from backtrader_engine.engine.dates import bt_num_to_datetimes
 from backtrader_engine.engine.feed import make_feed
+from backtrader_engine.engine.gc_tuning import fewer_collections
 from backtrader_engine.engine.lot_rules import LotRules
 from backtrader_engine.engine.metrics import MetricValue, compute_metrics, drawdown_series
 from backtrader_engine.engine.rejections import EXPIRED, MARGIN, REJECTED, reason_label
@@ -222,7 +223,8 @@ def run_backtest(request: BacktestRequest) -> BacktestResult:
     cerebro.addanalyzer(BarsCheck, timeframes=tuple(timeframes),
                         strategy_name=display_name(request.strategy))
     try:
-        cerebro.run()
+        with fewer_collections():
+            cerebro.run()
     except UserError:
         raise  # a refused parameter or too little data: the user's input, not a bug
     except (Exception, SystemExit) as exc:
