@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import shutil
 import statistics
@@ -95,17 +96,18 @@ class Measured:
 
 
 def measure(cmd: list[str], log: Path) -> Measured:
-    """Run *cmd* from the repository root; wall time to its exit and its own peak RSS."""
+    """Run *cmd* from the repository root; wall time to its exit and its own peak RSS.
+
+    Through ``child_rss.py``: a child of this process (which holds the candle frames) would
+    carry this process's memory in its peak RSS.
+    """
+    result = log.with_suffix(".rss.json")
     with log.open("w") as out:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL)
-        # wait4 reaps this child and returns its rusage alone: RUSAGE_CHILDREN would give the
-        # largest of every child so far, whichever tool it was.
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return Measured(seconds, usage.ru_maxrss / 1024.0, proc.returncode)
+        proc = subprocess.run([sys.executable, str(BENCH / "child_rss.py"), str(result), "--",
+                               *cmd], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                              stdin=subprocess.DEVNULL, check=False)
+    figures = json.loads(result.read_text())
+    return Measured(figures["seconds"], figures["peak_rss_kb"] / 1024.0, proc.returncode)
 
 
 def check_run(name: str, result: Measured, log: Path) -> None:
