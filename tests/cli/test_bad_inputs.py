@@ -194,7 +194,9 @@ CASES: list[Case] = [
     ("config-no-action", ["config"], "required: ACTION", {}),
     # strategies, parity
     ("strategies-flag", ["strategies", "--verbose"], "unrecognized arguments: --verbose", {}),
-    ("strategies-positional", ["strategies", "extra"], "unrecognized arguments: extra", {}),
+    ("strategies-positional", ["strategies", "RSIEMAMomentum", "extra"],
+     "unrecognized arguments: extra", {}),
+    ("strategies-unknown-name", ["strategies", "extra"], "unknown strategy 'extra'", {}),
     ("parity-missing", ["parity", "--state", "{missing}"], "no ledger.sqlite there", {}),
     ("parity-file", ["parity", "--state", "{file}"], "no ledger.sqlite there", {}),
     ("parity-empty-dir", ["parity", "--state", "{dir}"], "no ledger.sqlite there", {}),
