@@ -1,4 +1,5 @@
-"""``data check``: the quality report, and an exit code for its verdict."""
+"""``data check``: the quality report, and an exit code for its verdict; ``data list``: what
+the local store holds."""
 
 from __future__ import annotations
 
@@ -16,13 +17,36 @@ EXIT_CODES = {"ok": 0, "info": 0, "warning": 1, "error": 2}
 
 
 def register(subparsers: SubCommands) -> None:
-    """Add ``data check`` to the CLI's sub-commands."""
+    """Add ``data check`` and ``data list`` to the CLI's sub-commands."""
     p = subparsers.add_parser("data")
     actions = p.add_subparsers(dest="data_command", required=True, metavar="ACTION")
     pc = actions.add_parser("check", help="print a data-quality report for a file or folder")
     pc.add_argument("path", type=Path)
     pc.add_argument("--timeframe", metavar="TF", help="expected bar size (default: inferred)")
     pc.set_defaults(handler=start_data_check)
+    pl = actions.add_parser("list", help="list what the local store holds: symbols, "
+                                         "timeframes, ranges, bars, missing bars")
+    pl.add_argument("--store", type=Path, metavar="DIR",
+                    help="a DataStore folder, as download fills it (default: data)")
+    pl.set_defaults(handler=start_data_list)
+
+
+def start_data_list(args: argparse.Namespace) -> int:
+    from backtrader_engine.data.store import DataStore
+    from backtrader_engine.data.store_list_text import format_store_list, list_store
+    from backtrader_engine.errors import UserError
+
+    root = args.store if args.store is not None else Path("data")
+    if args.store is not None and not root.is_dir():
+        raise UserError(f"--store {root}: no such folder; expected a store that "
+                        f"'bte download' filled (e.g. --store data)")
+    series = list_store(DataStore(root))
+    if not series:
+        print(f"{root}/ holds no candles yet; fill it with e.g. "
+              f"bte download --symbols BTCUSDT --timeframes 1m,1h --days 30")
+        return 0
+    print(format_store_list(series))
+    return 0
 
 
 def start_data_check(args: argparse.Namespace) -> int:
