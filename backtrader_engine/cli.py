@@ -41,6 +41,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("demo", "backtest a built-in strategy on the bundled real candles", "backtest"),
     Command("optimize", "search strategy params with parallel Optuna workers", "optimize"),
     Command("strategies", "list the built-in strategies and their parameters", "strategies"),
+    Command("new-strategy", "write a commented strategy template to start from",
+            "new_strategy"),
     Command("config", "validate or show the configuration", "config"),
     Command("data", "inspect candle files", "data"),
     Command("download", "download Bybit candles and funding into the store", "download"),

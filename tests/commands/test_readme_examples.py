@@ -112,11 +112,20 @@ def test_readme_optimisation_examples_run(cli, clone_root: Path) -> None:
     assert (clone_root / "runs/best/report.json").is_file()
 
 
-def test_readme_strategies_example_runs(cli) -> None:
-    [argv] = readme_commands("### Strategies")
-    result = cli(*argv[1:])
+def test_readme_strategies_examples_run(cli, fresh_cwd: Path) -> None:
+    listing, one, new = readme_commands("### Strategies")
+    result = cli(*listing[1:])
     assert result.code == 0, result.err
     assert "RSIEMAMomentumStrategy" in result.out and "TrendFollowingADXEMAStrategy" in result.out
+    result = cli(*one[1:])
+    assert result.code == 0, result.err
+    assert "int 7..28" in result.out
+    result = cli(*new[1:])
+    assert result.code == 0, result.err
+    written = fresh_cwd / "strategies" / "ema_cross.py"
+    assert written.is_file()
+    result = cli("strategies", f"{written}:EmaCross")
+    assert result.code == 0 and "4 of 5 params are searched" in result.out
 
 
 def test_readme_data_check_example_runs(cli, clone_root: Path) -> None:
