@@ -1,6 +1,4 @@
-# start_bot.ps1 [ARGS...]: bot_pid_manager.py start ARGS; its exit code is this script's.
-$root = Split-Path -Parent $PSScriptRoot
-$python = Join-Path $root ".venv\Scripts\python.exe"
-if (-not (Test-Path $python)) { $python = "python" }
-& $python (Join-Path $root "executables\bot_pid_manager.py") start @args
-exit $LASTEXITCODE
+# start_bot.ps1 [ARGS...]: bot_pid_manager.py start ARGS, run from the repository root; its exit code is this script's.
+$ErrorActionPreference = 'Stop'
+. (Join-Path $PSScriptRoot "common.ps1")
+Invoke-PidManager start $args

@@ -1,7 +1,5 @@
 #!/usr/bin/env bash
-# stop_bot.sh [ARGS...]: bot_pid_manager.py stop ARGS; its exit code is this script's.
+# stop_bot.sh [ARGS...]: bot_pid_manager.py stop ARGS, run from the repository root; its exit code is this script's.
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-python="$root/.venv/bin/python"
-[ -x "$python" ] || python=python3
-exec "$python" "$root/executables/bot_pid_manager.py" stop "$@"
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+exec "$python" executables/bot_pid_manager.py stop "$@"

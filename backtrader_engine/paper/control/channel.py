@@ -68,6 +68,8 @@ class ControlServer:
         """Listen and publish ``control.json`` (mode 0600, written atomically)."""
         self._thread.start()
         tmp = self.path.with_suffix(".tmp")
+        # 0600 keeps the token from other local users on POSIX. Windows ignores the mode: there
+        # the file inherits its folder's access list (docs/runner.md, "The control file").
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             json.dump({"host": "127.0.0.1", "port": self.port, "token": self.token,
