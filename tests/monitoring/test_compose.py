@@ -40,7 +40,59 @@ def test_compose_services_ports_and_env() -> None:
     assert "host.docker.internal:host-gateway" in prometheus["extra_hosts"]
     password = grafana["environment"]["GF_SECURITY_ADMIN_PASSWORD"]
     assert password.startswith("${GRAFANA_PASSWORD:?")  # required, never a default
-    assert set(compose["volumes"]) == {"prometheus-data", "grafana-data"}
+    assert set(compose["volumes"]) == {"prometheus-data", "alertmanager-data", "grafana-data"}
+
+
+def test_alertmanager_gets_telegram_from_the_environment_and_renders_the_template() -> None:
+    compose = load(MONITORING / "docker-compose.yml")
+    alertmanager = compose["services"]["alertmanager"]
+    env = alertmanager["environment"]
+    # Required, never defaulted, never in a file of the repository.
+    assert env["TELEGRAM_BOT_TOKEN"].startswith("${TELEGRAM_BOT_TOKEN:?")
+    assert env["TELEGRAM_CHAT_ID"].startswith("${TELEGRAM_CHAT_ID:?")
+    assert env["ANNOUNCED_BY_BOT"] == "${ANNOUNCED_BY_BOT:-silent}"
+    mounts = _mounts(alertmanager)
+    assert mounts["/etc/alertmanager"] == "./alertmanager"
+    script = " ".join(alertmanager["entrypoint"])
+    for name in ("render-config.sh", "alertmanager.yml.in"):
+        assert f"/etc/alertmanager/{name}" in script
+        assert (MONITORING / "alertmanager" / name).is_file()
+    assert "--config.file=/tmp/alertmanager.yml" in script
+    # Prometheus sends to it by its service name and port.
+    (target,) = load(MONITORING / "prometheus.yml")["alerting"]["alertmanagers"][0][
+        "static_configs"][0]["targets"]
+    assert target == "alertmanager:9093" and "9093:9093" in alertmanager["ports"]
+
+
+def test_the_bot_profile_is_scraped_by_service_name_on_every_platform() -> None:
+    compose = load(MONITORING / "docker-compose.yml")
+    bot = compose["services"]["bot"]
+    assert bot["profiles"] == ["bot"] and "ports" not in bot  # reachable in the stack only
+    command = bot["command"].split()
+    assert command[0] == "paper"
+    host = command[command.index("--metrics-host") + 1]
+    port = int(command[command.index("--metrics-port") + 1])
+    assert host == "0.0.0.0"  # the container's interfaces: Prometheus comes over the network
+    (job,) = [j for j in load(MONITORING / "prometheus.yml")["scrape_configs"]
+              if j["job_name"] == "backtrader-bot"]
+    (dns,) = job["dns_sd_configs"]
+    assert dns["names"] == ["bot"] and dns["port"] == port
+    # The host bot stays a target too; BotDown fires only when no target of the job answers.
+    assert job["static_configs"][0]["targets"] == ["host.docker.internal:8080"]
+    # The image: its Dockerfile exists and copies only what its ignore file lets through.
+    build = bot["build"]
+    dockerfile = (MONITORING / build["context"] / build["dockerfile"]).resolve()
+    kept = {line.lstrip("!").rstrip("/") for line in
+            Path(f"{dockerfile}.dockerignore").read_text().splitlines()
+            if line.startswith("!")}
+    for line in dockerfile.read_text().splitlines():
+        if line.startswith("COPY "):
+            for source in line.split()[1:-1]:
+                assert source.rstrip("/") in kept, source
+                assert (dockerfile.parent.parent / source).exists(), source
+    for volume in bot["volumes"]:
+        host_path = volume.split(":")[0]
+        assert host_path in ("../configs", "../state")
 
 
 def test_compose_mounts_exist_and_match_the_configs() -> None:
@@ -84,7 +136,8 @@ def test_docker_compose_config_validates() -> None:
     command = _compose_command()
     if command is None:
         pytest.skip("neither 'docker compose' nor 'docker-compose' is installed")
-    env = {**os.environ, "GRAFANA_PASSWORD": "pw", "PROMETHEUS_RETENTION": "30d"}
+    env = {**os.environ, "GRAFANA_PASSWORD": "pw", "PROMETHEUS_RETENTION": "30d",
+           "TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_CHAT_ID": "1"}
     result = subprocess.run([*command, "-f", str(MONITORING / "docker-compose.yml"), "config"],
                             capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode == 0, result.stderr
@@ -93,3 +146,12 @@ def test_docker_compose_config_validates() -> None:
     missing = subprocess.run([*command, "-f", str(MONITORING / "docker-compose.yml"),
                               "config"], capture_output=True, text=True, env=env, timeout=60)
     assert missing.returncode != 0 and "GRAFANA_PASSWORD" in missing.stderr
+    env.update(GRAFANA_PASSWORD="pw")
+    env.pop("TELEGRAM_BOT_TOKEN")
+    missing = subprocess.run([*command, "-f", str(MONITORING / "docker-compose.yml"),
+                              "config"], capture_output=True, text=True, env=env, timeout=60)
+    assert missing.returncode != 0 and "TELEGRAM_BOT_TOKEN" in missing.stderr
+    profiled = subprocess.run([*command, "-f", str(MONITORING / "docker-compose.yml"),
+                               "--profile", "bot", "config", "--services"], capture_output=True,
+                              text=True, env={**env, "TELEGRAM_BOT_TOKEN": "1:x"}, timeout=60)
+    assert "bot" in profiled.stdout.split(), profiled.stderr

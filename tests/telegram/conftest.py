@@ -142,7 +142,11 @@ class FakeBotApi:
         match = _PATH.match(handler.path.split("?")[0])
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length).decode() if length else ""
-        params = {k: v[-1] for k, v in parse_qs(body).items()}
+        if "json" in (handler.headers.get("Content-Type") or ""):  # Alertmanager posts JSON
+            params = {k: v if isinstance(v, str) else json.dumps(v)
+                      for k, v in json.loads(body or "{}").items()}
+        else:
+            params = {k: v[-1] for k, v in parse_qs(body).items()}
         if not match:
             self._reply(handler, 404, {"ok": False, "error_code": 404,
                                        "description": "Not Found"})
