@@ -73,7 +73,7 @@ def test_bybit_perp_candles_are_the_test_data_over_one_common_range(testdata, ch
         # Converted, never trimmed: the bundled file is the raw CSV, value for value.
         pd.testing.assert_frame_equal(df, load_ohlcv(testdata / f"{symbol}_1h.csv"))
         assert check_quality(df).timeframe == "1h"
-        info = bundled_info(path=perp[symbol])
+        info = bundled_info(perp[symbol])
         assert info is not None and info.symbol == symbol and info.quote == "USDT"
         assert info.venue == "Bybit USDT perpetual"
     # Bybit's kline CSV carries base-asset ``volume`` and quote ``turnover``; volume is the former.
@@ -81,12 +81,14 @@ def test_bybit_perp_candles_are_the_test_data_over_one_common_range(testdata, ch
     # Every symbol has the same 1000 hourly bars, none missing.
     index = frames["BTCUSDT"].index
     assert len(index) == 1000
-    assert index[0] == pd.Timestamp("2025-09-11 08:00") and index[-1] == pd.Timestamp("2025-10-22 23:00")
+    assert index[0] == pd.Timestamp("2025-09-11 08:00")
+    assert index[-1] == pd.Timestamp("2025-10-22 23:00")
     assert (index.to_series().diff().dropna() == pd.Timedelta(hours=1)).all()
     for df in frames.values():
         assert df.index.equals(index)
     # Distinct markets, not one series copied five times.
     closes = pd.DataFrame({symbol: df["close"] for symbol, df in frames.items()})
     assert closes.iloc[-1].round(4).to_dict() == {
-        "BTCUSDT": 107357.1, "ETHUSDT": 3769.32, "SOLUSDT": 179.57, "XRPUSDT": 2.3475, "BNBUSDT": 1064.6,
+        "BTCUSDT": 107357.1, "ETHUSDT": 3769.32, "SOLUSDT": 179.57,
+        "XRPUSDT": 2.3475, "BNBUSDT": 1064.6,
     }
