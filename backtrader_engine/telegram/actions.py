@@ -78,7 +78,7 @@ def _version(distribution: str) -> str:
         return "not installed"
 
 
-def show_config(state_dir: Path, config: AppConfig | None) -> str:
+def show_config(state_dir: Path, config: AppConfig | None) -> list[str]:
     """``/show_config``: the session's configuration, with the risk limits it runs with now
     (they change with /reload_config), secrets masked."""
     if config is None:

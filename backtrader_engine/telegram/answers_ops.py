@@ -132,24 +132,23 @@ def format_version(versions: Mapping[str, str]) -> str:
                                      for name, value in versions.items())])
 
 
-def format_config(rendered: str, source: str) -> str:
-    """``/show_config``: the effective configuration (secrets masked) in a preformatted
-    block; beyond one message the tail is cut and says so."""
-    head = f"<b>Effective config</b> ({esc(source)})\n"
-    tail = "\n… (cut; 'bte config show' prints it all)"
-    room = MAX_MESSAGE - len(head) - len("<pre></pre>") - len(tail)
-    body = esc(rendered)
-    if len(body) <= room:
-        return f"{head}<pre>{body}</pre>"
-    lines: list[str] = []
+def format_config(rendered: str, source: str) -> list[str]:
+    """``/show_config``: the effective configuration (secrets masked) in preformatted
+    blocks, as many messages as it takes; lines are never cut."""
+    head = f"<b>Effective config</b> ({esc(source)})"
+    room = MAX_MESSAGE - len(head) - len("\n<pre></pre> (10/10)")
+    chunks: list[list[str]] = [[]]
     size = 0
     for line in rendered.splitlines():
         escaped = esc(line)
-        if size + len(escaped) + 1 > room:
-            break
-        lines.append(escaped)
+        if chunks[-1] and size + len(escaped) + 1 > room:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(escaped)
         size += len(escaped) + 1
-    return f"{head}<pre>{chr(10).join(lines)}</pre>{esc(tail)}"
+    parts = f" ({{}}/{len(chunks)})" if len(chunks) > 1 else ""
+    return [f"{head}{parts.format(i)}\n<pre>{chr(10).join(lines)}</pre>"
+            for i, lines in enumerate(chunks, 1)]
 
 
 def format_reload(reply: Mapping[str, Any]) -> str:

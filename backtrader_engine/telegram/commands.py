@@ -283,24 +283,26 @@ class CommandBot:
                   type(context.error).__name__, redact(context.error))
 
     # --- answering ----------------------------------------------------------------------
-    async def _answer(self, update: Update, work: Callable[[], str], *,
+    async def _answer(self, update: Update, work: Callable[[], str | list[str]], *,
                       markup: ReplyKeyboardMarkup | None = None) -> None:
-        """Run *work* (a library call and a formatter) off the loop and reply with it
-        (with *markup*, a reply keyboard, when given)."""
+        """Run *work* (a library call and a formatter) off the loop and reply with what it
+        returns, one message or several (with *markup*, a reply keyboard, when given)."""
         self.counts["commands"] += 1
         try:
-            text = await asyncio.to_thread(work)
+            answer = await asyncio.to_thread(work)
+            texts = [answer] if isinstance(answer, str) else answer
         except UserError as exc:
-            text = esc(str(exc))
+            texts = [esc(str(exc))]
         except Exception as exc:  # a failing read must not kill the bot
             log.exception("telegram: a command failed")
-            text = f"failed: {esc(type(exc).__name__)}: {esc(redact(exc))}"
+            texts = [f"failed: {esc(type(exc).__name__)}: {esc(redact(exc))}"]
         message = update.effective_message
         if message is None:
             return
         try:
-            await message.reply_text(text, parse_mode=ParseMode.HTML,
-                                     link_preview_options=_NO_PREVIEW, reply_markup=markup)
+            for text in texts:
+                await message.reply_text(text, parse_mode=ParseMode.HTML,
+                                         link_preview_options=_NO_PREVIEW, reply_markup=markup)
         except TelegramError as exc:
             self.counts["reply_errors"] += 1
             log.warning("telegram: could not answer a command (%s)", redact(exc))
@@ -308,7 +310,7 @@ class CommandBot:
     def _operator_handlers(self) -> dict[str, Callable[..., Any]]:
         """The commands whose work is one call of :mod:`.actions` with the arguments."""
         state = self.state_dir
-        works: dict[str, Callable[[list[str]], str]] = {
+        works: dict[str, Callable[[list[str]], str | list[str]]] = {
             "daily": lambda args: actions.periods(state, "day", args),
             "weekly": lambda args: actions.periods(state, "week", args),
             "monthly": lambda args: actions.periods(state, "month", args),
@@ -323,7 +325,7 @@ class CommandBot:
         }
         return {name: self._with_args(work) for name, work in works.items()}
 
-    def _with_args(self, work: Callable[[list[str]], str]) -> Callable[..., Any]:
+    def _with_args(self, work: Callable[[list[str]], str | list[str]]) -> Callable[..., Any]:
         async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             args = list(context.args or [])
             await self._answer(update, lambda: work(args))

@@ -152,7 +152,7 @@ def test_refused_orders_have_a_zero_series_per_reason_from_the_first_scrape(
     before = {(dict(ls)["symbol"], dict(ls)["reason"]): v for (n, ls), v in collect(
         collector).items() if n == "paper_orders_rejected_total"}
     reasons = ("margin", "expired", "rejected", "venue_min_qty", "venue_min_notional",
-               "warmup", "entries_paused")
+               "warmup", "entries_paused", "trading_paused")
     assert before == {(symbol, reason): 0.0 for symbol in ("BTCUSDT", "ETHUSDT")
                       for reason in reasons}
 
@@ -169,7 +169,7 @@ def test_refused_orders_have_a_zero_series_per_reason_from_the_first_scrape(
     assert sample(after, "paper_orders_rejected_total", **eth, reason="max_position") == 4
     assert sample(after, "paper_orders_rejected_total", **eth, reason="warmup") == 0
     assert sample(after, "paper_orders_rejected_total", symbol="BTCUSDT", reason="margin") == 0
-    assert len([k for k in after if k[0] == "paper_orders_rejected_total"]) == 2 * 7 + 1
+    assert len([k for k in after if k[0] == "paper_orders_rejected_total"]) == 2 * 8 + 1
 
 
 def test_failing_reads_leave_the_scrape_intact(tmp_path: Path) -> None:
