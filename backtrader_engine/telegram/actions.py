@@ -84,10 +84,11 @@ def show_config(state_dir: Path, config: AppConfig | None) -> list[str]:
     if config is None:
         raise UserError("this bot was started without a configuration to show; run "
                         "'bte config show' where it runs")
+    folder = str(_risk_file(config).parent)
     live = live_status(state_dir)
     if live and live.get("risk"):
         config = config.model_copy(update={"risk": RiskConfig.model_validate(live["risk"])})
-    return answers_ops.format_config(render_config(config), str(_risk_file(config).parent))
+    return answers_ops.format_config(render_config(config), folder)
 
 
 def reload_config(state_dir: Path, config: AppConfig | None) -> str:

@@ -19,7 +19,7 @@ from backtrader_engine.operations.status_text import _figure_lines
 from backtrader_engine.paper.control import channel as control
 from backtrader_engine.paper.session import PaperSession
 
-from ..paper.conftest import wait_for_bars
+from ..paper.conftest import live_bars_logged, wait_for_bars
 from .conftest import FakeBotApi, LedgerScript, ask
 
 DAY = 86_400_000
@@ -147,27 +147,57 @@ def test_count_locks_health_version_and_config(
     bot, api = command_bot(state, config=config)
     try:
         wait_for_bars(state, 3)
-        api.wait_for(lambda: "spread (" in ask(api, "/status"), 30, "the spread breaker")
-        ask(api, "/start_trading")  # clears the halt, so a forced entry can pass
+        api.wait_for(lambda: "breaker spread (halt)" in ask(api, "/locks"), 30,
+                     "the spread breaker")
+        locks = ask(api, "/locks")
+        assert re.search(r"breaker spread \(halt\): spread [\d.e-]+% &gt; 1e-09%; entries "
+                         r"resume when an operator runs /start_trading", locks)
+
+        # The file's limits, read again into the running gate: a sane spread limit, one
+        # signal per strategy and hour, seven positions.
+        risk_file = configs / "risk_config.json"
+        data = json.loads(risk_file.read_text())
+        data.update(max_open_positions=7, max_signals_per_hour_per_strategy=1,
+                    min_seconds_between_signals=7200)
+        risk_file.write_text(json.dumps(data))
+        reloaded = ask(api, "/reload_config")
+        assert reloaded.startswith(f"<b>Risk limits reloaded</b> from {risk_file}")
+        for name in ("max_open_positions", "max_spread_pct", "min_seconds_between_signals"):
+            assert name in reloaded
+        assert live_status(state)["risk"]["max_open_positions"] == 7
+        ask(api, "/start_trading")  # clears the halt; the new spread limit keeps it closed
+        # A bar of every symbol after the resume: an order priced on a bar older than the
+        # resume would still meet the open breaker.
+        wait_for_bars(state, live_bars_logged(state) + 3)
         assert inject(state, "BTCUSDT", "buy", 0.01)["status"] == "Completed"
 
         count = ask(api, "/count")
         assert "ManualSignalStrategy: 1 open of 3 sub-accounts (one position each)" in count
         assert "Idle: 0 open of 3 sub-accounts" in count
-        assert "<b>total</b>: 1 of 3 allowed (max_open_positions, across strategies); 2 free" \
+        assert "<b>total</b>: 1 of 7 allowed (max_open_positions, across strategies); 6 free" \
             in count
-
-        api.wait_for(lambda: "breaker spread (halt)" in ask(api, "/locks"), 30,
-                     "the spread breaker to trip again")
         locks = ask(api, "/locks")
-        assert "entries resume when an operator runs /start_trading" in locks
+        assert "breaker" not in locks
+        assert re.search(r"signal_spacing:Manual:BTCUSDT: last signal \d+ s ago, 7200 s apart; "
+                         r"lifts 2022-\d\d-\d\d \d\d:\d\d(:\d\d)? UTC", locks)
+        assert re.search(r"strategy_hourly_cap:Manual:BTCUSDT: 1 signals in the last hour "
+                         r"\(cap 1\); lifts 2022-", locks)
+
+        # An invalid file is refused in one line, and the running limits are kept.
+        data["max_open_positions"] = 0
+        risk_file.write_text(json.dumps(data))
+        invalid = ask(api, "/reload_config")
+        assert "max_open_positions" in invalid and invalid.endswith(
+            "; the running limits are kept")
+        assert "\n" not in invalid
+        assert live_status(state)["risk"]["max_open_positions"] == 7
 
         health = ask(api, "/health")
         assert health.startswith("<b>Health</b>: running")
         for symbol in ("BTCUSDT", "ETHUSDT", "SOLUSDT"):
-            assert re.search(rf"{symbol} 1m: last bar closed 2022-\d\d-\d\d \d\d:\d\d UTC, "
+            assert re.search(rf"{symbol} 1: last bar closed 2022-\d\d-\d\d \d\d:\d\d:\d\d UTC, "
                              r"logged \d\d:\d\d:\d\d ago", health)
-        assert re.search(r"market data: live, last message [\d.]+ s ago; reconnects 0",
+        assert re.search(r"market data: LIVE, last message [\d.]+ s ago; reconnects 0",
                          health)
         assert re.search(r"process uptime: (\d+d )?\d\d:\d\d:\d\d", health)
         assert re.search(r"last ledger write: \d\d:\d\d:\d\d ago", health)
@@ -177,27 +207,6 @@ def test_count_locks_health_version_and_config(
         assert re.search(r"python: 3\.\d+\.\d+", version)
         assert re.search(r"backtrader: 1\.9\.[\d.]+", version)
         assert re.search(r"optuna: \d+\.\d+", version)
-
-        # The limits the session runs with; the file's are read again by /reload_config.
-        risk_file = configs / "risk_config.json"
-        data = json.loads(risk_file.read_text())
-        data["max_open_positions"] = 7
-        risk_file.write_text(json.dumps(data))
-        reloaded = ask(api, "/reload_config")
-        assert reloaded.startswith(f"<b>Risk limits reloaded</b> from {risk_file}")
-        assert "max_open_positions" in reloaded and "max_spread_pct" in reloaded
-        assert live_status(state)["risk"]["max_open_positions"] == 7
-        assert "<b>total</b>: 1 of 7 allowed" in ask(api, "/count")
-        # The spread limit is the file's now: the breaker stays open until resumed...
-        ask(api, "/start_trading")
-        # ...and an invalid file is refused in one line, the running limits kept.
-        data["max_open_positions"] = 0
-        risk_file.write_text(json.dumps(data))
-        invalid = ask(api, "/reload_config")
-        assert "max_open_positions" in invalid and invalid.endswith(
-            "; the running limits are kept")
-        assert "\n" not in invalid
-        assert live_status(state)["risk"]["max_open_positions"] == 7
 
         before = len(api.sent(111))
         api.push_message(111, 111, "/show_config")
