@@ -65,7 +65,7 @@ def test_every_command_against_a_running_session(
 
         assert "New entries paused" in ask(api, "/stopentry")
         assert "new entries: PAUSED" in ask(api, "/status")
-        assert "New entries allowed again" in ask(api, "/start_trading")
+        assert "Trading resumed: new entries allowed again" in ask(api, "/start_trading")
         assert ask(api, "/forceexit") == ("usage: /forceexit SYMBOL or /forceexit all (/fx for "
                                           "short)")
         assert "does not trade DOGEUSDT" in ask(api, "/forceexit dogeusdt")
@@ -105,7 +105,8 @@ def test_start_trading_clears_a_halted_breaker(
         refused = inject(state, "BTCUSDT", "buy", 0.01)
         assert (refused["status"], refused["reason"]) == ("Rejected", "breaker:spread")
         reply = ask(api, "/start_trading")
-        assert "New entries allowed again; halted breakers cleared: spread" in reply
+        assert "Trading resumed: new entries allowed again; halted breakers cleared: spread" \
+            in reply
     finally:
         session.stop()
 
