@@ -19,7 +19,7 @@ from backtrader_engine.ledger import ledger_path
 from backtrader_engine.operations import control as control_ops
 from backtrader_engine.operations.periods import realised_by_period
 from backtrader_engine.operations.snapshot import live_status, read_snapshot
-from backtrader_engine.telegram import answers_ops
+from backtrader_engine.telegram import operator_text
 
 if TYPE_CHECKING:
     from backtrader_engine.config import AppConfig
@@ -38,18 +38,18 @@ def periods(state_dir: Path, period: str, args: list[str]) -> str:
     if len(args) > 1 or (args and not (args[0].isdigit() and 1 <= int(args[0]) <= most)):
         return f"usage: /{PERIOD_COMMANDS[period]} [n], n from 1 to {most}"
     n = int(args[0]) if args else default
-    return answers_ops.format_periods(period, realised_by_period(state_dir, period, n))
+    return operator_text.format_periods(period, realised_by_period(state_dir, period, n))
 
 
 def count(state_dir: Path) -> str:
     """``/count``."""
-    return answers_ops.format_count(read_snapshot(state_dir, recent=0, equity_points=0),
+    return operator_text.format_count(read_snapshot(state_dir, recent=0, equity_points=0),
                                     live_status(state_dir))
 
 
 def locks(state_dir: Path) -> str:
     """``/locks``."""
-    return answers_ops.format_locks(live_status(state_dir))
+    return operator_text.format_locks(live_status(state_dir))
 
 
 def health(state_dir: Path) -> str:
@@ -59,7 +59,7 @@ def health(state_dir: Path) -> str:
     # SQLite writes into the write-ahead log first: its time is the last write.
     times = [p.stat().st_mtime for p in (path, path.with_name(path.name + "-wal"))
              if p.exists()]
-    return answers_ops.format_health(snap, live_status(state_dir), max(times, default=None))
+    return operator_text.format_health(snap, live_status(state_dir), max(times, default=None))
 
 
 def versions() -> dict[str, str]:
@@ -88,7 +88,7 @@ def show_config(state_dir: Path, config: AppConfig | None) -> list[str]:
     live = live_status(state_dir)
     if live and live.get("risk"):
         config = config.model_copy(update={"risk": RiskConfig.model_validate(live["risk"])})
-    return answers_ops.format_config(render_config(config), folder)
+    return operator_text.format_config(render_config(config), folder)
 
 
 def reload_config(state_dir: Path, config: AppConfig | None) -> str:
@@ -96,7 +96,7 @@ def reload_config(state_dir: Path, config: AppConfig | None) -> str:
     if config is None:
         raise UserError("this bot was started without a configuration; the risk limits can "
                         "only be reloaded by the paper session's own bot")
-    return answers_ops.format_reload(control_ops.reload_risk(state_dir, _risk_file(config)))
+    return operator_text.format_reload(control_ops.reload_risk(state_dir, _risk_file(config)))
 
 
 def _risk_file(config: AppConfig) -> Path:
@@ -111,6 +111,6 @@ def force_entry(state_dir: Path, command: str, args: list[str]) -> str:
         return f"usage: /{command} SYMBOL, then /{command} SYMBOL confirm"
     symbol = args[0].upper()
     if len(args) == 1:
-        return answers_ops.format_force_prompt(side, symbol, command)
-    return answers_ops.format_force(side, control_ops.inject_signal(state_dir, symbol,
+        return operator_text.format_force_prompt(side, symbol, command)
+    return operator_text.format_force(side, control_ops.inject_signal(state_dir, symbol,
                                                                     order_side))

@@ -43,7 +43,7 @@ from backtrader_engine.errors import UserError
 from backtrader_engine.operations import control as control_ops
 from backtrader_engine.operations.snapshot import live_status, read_snapshot
 from backtrader_engine.redaction import redact
-from backtrader_engine.telegram import actions, answers_ops, answers_text
+from backtrader_engine.telegram import actions, answers_text, operator_text
 from backtrader_engine.telegram.logs import log_lines
 from backtrader_engine.telegram.loop import LoopThread
 from backtrader_engine.telegram.menu import COMMANDS, KEYBOARD
@@ -283,7 +283,7 @@ class CommandBot:
             "count": lambda args: actions.count(state),
             "locks": lambda args: actions.locks(state),
             "health": lambda args: actions.health(state),
-            "version": lambda args: answers_ops.format_version(actions.versions()),
+            "version": lambda args: operator_text.format_version(actions.versions()),
             "show_config": lambda args: actions.show_config(state, self.config),
             "reload_config": lambda args: actions.reload_config(state, self.config),
             "forcelong": lambda args: actions.force_entry(state, "forcelong", args),
