@@ -190,6 +190,10 @@ def test_count_locks_health_version_and_config(
         assert "max_open_positions" in invalid and invalid.endswith(
             "; the running limits are kept")
         assert "\n" not in invalid
+        # The session checks what it is handed too: one line, nothing changed.
+        direct = control.send(state, {"op": "reload_risk", "risk": {"max_open_positions": 0}})
+        assert not direct["ok"] and "max_open_positions" in direct["error"]
+        assert "\n" not in direct["error"]
         assert live_status(state)["risk"]["max_open_positions"] == 7
 
         health = ask(api, "/health")

@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
+from backtrader_engine.config import RiskConfig
+from backtrader_engine.config.loader import validate_data
 from backtrader_engine.errors import UserError
 from backtrader_engine.ledger.rows import ControlRow, InjectionRow
 from backtrader_engine.paper.control.manual import SIDES, InjectedSignal, ManualSignalStrategy
@@ -204,15 +206,13 @@ class SessionRequests:
     # --- risk limits ------------------------------------------------------------------------
     def _reload_risk(self, request: Reply) -> Reply:
         """New limits for the running gate; an invalid set is refused and the old one kept."""
-        from backtrader_engine.config import RiskConfig
-
         if self.gate is None:
             raise UserError("this session runs without the risk gate; there are no limits "
                             "to reload")
         limits = request.get("risk")
         if not isinstance(limits, dict):
             raise UserError("reload_risk needs 'risk': the risk config as a JSON object")
-        config = RiskConfig.model_validate(limits)
+        config = validate_data(RiskConfig, limits, "reload_risk")  # one line when invalid
         changed = self.gate.reload(config)
         self.ledger.record_event("risk_reload", ", ".join(changed) or "no limit changed")
         return {"ok": True, "changed": changed}
