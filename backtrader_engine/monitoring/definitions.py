@@ -109,7 +109,7 @@ SIGNALS_REJECTED = _account(
 ORDERS_REJECTED = _account(
     "paper_orders_rejected", "counter",
     "Orders refused or expired unfilled, by reason code (margin, expired, rejected, lot rules, "
-    "warmup, entries_paused, risk gate codes).", "reason")
+    "warmup, entries_paused, trading_paused, risk gate codes).", "reason")
 INITIAL_CASH = _account(
     "bt_initial_cash", "gauge", "Cash the sub-account started with, USDT.")
 REALISED_PNL = _account(
