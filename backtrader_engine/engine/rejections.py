@@ -11,7 +11,7 @@ Reason codes are stable strings:
 * ``expired``: a ``valid=`` order whose time ran out before it filled;
 * the ``reject_reason`` the broker attached to a ``Rejected`` order: the risk gate's codes
   (:mod:`backtrader_engine.risk.reasons`), the venue's lot rules (``venue_min_qty``,
-  ``venue_min_notional``), ``warmup`` and ``entries_paused`` in paper sessions;
+  ``venue_min_notional``), ``warmup``, ``entries_paused`` and ``trading_paused`` in paper sessions;
 * ``rejected``: a ``Rejected`` order without a reason.
 
 Orders the strategy cancels, and bracket or OCO siblings cancelled because their partner
@@ -34,7 +34,7 @@ REJECTED = "rejected"
 #: refusals are counted under their own codes too, and exported by the gate's signal metrics.
 KNOWN_REASONS: tuple[str, ...] = (
     MARGIN, EXPIRED, REJECTED, "venue_min_qty", "venue_min_notional", "warmup",
-    "entries_paused")
+    "entries_paused", "trading_paused")
 
 #: How a reason reads in one line of a summary ("311 orders rejected: insufficient margin").
 _LABELS = {
@@ -45,6 +45,7 @@ _LABELS = {
     "venue_min_notional": "below the venue's minimum order value",
     "warmup": "placed on warm-up history",
     "entries_paused": "entries paused by the operator",
+    "trading_paused": "trading paused by the operator",
     "linked_refused": "bracket/OCO partner refused",
 }
 

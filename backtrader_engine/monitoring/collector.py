@@ -287,3 +287,4 @@ def _add_live(families: dict[str, Metric], live: dict[str, Any], base: list[str]
              float(breaker.get("halted_seconds") or 0.0))
     if "entries_paused" in live:
         _add(families, d.ENTRIES_PAUSED, base, 1.0 if live["entries_paused"] else 0.0)
+        _add(families, d.TRADING_PAUSED, base, 1.0 if live.get("trading_paused") else 0.0)

@@ -109,7 +109,7 @@ SIGNALS_REJECTED = _account(
 ORDERS_REJECTED = _account(
     "paper_orders_rejected", "counter",
     "Orders refused or expired unfilled, by reason code (margin, expired, rejected, lot rules, "
-    "warmup, entries_paused, risk gate codes).", "reason")
+    "warmup, entries_paused, trading_paused, risk gate codes).", "reason")
 INITIAL_CASH = _account(
     "bt_initial_cash", "gauge", "Cash the sub-account started with, USDT.")
 REALISED_PNL = _account(
@@ -160,7 +160,12 @@ BREAKER_HALTED = _portfolio(
     "Market-time seconds a risk circuit breaker has kept new entries blocked, whatever its "
     "mode (cooldown, daily, halt).", "breaker")
 ENTRIES_PAUSED = _portfolio(
-    "bt_entries_paused", "gauge", "1 while new entries are paused by an operator, else 0.")
+    "bt_entries_paused", "gauge",
+    "1 while new entries are paused by an operator (/stopentry or /stop), else 0.")
+TRADING_PAUSED = _portfolio(
+    "bt_trading_paused", "gauge",
+    "1 while trading is paused by an operator (/stop: every strategy order refused, open "
+    "positions kept), else 0.")
 UPTIME = _portfolio(
     "bt_process_uptime_seconds", "gauge", "Seconds since the bot process started.")
 SESSION_UP = _portfolio(
@@ -183,7 +188,7 @@ BOT_METRICS: tuple[MetricDef, ...] = (
     UNREALISED_PNL, POSITION_SIZE, FEES_PAID, FUNDING_PAID, EQUITY, PORTFOLIO_DRAWDOWN,
     FILL_LATENCY,
     STALENESS, BAR_AGE, WS_RECONNECTS, WS_MALFORMED, BREAKER_OPEN, BREAKER_TRIPS,
-    BREAKER_HALTED, ENTRIES_PAUSED, UPTIME,
+    BREAKER_HALTED, ENTRIES_PAUSED, TRADING_PAUSED, UPTIME,
     SESSION_UP, BOT_INFO, LOG_ERRORS, SCRAPE_ERRORS, SCRAPE_ERROR,
 )
 

@@ -10,8 +10,8 @@ Status and operator commands on a running session:
 
 * :func:`read_snapshot` → :class:`SessionSnapshot` (figures from the ledger, also when the
   bot is down) and :func:`live_status` (what only the running process knows);
-* :func:`pause_entries`, :func:`resume_entries`, :func:`force_exit`, :func:`stop_session`,
-  :func:`inject_signal`;
+* :func:`pause_entries`, :func:`pause_trading`, :func:`resume_entries`, :func:`force_exit`,
+  :func:`stop_session`, :func:`inject_signal`, :func:`reload_risk`;
 * :func:`trips_from_rows` (a sub-account's round trips from its ledger rows) and
   :data:`STREAM_LIVE` (the stream state of a healthy connection in :func:`live_status`).
 
@@ -33,6 +33,8 @@ from backtrader_engine.operations.control import (
     force_exit,
     inject_signal,
     pause_entries,
+    pause_trading,
+    reload_risk,
     resume_entries,
     stop_session,
 )
@@ -42,7 +44,13 @@ from backtrader_engine.operations.snapshot import (
     live_status,
     read_snapshot,
 )
-from backtrader_engine.operations.status import BotStatus, bot_status, key_figures
+from backtrader_engine.operations.status import (
+    BotStatus,
+    bot_status,
+    key_figures,
+    operator_pause,
+    operator_pause_of_event,
+)
 from backtrader_engine.operations.status_text import format_status
 from backtrader_engine.paper.trades import trips_from_rows
 from backtrader_engine.service.endpoints import Endpoint, EndpointCheck, check_endpoints
@@ -87,10 +95,14 @@ __all__ = [
     "inject_signal",
     "key_figures",
     "live_status",
+    "operator_pause",
+    "operator_pause_of_event",
     "pause_entries",
+    "pause_trading",
     "process_status",
     "read_pid_file",
     "read_snapshot",
+    "reload_risk",
     "restart_bot",
     "resume_entries",
     "setup_logging",

@@ -10,9 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from backtrader_engine.errors import UserError
+from backtrader_engine.errors import ConfigError, UserError
 from backtrader_engine.paper.control import channel as control
-from backtrader_engine.paper.control.operator import FORCE_EXIT, PAUSE_ENTRIES, RESUME_ENTRIES
+from backtrader_engine.paper.control.operator import (
+    FORCE_EXIT,
+    PAUSE_ENTRIES,
+    PAUSE_TRADING,
+    RESUME_ENTRIES,
+)
+from backtrader_engine.paper.control.requests import RELOAD_RISK
 
 
 def _call(state_dir: Path | str, request: dict[str, Any]) -> dict[str, Any]:
@@ -28,8 +34,14 @@ def pause_entries(state_dir: Path | str) -> dict[str, Any]:
     return _call(state_dir, {"op": PAUSE_ENTRIES})
 
 
+def pause_trading(state_dir: Path | str) -> dict[str, Any]:
+    """Refuse every strategy order from now on, entries and exits alike; open positions stay,
+    and a force exit still closes them. The process keeps running."""
+    return _call(state_dir, {"op": PAUSE_TRADING})
+
+
 def resume_entries(state_dir: Path | str) -> dict[str, Any]:
-    """Accept new entries again."""
+    """Lift the operator's pause (of entries or of trading) and clear halted breakers."""
     return _call(state_dir, {"op": RESUME_ENTRIES})
 
 
@@ -55,3 +67,24 @@ def inject_signal(state_dir: Path | str, symbol: str, side: str, qty: float | No
 def stop_session(state_dir: Path | str) -> dict[str, Any]:
     """Ask the session to stop cleanly (as SIGTERM does); returns once it has agreed."""
     return _call(state_dir, {"op": "stop"})
+
+
+def reload_risk(state_dir: Path | str, risk_file: Path | str) -> dict[str, Any]:
+    """Re-read the risk limits of *risk_file* into the running session; ``changed`` names
+    the settings that differ from the limits it ran with.
+
+    Raises
+    ------
+    UserError
+        When the file is missing or invalid (one line; the session keeps its limits), or the
+        session refuses the request.
+    """
+    from backtrader_engine.config import RiskConfig
+    from backtrader_engine.config.loader import load_section
+
+    try:
+        risk = load_section(risk_file, RiskConfig)
+    except ConfigError as exc:  # its one line says what is wrong and what is expected
+        raise UserError(f"{exc}; the running limits are kept") from None
+    reply = _call(state_dir, {"op": RELOAD_RISK, "risk": risk.model_dump(mode="json")})
+    return {**reply, "file": str(risk_file)}

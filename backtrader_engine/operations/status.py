@@ -99,10 +99,11 @@ def key_figures(state_dir: Path) -> dict[str, Any]:
     from backtrader_engine.operations.snapshot import read_snapshot
 
     snap = read_snapshot(state_dir, recent=0)
+    pause = operator_pause(state_dir)
     positions = [{"account": a.name, "symbol": a.symbol, "position": a.position,
                   "price": a.position_price, "unrealised_pnl": a.unrealised_pnl}
                  for a in snap.accounts if a.position]
-    return {"equity": snap.portfolio_value, "initial_cash": snap.initial_cash,
+    return {"pause": pause, "equity": snap.portfolio_value, "initial_cash": snap.initial_cash,
             "pnl": snap.pnl, "drawdown_pct": snap.drawdown_pct, "win_rate": snap.win_rate,
             "trades_won": snap.trades_won, "trades_lost": snap.trades_lost,
             "open_positions": positions, "open_orders": len(snap.open_orders),
@@ -113,6 +114,27 @@ def key_figures(state_dir: Path) -> dict[str, Any]:
             "orders_rejected": sum(snap.orders_rejected.values()),
             "orders_rejected_by_account": {a.name: dict(a.orders_rejected)
                                            for a in snap.accounts if a.orders_rejected}}
+
+
+def operator_pause(state_dir: Path | str) -> str:
+    """The operator's pause the session's ledger records: ``none``, ``entries`` (after
+    /stopentry) or ``trading`` (after /stop). The session replays it on restart, so the ledger
+    tells it also while the bot is down."""
+    from backtrader_engine.operations.snapshot import open_ledger
+
+    reader = open_ledger(state_dir)
+    try:
+        event = reader.last_event("entries")
+    finally:
+        reader.close()
+    return operator_pause_of_event(event.detail if event is not None else None)
+
+
+def operator_pause_of_event(detail: str | None) -> str:
+    """The pause an ``entries`` ledger event's *detail* records (``none`` for none)."""
+    from backtrader_engine.paper.control.operator import pause_of_event
+
+    return pause_of_event(detail)
 
 
 def _figures(state_dir: Path) -> tuple[dict[str, Any] | None, str | None]:

@@ -40,7 +40,10 @@ def _figure_lines(f: dict[str, Any]) -> list[str]:
     start = f["initial_cash"] or 0.0
     share = f" ({100 * f['pnl'] / start:+.2f} %)" if start else ""
     win = f", win rate {100 * f['win_rate']:.0f} %" if f.get("win_rate") is not None else ""
-    out = [f"equity {f['equity']:.2f}   PnL {f['pnl']:+.2f}{share}   drawdown "
+    pause = {"entries": "new entries paused (/stopentry; /start resumes)",
+             "trading": "trading paused (/stop: no strategy orders; /start resumes)"}
+    out = [f"operator pause  {pause.get(f.get('pause') or 'none', 'none')}"]
+    out += [f"equity {f['equity']:.2f}   PnL {f['pnl']:+.2f}{share}   drawdown "
            f"{f['drawdown_pct']:.2f} %   trades {f['trades_won']} won / {f['trades_lost']} "
            f"lost{win}"]
     positions = f["open_positions"]

@@ -182,7 +182,11 @@ class Account:
         position = broker.getposition(self.feed)
         if position.size:
             strategy = self.cerebro.runningstrats[0]
-            order = strategy.close(data=self.feed)
+            broker.operator_exit = True  # the one order that passes a trading pause
+            try:
+                order = strategy.close(data=self.feed)
+            finally:
+                broker.operator_exit = False
             if order is not None:
                 order.addinfo(force_exit=item.control_id)
         self.ledger.record_event("force_exit", f"position {position.size:g} closed at market"

@@ -39,7 +39,7 @@ from backtrader_engine.paper.context import BarContext
 from backtrader_engine.paper.fills import book_fill_price
 from backtrader_engine.risk import RiskGateMixin
 from backtrader_engine.risk.orders import opens_or_increases
-from backtrader_engine.risk.reasons import ENTRIES_PAUSED
+from backtrader_engine.risk.reasons import ENTRIES_PAUSED, TRADING_PAUSED
 
 FILL_MODELS = ("book", "bar")
 EIGHT_HOURS_MS = 8 * 3_600_000
@@ -114,6 +114,11 @@ class PaperBroker(RiskGateMixin, PerpBroker):
         #: Set by the session when the operator pauses new entries. With a risk gate the
         #: gate refuses them (and counts the signals); without one the broker does.
         self.entries_paused = False
+        #: Set by the session while the operator pauses trading: every order is refused
+        #: (entries and exits alike), except the operator's own force exit.
+        self.trading_paused = False
+        #: True while the operator's force exit places its orders (they pass a pause).
+        self.operator_exit = False
         #: Value after the fills of the step in progress (refreshed whenever the broker is
         #: stepped with settled lines); what the ledger and the portfolio figures report.
         self.current_value = float(self.p.cash)
@@ -160,6 +165,13 @@ class PaperBroker(RiskGateMixin, PerpBroker):
         if ctx is not None and not ctx.tradable:
             order.addinfo(reject_reason="warmup",
                           reject_message="orders on warm-up history are never executed")
+            order.reject(self)
+            self.notify(order)
+            return order
+        if self.trading_paused and not self.operator_exit:
+            order.addinfo(reject_reason=TRADING_PAUSED,
+                          reject_message="trading is paused by the operator; open positions "
+                                         "stay until /start or a force exit")
             order.reject(self)
             self.notify(order)
             return order

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from backtrader_engine.config import RiskConfig
 from backtrader_engine.engine.costs import CostModel
 from backtrader_engine.engine.lot_rules import LotRules
@@ -61,6 +63,8 @@ from backtrader_engine.risk import RiskGate
 from backtrader_engine.service.statelock import StateLock
 
 log = logging.getLogger(__name__)
+#: When this process started (epoch seconds): the uptime the live status reports.
+_PROCESS_STARTED = psutil.Process().create_time()
 
 
 @dataclass
@@ -319,6 +323,12 @@ class PaperSession:
         """New entries are refused by an operator's pause (see :class:`SessionRequests`)."""
         return self.requests.entries_paused if self.requests is not None else False
 
+    @property
+    def pause(self) -> str:
+        """The operator's pause: ``none``, ``entries`` or ``trading`` (see
+        :data:`~.control.operator.PAUSES`)."""
+        return self.requests.pause if self.requests is not None else "none"
+
     def portfolio_value(self) -> float:
         """Value of every sub-account together (what the shared risk gate watches)."""
         return sum(account.broker.getvalue() for account in self.accounts)
@@ -395,7 +405,12 @@ class PaperSession:
         breakers = self.gate.breaker_states() if self.gate is not None else {}
         return {"accounts": accounts, "resumed": self.resumed, "caught_up_bars": self.caught_up,
                 "live_bars": self.live_bars, "entries_paused": self.entries_paused,
+                "pause": self.pause, "trading_paused": self.pause == "trading",
                 "breakers": {name: state.as_dict() for name, state in breakers.items()},
+                "throttles": self.gate.throttles() if self.gate is not None else [],
+                "risk": (self.gate.config.model_dump(mode="json")
+                         if self.gate is not None else None),
+                "process_started": _PROCESS_STARTED,
                 "stream": self.stream.stats() if self.stream is not None else {},
                 "ledger": str(self.ledger.path) if self.ledger else None,
                 "ledger_divergences": self.ledger.divergences if self.ledger else 0,

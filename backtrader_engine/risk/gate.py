@@ -9,9 +9,14 @@ lives in :mod:`.hook` and :mod:`.mixin`. Every time is market time (see :mod:`.c
 from __future__ import annotations
 
 from backtrader_engine.config.risk import RiskConfig
-from backtrader_engine.risk.breakers import BREAKER_NAMES, BreakerState, CircuitBreaker
+from backtrader_engine.risk.breakers import (
+    BREAKER_NAMES,
+    BreakerState,
+    CircuitBreaker,
+    format_time,
+)
 from backtrader_engine.risk.checks import CHECKS
-from backtrader_engine.risk.clock import MarketTime, to_seconds
+from backtrader_engine.risk.clock import MarketTime, to_seconds, utc_day
 from backtrader_engine.risk.daily import DailyLossStop
 from backtrader_engine.risk.reasons import ALLOW, ENTRIES_PAUSED, Decision
 from backtrader_engine.risk.request import SignalRequest
@@ -127,6 +132,39 @@ class RiskGate:
         t = self._at(when)
         return {name: breaker.state(t) for name, breaker in self.breakers.items()}
 
+    def throttles(self, when: MarketTime | None = None) -> list[dict[str, str]]:
+        """What refuses new entries at *when* besides the breakers, with when it lifts.
+
+        The daily loss stop (until the next 00:00 UTC), each strategy's signal spacing and
+        the hourly caps, as ``{"name", "reason", "lifts"}`` (times in market time, UTC).
+        Only the rules that would refuse a signal now are listed.
+        """
+        t = self._at(when)
+        c = self.config
+        out: list[dict[str, str]] = []
+        if self.daily.halted(t):
+            lifts = (utc_day(t) + 1) * 86_400.0
+            out.append({"name": "daily_loss", "reason": self.daily.reason,
+                        "lifts": format_time(lifts)})
+        for strategy, window in sorted(self._strategy_signals.items()):
+            last = window.last()
+            if last is not None and t - last < c.min_seconds_between_signals:
+                out.append({"name": f"signal_spacing:{strategy}",
+                            "reason": f"last signal {t - last:.0f} s ago, "
+                                      f"{c.min_seconds_between_signals:g} s apart",
+                            "lifts": format_time(last + c.min_seconds_between_signals)})
+            if window.count(t) >= c.max_signals_per_hour_per_strategy:
+                out.append({"name": f"strategy_hourly_cap:{strategy}",
+                            "reason": f"{window.count(t)} signals in the last hour (cap "
+                                      f"{c.max_signals_per_hour_per_strategy})",
+                            "lifts": format_time(window.frees_at(t))})
+        if self._signals.count(t) >= c.max_signals_per_hour:
+            out.append({"name": "hourly_cap",
+                        "reason": f"{self._signals.count(t)} signals in the last hour (cap "
+                                  f"{c.max_signals_per_hour})",
+                        "lifts": format_time(self._signals.frees_at(t))})
+        return out
+
     # -- operator -------------------------------------------------------------------------------
     def resume_halted(self, when: MarketTime | None = None) -> list[str]:
         """Close every open ``halt`` breaker at *when* (default: the latest market time seen).
@@ -137,6 +175,29 @@ class RiskGate:
         """
         t = self._at(when)
         return [name for name, breaker in self.breakers.items() if breaker.resume(t)]
+
+    def reload(self, config: RiskConfig) -> list[str]:
+        """Use *config*'s limits from now on; the names of the settings that changed.
+
+        The state stays: an open breaker stays open until its current period ends (a new
+        limit or mode applies from its next trip), the day's loss and the signal windows keep
+        counting. Checks read the limits at each decision, so they apply to the next signal.
+        """
+        old = self.config.model_dump()
+        new = config.model_dump()
+        changed = sorted(key for key in new if key != "source" and new[key] != old.get(key))
+        self.config = config
+        limits = {"drawdown": config.max_drawdown_pct,
+                  "volatility": config.breaker_volatility_pct,
+                  "latency": config.max_latency_ms, "spread": config.max_spread_pct,
+                  "error_rate": float(config.max_errors_per_minute)}
+        for name, breaker in self.breakers.items():
+            breaker.limit = float(limits[name])
+            breaker.cooldown = float(config.breaker_cooldown(name))
+            if not breaker.is_open(self._at(None)):  # an open period keeps the mode it began in
+                breaker.mode = config.breaker_mode(name)
+        self.daily.limit_pct = float(config.daily_loss_limit_pct)
+        return changed
 
     # -- decisions ------------------------------------------------------------------------------
     def check(self, request: SignalRequest) -> Decision:

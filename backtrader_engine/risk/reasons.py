@@ -22,6 +22,9 @@ MAX_POSITION = "max_position"
 MAX_OPEN_POSITIONS = "max_open_positions"
 #: New entries switched off by the operator (``/stopentry``); exits still go through.
 ENTRIES_PAUSED = "entries_paused"
+#: Every strategy order refused by the operator's trading pause (``/stop``); only a force
+#: exit goes through. The paper broker refuses these before the gate sees them.
+TRADING_PAUSED = "trading_paused"
 
 #: A bracket child or OCO member whose leading order the gate refused: rejected with it so that
 #: no protective order is left without its entry. Not a signal, so not counted.

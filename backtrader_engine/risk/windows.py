@@ -39,6 +39,12 @@ class EventWindow:
         """Time of the most recent event, or None."""
         return self._times[-1] if self._times else None
 
+    def frees_at(self, now: float) -> float:
+        """When the oldest event counted at *now* leaves the window (one place frees up)."""
+        start = now - self.length
+        counted = [t for t in self._times if start < t <= now]
+        return (counted[0] if counted else now) + self.length
+
 
 class RollingRange:
     """Highest high, lowest low and last close of one symbol's bars over a time window.

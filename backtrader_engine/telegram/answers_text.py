@@ -80,8 +80,11 @@ def format_status(snap: SessionSnapshot, live: Live) -> str:
         lines.append(f"market data: {esc(stream.get('state', '-'))} (reconnects "
                      f"{stream.get('reconnects', 0)}, malformed {stream.get('malformed', 0)})"
                      f"; live bars {live.get('live_bars', 0)}")
-        lines.append("new entries: " + ("PAUSED (/start_trading resumes)"
-                                        if live.get("entries_paused") else "allowed"))
+        if live.get("trading_paused"):
+            lines.append("trading: PAUSED, no strategy orders (/start resumes)")
+        else:
+            lines.append("new entries: " + ("PAUSED (/start resumes)"
+                                            if live.get("entries_paused") else "allowed"))
         breakers = live.get("breakers") or {}
         opened = [f"{esc(name)} ({esc(_breaker_detail(state))})"
                   for name, state in sorted(breakers.items()) if state.get("open")]

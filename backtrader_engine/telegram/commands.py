@@ -21,9 +21,9 @@ import logging
 from collections.abc import Callable, Collection
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import BotCommand, LinkPreviewOptions, ReplyKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
@@ -43,30 +43,18 @@ from backtrader_engine.errors import UserError
 from backtrader_engine.operations import control as control_ops
 from backtrader_engine.operations.snapshot import live_status, read_snapshot
 from backtrader_engine.redaction import redact
-from backtrader_engine.telegram import answers_text
+from backtrader_engine.telegram import actions, answers_text, operator_text
 from backtrader_engine.telegram.logs import log_lines
 from backtrader_engine.telegram.loop import LoopThread
+from backtrader_engine.telegram.menu import COMMANDS, KEYBOARD
 from backtrader_engine.telegram.notification_text import esc
 from backtrader_engine.telegram.redact import protect_token
 
+if TYPE_CHECKING:
+    from backtrader_engine.config import AppConfig
+
 log = logging.getLogger(__name__)
 
-#: (command, description), in the order /help and Telegram's command menu show them.
-COMMANDS: tuple[tuple[str, str], ...] = (
-    ("status", "running or not, market data, breakers, portfolio and each sub-account"),
-    ("balance", "cash and value per sub-account and in total"),
-    ("positions", "open positions with entry price and unrealised PnL"),
-    ("trades", "the last n fills (default 10): /trades 20"),
-    ("profit", "PnL, fees, funding, win rate and drawdown"),
-    ("performance", "PnL and win rate per strategy"),
-    ("strategies", "strategies, symbols, timeframes and params"),
-    ("start_trading", "accept new entries again (after /stopentry or a halted breaker)"),
-    ("stopentry", "refuse new entries; open positions are still managed"),
-    ("forceexit", "close positions at market: /forceexit BTCUSDT or /forceexit all"),
-    ("stop", "stop the bot cleanly (as SIGTERM does)"),
-    ("logs", "the last n lines of the bot's log (default 20): /logs 50"),
-    ("help", "this list"),
-)
 _MAX_TRADES, _MAX_LOGS = 100, 200
 #: Waits between tries to start the command bot while Telegram cannot be reached.
 _CONNECT_BACKOFF = Backoff(1.0, 60.0)
@@ -106,15 +94,19 @@ class CommandBot:
         The Telegram thread to run on (the notifier's); by default one of its own.
     poll_timeout, request_timeout : float
         Long-poll duration and the timeout of other requests, in seconds.
+    config : AppConfig, optional
+        The session's configuration, for ``/show_config`` and ``/reload_config`` (which
+        re-reads the risk config file it was loaded from).
     """
 
     def __init__(self, token: str, state_dir: Path | str, *, chat_ids: Collection[int | str],
                  allowed_user_ids: Collection[int] = (),
                  api_base_url: str = "https://api.telegram.org", log_file: Path | None = None,
                  loop: LoopThread | None = None, poll_timeout: float = 10.0,
-                 request_timeout: float = 10.0) -> None:
+                 request_timeout: float = 10.0, config: AppConfig | None = None) -> None:
         protect_token(token)
         self.state_dir = Path(state_dir)
+        self.config = config
         self.chats = frozenset(chat_ids)
         self.users = frozenset(allowed_user_ids)
         self.log_file = log_file
@@ -142,8 +134,9 @@ class CommandBot:
             "status": self._status, "balance": self._balance, "positions": self._positions,
             "trades": self._trades, "profit": self._profit, "performance": self._performance,
             "strategies": self._strategies, "start_trading": self._start_trading,
-            "stopentry": self._stopentry, "forceexit": self._forceexit, "stop": self._stop,
-            "logs": self._logs, "help": self._help, "start": self._help}
+            "stopentry": self._stopentry, "forceexit": self._forceexit, "fx": self._forceexit,
+            "stop": self._stop, "start": self._start, "logs": self._logs, "help": self._help,
+            **self._operator_handlers()}
         for name, callback in handlers.items():
             app.add_handler(CommandHandler(name, callback))
         app.add_handler(MessageHandler(filters.COMMAND, self._unknown))
@@ -256,25 +249,53 @@ class CommandBot:
                   type(context.error).__name__, redact(context.error))
 
     # --- answering ----------------------------------------------------------------------
-    async def _answer(self, update: Update, work: Callable[[], str]) -> None:
-        """Run *work* (a library call and a formatter) off the loop and reply with it."""
+    async def _answer(self, update: Update, work: Callable[[], str | list[str]], *,
+                      markup: ReplyKeyboardMarkup | None = None) -> None:
+        """Run *work* (a library call and a formatter) off the loop and reply with what it
+        returns, one message or several (with *markup*, a reply keyboard, when given)."""
         self.counts["commands"] += 1
         try:
-            text = await asyncio.to_thread(work)
+            answer = await asyncio.to_thread(work)
+            texts = [answer] if isinstance(answer, str) else answer
         except UserError as exc:
-            text = esc(str(exc))
+            texts = [esc(str(exc))]
         except Exception as exc:  # a failing read must not kill the bot
             log.exception("telegram: a command failed")
-            text = f"failed: {esc(type(exc).__name__)}: {esc(redact(exc))}"
+            texts = [f"failed: {esc(type(exc).__name__)}: {esc(redact(exc))}"]
         message = update.effective_message
         if message is None:
             return
         try:
-            await message.reply_text(text, parse_mode=ParseMode.HTML,
-                                     link_preview_options=_NO_PREVIEW)
+            for text in texts:
+                await message.reply_text(text, parse_mode=ParseMode.HTML,
+                                         link_preview_options=_NO_PREVIEW, reply_markup=markup)
         except TelegramError as exc:
             self.counts["reply_errors"] += 1
             log.warning("telegram: could not answer a command (%s)", redact(exc))
+
+    def _operator_handlers(self) -> dict[str, Callable[..., Any]]:
+        """The commands whose work is one call of :mod:`.actions` with the arguments."""
+        state = self.state_dir
+        works: dict[str, Callable[[list[str]], str | list[str]]] = {
+            "daily": lambda args: actions.periods(state, "day", args),
+            "weekly": lambda args: actions.periods(state, "week", args),
+            "monthly": lambda args: actions.periods(state, "month", args),
+            "count": lambda args: actions.count(state),
+            "locks": lambda args: actions.locks(state),
+            "health": lambda args: actions.health(state),
+            "version": lambda args: operator_text.format_version(actions.versions()),
+            "show_config": lambda args: actions.show_config(state, self.config),
+            "reload_config": lambda args: actions.reload_config(state, self.config),
+            "forcelong": lambda args: actions.force_entry(state, "forcelong", args),
+            "forceshort": lambda args: actions.force_entry(state, "forceshort", args),
+        }
+        return {name: self._with_args(work) for name, work in works.items()}
+
+    def _with_args(self, work: Callable[[list[str]], str | list[str]]) -> Callable[..., Any]:
+        async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            args = list(context.args or [])
+            await self._answer(update, lambda: work(args))
+        return handler
 
     def _live(self) -> dict[str, Any] | None:
         return live_status(self.state_dir, timeout=5.0)
@@ -311,15 +332,18 @@ class CommandBot:
         await self._answer(update, lambda: answers_text.format_strategies(
             read_snapshot(self.state_dir)))
 
-    async def _start_trading(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        def resume() -> str:
-            reply = control_ops.resume_entries(self.state_dir)
-            cleared = reply.get("breakers_resumed") or []
-            title = "New entries allowed again" + (
-                f"; halted breakers cleared: {', '.join(cleared)}" if cleared else "")
-            return answers_text.format_reply(title, reply)
+    def _resume(self) -> str:
+        reply = control_ops.resume_entries(self.state_dir)
+        cleared = reply.get("breakers_resumed") or []
+        title = "Trading resumed: new entries allowed again" + (
+            f"; halted breakers cleared: {', '.join(cleared)}" if cleared else "")
+        return answers_text.format_reply(title, reply)
 
-        await self._answer(update, resume)
+    async def _start_trading(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._answer(update, self._resume)
+
+    async def _start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._answer(update, self._resume, markup=KEYBOARD)
 
     async def _stopentry(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._answer(update, lambda: answers_text.format_reply(
@@ -329,7 +353,8 @@ class CommandBot:
     async def _forceexit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         args = context.args or []
         if len(args) != 1:
-            await self._answer(update, lambda: "usage: /forceexit SYMBOL or /forceexit all")
+            await self._answer(update, lambda: "usage: /forceexit SYMBOL or /forceexit all "
+                                               "(/fx for short)")
             return
         symbol = None if args[0].lower() == "all" else args[0].upper()
         await self._answer(update, lambda: answers_text.format_reply(
@@ -337,9 +362,12 @@ class CommandBot:
             control_ops.force_exit(self.state_dir, symbol)))
 
     async def _stop(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        # A pause, not an exit: nothing could start the process again from here. The
+        # process ends only from the CLI or the panel ('bte bot stop').
         await self._answer(update, lambda: answers_text.format_reply(
-            "Stopping the bot (ledger flushed, then 'Bot stopped')",
-            control_ops.stop_session(self.state_dir)))
+            "Trading paused: no strategy orders; open positions stay (/forceexit closes "
+            "them, /start resumes; the process keeps running)",
+            control_ops.pause_trading(self.state_dir)))
 
     async def _logs(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         n = _count(context.args, 20, _MAX_LOGS)
@@ -355,7 +383,7 @@ class CommandBot:
         await self._answer(update, work)
 
     async def _help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._answer(update, lambda: answers_text.format_help(COMMANDS))
+        await self._answer(update, lambda: answers_text.format_help(COMMANDS), markup=KEYBOARD)
 
     async def _unknown(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._answer(update, lambda: "unknown command; /help lists them")

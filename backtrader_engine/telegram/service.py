@@ -44,10 +44,12 @@ class TelegramService:
         The session's state folder.
     log_file : path, optional
         The session's log file, for ``/logs``.
+    config : AppConfig, optional
+        The session's configuration, for ``/show_config`` and ``/reload_config``.
     """
 
     def __init__(self, settings: TelegramSettings, state_dir: Path | str, *,
-                 log_file: Path | None = None) -> None:
+                 log_file: Path | None = None, config: AppConfig | None = None) -> None:
         self.settings = settings
         self.state_dir = Path(state_dir)
         self.loop = LoopThread("telegram")
@@ -75,7 +77,7 @@ class TelegramService:
                 token, self.state_dir, chat_ids=settings.chat_ids,
                 allowed_user_ids=settings.allowed_user_ids, api_base_url=settings.api_base_url,
                 log_file=log_file, loop=self.loop,
-                request_timeout=settings.request_timeout)
+                request_timeout=settings.request_timeout, config=config)
         self._started = False
 
     def _emit(self, notification: Notification) -> None:
@@ -156,4 +158,4 @@ def telegram_for_session(config: AppConfig, state_dir: Path | str,
     settings = telegram_settings(config.alerts, environ)
     if settings is None:
         return None
-    return TelegramService(settings, state_dir, log_file=log_file).prepare()
+    return TelegramService(settings, state_dir, log_file=log_file, config=config).prepare()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from backtrader_engine.operations import operator_pause_of_event as pause_of_event
 from backtrader_engine.operations import trips_from_rows
 from backtrader_engine.telegram import events as ev
 from backtrader_engine.telegram.events import Notification
@@ -193,15 +194,19 @@ def event_notification(row: Row, context: Sequence[tuple[str, str]] = ()
         return Notification(ev.ERROR, ev.CRITICAL,
                             "Account stopped by an error" if kind == "account_error" else
                             "Critical error", tuple(fields), ts, account)
-    if kind == "entries":  # an operator paused or resumed new entries
-        paused = detail == "paused"
-        fields = [("effect", "open positions and their exits are still managed"
-                   if paused else "strategies may open positions again")]
+    if kind == "entries":  # an operator paused or resumed new entries, or all trading
+        pause = pause_of_event(detail)
+        effect, title = {
+            "entries": ("open positions and their exits are still managed",
+                        "New entries paused"),
+            "trading": ("no strategy orders; open positions stay until /forceexit or /start",
+                        "Trading paused"),
+        }.get(pause, ("strategies may open positions again", "New entries allowed again"))
+        fields = [("effect", effect)]
         _, _, cleared = detail.partition("halted breakers cleared: ")
         if cleared:  # the resume also cleared breakers in mode 'halt'
             fields.append(("breakers cleared", cleared))
-        return Notification(ev.ENTRIES, ev.WARNING if paused else ev.INFO,
-                            "New entries paused" if paused else "New entries allowed again",
+        return Notification(ev.ENTRIES, ev.WARNING if pause != "none" else ev.INFO, title,
                             tuple(fields), ts)
     if kind.startswith("breaker"):
         return Notification(ev.BREAKER, ev.CRITICAL, f"Circuit breaker: {detail}",

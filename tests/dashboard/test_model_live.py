@@ -99,6 +99,14 @@ def test_breakers_show_their_mode_and_a_halt_asks_for_the_operator() -> None:
     assert not shape.needs_resume(None)
 
 
+def test_the_banner_names_the_operators_pause() -> None:
+    assert shape.pause_text({"entries_paused": False}) == ""
+    assert shape.pause_text({"entries_paused": True}) == "new entries paused"
+    trading = {"entries_paused": True, "trading_paused": True, "breakers": {}}
+    assert shape.pause_text(trading) == "trading paused" and shape.needs_resume(trading)
+    assert shape.pause_text(None) == ""
+
+
 def test_no_ledger_is_a_problem_not_an_error(tmp_path: Path) -> None:
     data = load_live(tmp_path / "nothing")
     assert data.snapshot is None and data.live is None

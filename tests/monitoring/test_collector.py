@@ -113,6 +113,7 @@ def test_snapshot_and_live_status_become_labelled_samples(
         assert sample(s, "bt_risk_breaker_trips_total", breaker=name) == 0
         assert sample(s, "bt_risk_breaker_halted_seconds_total", breaker=name) == 0
     assert sample(s, "bt_entries_paused") == 0
+    assert sample(s, "bt_trading_paused") == 0
     assert sample(s, "bt_session_up") == 1
     assert sample(s, "bt_process_uptime_seconds") > 0
     assert sample(s, "bt_bot_info", fill_model="book") == 1
@@ -152,7 +153,7 @@ def test_refused_orders_have_a_zero_series_per_reason_from_the_first_scrape(
     before = {(dict(ls)["symbol"], dict(ls)["reason"]): v for (n, ls), v in collect(
         collector).items() if n == "paper_orders_rejected_total"}
     reasons = ("margin", "expired", "rejected", "venue_min_qty", "venue_min_notional",
-               "warmup", "entries_paused")
+               "warmup", "entries_paused", "trading_paused")
     assert before == {(symbol, reason): 0.0 for symbol in ("BTCUSDT", "ETHUSDT")
                       for reason in reasons}
 
@@ -169,7 +170,7 @@ def test_refused_orders_have_a_zero_series_per_reason_from_the_first_scrape(
     assert sample(after, "paper_orders_rejected_total", **eth, reason="max_position") == 4
     assert sample(after, "paper_orders_rejected_total", **eth, reason="warmup") == 0
     assert sample(after, "paper_orders_rejected_total", symbol="BTCUSDT", reason="margin") == 0
-    assert len([k for k in after if k[0] == "paper_orders_rejected_total"]) == 2 * 7 + 1
+    assert len([k for k in after if k[0] == "paper_orders_rejected_total"]) == 2 * 8 + 1
 
 
 def test_failing_reads_leave_the_scrape_intact(tmp_path: Path) -> None:
@@ -199,6 +200,18 @@ def test_no_live_session_exports_the_ledger_only(
     assert sample(s, "bt_portfolio_value", portfolio="desk-a") == 5100.0
     assert not [k for k in s if k[0] in ("bt_market_data_staleness_seconds",
                                          "bt_risk_breaker_open")]
+
+
+def test_the_operators_pause_is_exported(tmp_path: Path,
+                                         make_snapshot: Callable[..., Any]) -> None:
+    for pause, entries, trading in (("entries", 1, 0), ("trading", 1, 1), ("none", 0, 0)):
+        live = {**LIVE, "pause": pause, "entries_paused": pause != "none",
+                "trading_paused": pause == "trading"}
+        collector = SessionCollector(tmp_path, read_snapshot=lambda _: make_snapshot(),
+                                     live_status=lambda _, live=live: live)
+        s = collect(collector)
+        assert (sample(s, "bt_entries_paused"), sample(s, "bt_trading_paused")) == (
+            entries, trading), pause
 
 
 def test_a_session_without_the_risk_gate_exports_every_breaker_as_zero(

@@ -101,10 +101,10 @@ def test_every_metric_is_documented() -> None:
 def test_zero_series_reasons_are_the_codes_the_brokers_count() -> None:
     from backtrader_engine.engine import rejections
     from backtrader_engine.engine.lot_rules import BELOW_MIN_NOTIONAL, BELOW_MIN_QTY
-    from backtrader_engine.risk.reasons import ENTRIES_PAUSED
+    from backtrader_engine.risk.reasons import ENTRIES_PAUSED, TRADING_PAUSED
 
     assert d.ORDER_REJECTION_REASONS == (
         rejections.MARGIN, rejections.EXPIRED, rejections.REJECTED, BELOW_MIN_QTY,
-        BELOW_MIN_NOTIONAL, "warmup", ENTRIES_PAUSED)
+        BELOW_MIN_NOTIONAL, "warmup", ENTRIES_PAUSED, TRADING_PAUSED)
     for reason in d.ORDER_REJECTION_REASONS:  # each has its own words in the one definition
         assert rejections.reason_label(reason) != reason.replace("_", " "), reason

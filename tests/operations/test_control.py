@@ -112,3 +112,20 @@ def test_commands_without_a_session_say_so(tmp_path: Path) -> None:
             command(tmp_path)
     with pytest.raises(UserError, match="no paper session is running"):
         force_exit(tmp_path, None)
+
+
+def test_reload_risk_refuses_an_invalid_file_in_one_line(tmp_path: Path) -> None:
+    from backtrader_engine.operations import reload_risk
+
+    bad = tmp_path / "risk_config.json"
+    bad.write_text('{"max_open_positions": 0}')
+    with pytest.raises(UserError) as refused:
+        reload_risk(tmp_path, bad)
+    message = str(refused.value)
+    assert "max_open_positions" in message and message.endswith("; the running limits are kept")
+    assert "\n" not in message
+    with pytest.raises(UserError, match="not found.*the running limits are kept$"):
+        reload_risk(tmp_path, tmp_path / "missing.json")
+    bad.write_text("{}")  # valid: then no session answers
+    with pytest.raises(UserError, match="no paper session is running"):
+        reload_risk(tmp_path, bad)

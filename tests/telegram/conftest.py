@@ -315,6 +315,13 @@ class LedgerScript:
             "rate": 0.0001, "mark_price": 100.0, "position": self.position[account],
             "payment": payment})])
 
+    def bar(self, symbol: str, end_ms: int) -> None:
+        """A logged live 1m bar of *symbol* ending at *end_ms* (the ledger's market time)."""
+        from backtrader_engine.paper.context import STREAM, BarContext
+
+        self.ledger.append_bar(BarContext(symbol, "1m", end_ms - 59_999, end_ms, 100.0, 100.0,
+                                          100.0, 100.0, 1.0, STREAM))
+
     def close(self) -> None:
         self.ledger.close()
 
@@ -366,18 +373,19 @@ def ask(api: FakeBotApi, text: str, chat: int = 111, user: int | None = None,
 @pytest.fixture
 def command_bot(fake_telegram: Callable[..., FakeBotApi]
                 ) -> Iterator[Callable[..., tuple[Any, FakeBotApi]]]:
-    """Factory: ``command_bot(state, chats=(111,), users=(), log_file=None)`` → a started
-    CommandBot and its fake Bot API, polling once it answers."""
+    """Factory: ``command_bot(state, chats=(111,), users=(), log_file=None, config=None)`` →
+    a started CommandBot and its fake Bot API, polling once it answers."""
     from backtrader_engine.telegram.commands import CommandBot
 
     bots: list[CommandBot] = []
 
     def start(state: Path, *, chats: tuple[int, ...] = (111,), users: tuple[int, ...] = (),
-              log_file: Path | None = None) -> tuple[CommandBot, FakeBotApi]:
+              log_file: Path | None = None, config: Any = None
+              ) -> tuple[CommandBot, FakeBotApi]:
         api = fake_telegram()
         bot = CommandBot(TOKEN, state, chat_ids=chats, allowed_user_ids=users,
                          api_base_url=api.base_url, log_file=log_file, poll_timeout=1.0,
-                         request_timeout=3.0)
+                         request_timeout=3.0, config=config)
         bots.append(bot.start())
         api.wait_for(lambda: bot.running, 30, "the command bot to poll")
         return bot, api

@@ -39,3 +39,13 @@ def test_a_resume_that_cleared_halted_breakers_says_which() -> None:
     assert plain is not None and "breakers cleared" not in dict(plain.fields)
     paused = event_notification({**row, "detail": "paused"})
     assert paused is not None and paused.title == "New entries paused"
+
+
+def test_a_trading_pause_is_told_with_what_it_stops() -> None:
+    row = {"kind": "entries", "detail": "trading paused", "wall_time": 1_662_354_000.0,
+           "account": None}
+    notification = event_notification(row)
+    assert notification is not None
+    assert (notification.title, notification.level) == ("Trading paused", "warning")
+    assert dict(notification.fields)["effect"] == (
+        "no strategy orders; open positions stay until /forceexit or /start")

@@ -65,8 +65,9 @@ def test_every_command_against_a_running_session(
 
         assert "New entries paused" in ask(api, "/stopentry")
         assert "new entries: PAUSED" in ask(api, "/status")
-        assert "New entries allowed again" in ask(api, "/start_trading")
-        assert ask(api, "/forceexit") == "usage: /forceexit SYMBOL or /forceexit all"
+        assert "Trading resumed: new entries allowed again" in ask(api, "/start_trading")
+        assert ask(api, "/forceexit") == ("usage: /forceexit SYMBOL or /forceexit all (/fx for "
+                                          "short)")
         assert "does not trade DOGEUSDT" in ask(api, "/forceexit dogeusdt")
         exited = ask(api, "/forceexit btcusdt")
         assert "Force exit: BTCUSDT" in exited and "ManualSignalStrategy:BTCUSDT" in exited
@@ -79,8 +80,8 @@ def test_every_command_against_a_running_session(
         assert "not json &lt;b&gt;" in logs_text
         assert ask(api, "/nosuch") == "unknown command; /help lists them"
 
-        assert "Stopping the bot" in ask(api, "/stop")
-        assert session.wait(10)  # the session was asked to stop, as SIGTERM would
+        assert "Trading paused" in ask(api, "/stop")
+        assert not session.wait(1)  # a pause: the process keeps running
         assert bot.stats()["commands"] == 20 and bot.stats()["unauthorised"] == 0
     finally:
         session.stop()
@@ -104,7 +105,8 @@ def test_start_trading_clears_a_halted_breaker(
         refused = inject(state, "BTCUSDT", "buy", 0.01)
         assert (refused["status"], refused["reason"]) == ("Rejected", "breaker:spread")
         reply = ask(api, "/start_trading")
-        assert "New entries allowed again; halted breakers cleared: spread" in reply
+        assert "Trading resumed: new entries allowed again; halted breakers cleared: spread" \
+            in reply
     finally:
         session.stop()
 

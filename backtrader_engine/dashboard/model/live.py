@@ -205,6 +205,15 @@ def halted_breakers(live: dict[str, Any] | None) -> list[str]:
             if state.get("open") and state.get("mode") == "halt"]
 
 
+def pause_text(live: dict[str, Any] | None) -> str:
+    """The operator's pause as the panel says it: ``trading paused``, ``new entries
+    paused`` or empty while the session trades freely (or does not run)."""
+    live = live or {}
+    if live.get("trading_paused"):
+        return "trading paused"
+    return "new entries paused" if live.get("entries_paused") else ""
+
+
 def needs_resume(live: dict[str, Any] | None) -> bool:
     """Whether only an operator can let entries through again: paused, or a breaker halted."""
     return bool(live) and (bool((live or {}).get("entries_paused"))

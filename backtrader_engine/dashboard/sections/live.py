@@ -52,7 +52,8 @@ def _live(settings: PanelSettings) -> None:
     snap = data.snapshot
     with st.container(key="live_banner"):
         if data.live is not None:  # the session runs
-            paused = " · new entries paused" if data.live.get("entries_paused") else ""
+            pause = shape.pause_text(data.live)
+            paused = f" · {pause}" if pause else ""
             st.success(f"Session running · {data.live.get('live_bars', 0)} live bars this run"
                        f"{paused} · ledger {state_dir}", icon=":material/sensors:")
         else:
@@ -104,10 +105,11 @@ def _breakers(live: dict[str, Any] | None, state_dir: Path) -> None:
         if shape.needs_resume(live):
             halted = shape.halted_breakers(live)
             st.warning("Halted until an operator resumes: " + (
-                ", ".join(halted) if halted else "new entries paused"))
+                ", ".join(halted) if halted else shape.pause_text(live)))
             st.button("Resume entries", key="live_resume", type="primary",
-                      help="Accept new entries again and clear the breakers in mode 'halt' "
-                           "(as /start_trading and 'bot resume-entries')",
+                      help="Lift the operator's pause (of entries or of all trading) and "
+                           "clear the breakers in mode 'halt' (as /start, /start_trading and "
+                           "'bot resume-entries')",
                       on_click=_resume, args=(state_dir,))
         frame = shape.breakers_frame(live)
         if frame.empty:

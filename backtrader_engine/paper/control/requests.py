@@ -17,14 +17,22 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
+from backtrader_engine.config import RiskConfig
+from backtrader_engine.config.loader import validate_data
 from backtrader_engine.errors import UserError
 from backtrader_engine.ledger.rows import ControlRow, InjectionRow
 from backtrader_engine.paper.control.manual import SIDES, InjectedSignal, ManualSignalStrategy
 from backtrader_engine.paper.control.operator import (
+    ENTRIES,
     FORCE_EXIT,
     LOGGED_OPS,
     PAUSE_ENTRIES,
+    PAUSE_EVENT,
+    PAUSE_TRADING,
+    PAUSES,
     RESUME_ENTRIES,
+    RUNNING,
+    TRADING,
     ForceExit,
 )
 
@@ -33,7 +41,10 @@ if TYPE_CHECKING:
     from backtrader_engine.paper.account import Account
     from backtrader_engine.risk import RiskGate
 
-OPS = ("inject", "status", PAUSE_ENTRIES, RESUME_ENTRIES, FORCE_EXIT, "stop")
+#: Replace the risk gate's limits (a validated risk config, as a dict) while it runs.
+RELOAD_RISK = "reload_risk"
+OPS = ("inject", "status", PAUSE_ENTRIES, PAUSE_TRADING, RESUME_ENTRIES, FORCE_EXIT,
+       RELOAD_RISK, "stop")
 
 Reply = dict[str, Any]
 
@@ -71,11 +82,22 @@ class SessionRequests:
         self._position = position
         self._summary = summary
         self._request_stop = request_stop
-        #: New entries are refused (an operator's pause_entries, until resume_entries).
-        self.entries_paused = False
+        #: The operator's pause (see :data:`~.operator.PAUSES`): set by pause_entries or
+        #: pause_trading, lifted by resume_entries.
+        self.pause = RUNNING
         #: Halted breakers the latest resume cleared (for the operator's reply).
         self.breakers_resumed: list[str] = []
         self._pending: queue.Queue[tuple[Reply, Future[Reply]]] = queue.Queue()
+
+    @property
+    def entries_paused(self) -> bool:
+        """New entries are refused: either pause refuses them."""
+        return self.pause != RUNNING
+
+    @property
+    def trading_paused(self) -> bool:
+        """Every strategy order is refused (the ``trading`` pause)."""
+        return self.pause == TRADING
 
     # --- threads --------------------------------------------------------------------------------
     def submit(self, request: Reply) -> Reply:
@@ -104,6 +126,8 @@ class SessionRequests:
         if op == "stop":
             self._request_stop()
             return {"ok": True, "stopping": True}
+        if op == RELOAD_RISK:
+            return self._reload_risk(request)
         if op in LOGGED_OPS:
             symbol = request.get("symbol")
             symbol = str(symbol).upper() if symbol not in (None, "", "all", "ALL") else None
@@ -113,7 +137,8 @@ class SessionRequests:
             self.breakers_resumed = []
             closed = self._apply_control(control_id, op, symbol)
             reply = {"ok": True, "op": op, "symbol": symbol or "all",
-                     "entries_paused": self.entries_paused, "accounts": closed}
+                     "entries_paused": self.entries_paused,
+                     "trading_paused": self.trading_paused, "accounts": closed}
             if op == RESUME_ENTRIES:
                 reply["breakers_resumed"] = list(self.breakers_resumed)
             return reply
@@ -148,9 +173,14 @@ class SessionRequests:
         return chosen
 
     def _apply_control(self, control_id: int, op: str, symbol: str | None) -> list[str]:
-        if op in (PAUSE_ENTRIES, RESUME_ENTRIES):
-            paused = op == PAUSE_ENTRIES
-            self.entries_paused = paused
+        if op in (PAUSE_ENTRIES, PAUSE_TRADING, RESUME_ENTRIES):
+            if op == RESUME_ENTRIES:
+                pause = RUNNING
+            else:  # pausing entries while trading is paused keeps the stronger pause
+                wanted = ENTRIES if op == PAUSE_ENTRIES else TRADING
+                pause = max(self.pause, wanted, key=PAUSES.index)
+            self.pause = pause
+            paused = pause != RUNNING
             resumed: list[str] = []
             if self.gate is not None:
                 self.gate.entries_paused = paused
@@ -161,7 +191,8 @@ class SessionRequests:
                     resumed = self.gate.resume_halted()
             for account in self.accounts:
                 account.broker.entries_paused = paused
-            detail = "paused" if paused else "resumed"
+                account.broker.trading_paused = pause == TRADING
+            detail = PAUSE_EVENT[pause]
             if resumed:
                 detail += f"; halted breakers cleared: {', '.join(resumed)}"
             self.ledger.record_event("entries", detail)
@@ -171,6 +202,20 @@ class SessionRequests:
         for account in chosen:
             account.deliver(ForceExit(control_id), timeout=30)
         return [a.spec.name for a in chosen]
+
+    # --- risk limits ------------------------------------------------------------------------
+    def _reload_risk(self, request: Reply) -> Reply:
+        """New limits for the running gate; an invalid set is refused and the old one kept."""
+        if self.gate is None:
+            raise UserError("this session runs without the risk gate; there are no limits "
+                            "to reload")
+        limits = request.get("risk")
+        if not isinstance(limits, dict):
+            raise UserError("reload_risk needs 'risk': the risk config as a JSON object")
+        config = validate_data(RiskConfig, limits, "reload_risk")  # one line when invalid
+        changed = self.gate.reload(config)
+        self.ledger.record_event("risk_reload", ", ".join(changed) or "no limit changed")
+        return {"ok": True, "changed": changed}
 
     # --- injected signals -----------------------------------------------------------------------
     def _manual_account(self, symbol: str) -> Account:
