@@ -180,3 +180,27 @@ def test_options_a_front_cannot_take_are_refused(extra, expected, cli, one_clear
                               "sharpe,max_drawdown_pct", *extra, "--out", str(tmp_path / "x")))
     assert line.startswith(expected)
     assert not (tmp_path / "x").exists()
+
+
+def test_nsga2_runs_a_multi_objective_study_of_our_trials(tmp_path):
+    from backtrader_engine.engine.job import BacktestJob
+    from backtrader_engine.optimize import OptimizeJob, prepare_optimization
+    from backtrader_engine.optimize.pareto import pareto_front
+    from backtrader_engine.optimize.worker import TrialRunner
+
+    job = OptimizeJob(BacktestJob(strategy=STRATEGY, start="2018-01-01", end="2018-03-31"),
+                      metric=",".join(METRICS), min_trades=5, out=tmp_path / "nsga")
+    plan = prepare_optimization(job, fees=(0.00055, 0.0002))
+    study = optuna.create_study(directions=["maximize", "minimize"],
+                                sampler=optuna.samplers.NSGAIISampler(seed=1, population_size=4))
+    runner = TrialRunner(plan.task(plan.in_sample, "nsga"))
+    for _ in range(6):  # more than one generation
+        runner.run(study)
+    trials = study.get_trials()
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 6
+    for trial in trials:
+        metrics = trial.user_attrs["metrics"]
+        if "penalty_reason" not in trial.user_attrs:
+            assert trial.values == [metrics["sharpe"], metrics["max_drawdown_pct"]]
+    front = pareto_front(trials, METRICS, None)
+    assert front.points and all(p.picked for p in front.points)
