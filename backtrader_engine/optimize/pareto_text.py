@@ -15,7 +15,7 @@ def _number(value: object) -> str:
     return f"{value:.4g}"
 
 
-def _validation(point: ParetoPoint, metrics: tuple[str, ...]) -> str:
+def _validation(point: ParetoPoint) -> str:
     if not point.picked:
         return ""
     check = {True: "reproduced", False: "NOT reproduced", None: "not run"}[point.reproduced]
@@ -37,9 +37,10 @@ def front_lines(front: ParetoFront, pick: int | None) -> list[str]:
     chosen = "all" if pick is None else str(pick)
     lines = [f"front    {len(front.points)} points on {goals}; {len(front.picked)} picked "
              f"(--pick {chosen})",
-             f"  {'trial':>7}" + "".join(f"{m:>18}" for m in metrics) + "  picked"]
+             f"  {'trial':>7}" + "".join(f"{m:>18}" for m in metrics)
+             + "  picked  in-sample check; out-of-sample values"]
     for point in front.points:
         values = "".join(f"{_number(v):>18}" for v in point.values)
         mark = "  yes     " if point.picked else "          "
-        lines.append(f"  {point.number:>7}{values}{mark}{_validation(point, metrics)}")
+        lines.append(f"  {point.number:>7}{values}{mark}{_validation(point)}")
     return lines
