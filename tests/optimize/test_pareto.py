@@ -204,3 +204,17 @@ def test_nsga2_runs_a_multi_objective_study_of_our_trials(tmp_path):
             assert trial.values == [metrics["sharpe"], metrics["max_drawdown_pct"]]
     front = pareto_front(trials, METRICS, None)
     assert front.points and all(p.picked for p in front.points)
+
+
+def test_a_front_without_eligible_trials_is_empty_not_an_error(tmp_path, cli):
+    out = tmp_path / "empty"
+    result = cli("optimize", "--strategy", STRATEGY, "--trials", "3", *RANGE,
+                 "--min-trades", "100000", "--seed", "3", "--metric", ",".join(METRICS),
+                 "--study-name", "empty", "--out", str(out))
+    assert result.code == 0, result.err
+    assert "front    empty: no complete trial reached --min-trades" in result.out
+    assert "no trial of study 'empty' reached --min-trades 100000" in result.err
+    front = json.loads((out / "pareto.json").read_text())
+    assert front["points"] == [] and front["reproduces_picked_trials"] is None
+    assert not (out / "best_params.json").exists() and not (out / "pareto").exists()
+    assert (out / "pareto.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
