@@ -33,6 +33,8 @@ EXIT_INTERRUPTED = 130
 def register(subparsers: SubCommands) -> None:
     """Add ``optimize`` to the CLI's sub-commands."""
     from backtrader_engine.optimize.objectives import DEFAULT_METRIC, METRICS
+    from backtrader_engine.optimize.pareto import DEFAULT_PICK
+    from backtrader_engine.optimize.pruning import DEFAULT_PRUNER, PRUNERS
 
     p = subparsers.add_parser("optimize")
     add_strategy_options(p, strategy_required=True, params_file=False)
@@ -44,8 +46,16 @@ def register(subparsers: SubCommands) -> None:
                         "(default 200)")
     s.add_argument("--timeout", type=positive_float, metavar="SEC",
                    help="start no new trial after SEC seconds (per study)")
-    s.add_argument("--metric", default=DEFAULT_METRIC, choices=list(METRICS),
-                   help=f"value to maximise (default {DEFAULT_METRIC})")
+    s.add_argument("--metric", default=DEFAULT_METRIC, type=metric_list, metavar="NAME[,NAME..]",
+                   help=f"value to maximise, one of {', '.join(METRICS)} (default "
+                        f"{DEFAULT_METRIC}); a comma list (may add max_drawdown_pct, "
+                        "minimised) makes a multi-objective study with a Pareto front")
+    s.add_argument("--pruner", default=DEFAULT_PRUNER, choices=list(PRUNERS),
+                   help=f"stop trials doing badly at checkpoints of their backtest (default "
+                        f"{DEFAULT_PRUNER}: every trial runs to the end)")
+    s.add_argument("--pick", type=pick_count, default=DEFAULT_PICK, metavar="N|all",
+                   help=f"Pareto-front points to validate out of sample and write "
+                        f"(several metrics only; default {DEFAULT_PICK})")
     s.add_argument("--min-trades", type=non_negative_int, default=10, metavar="N",
                    help="trials with fewer closed trades are penalised (default 10)")
     s.add_argument("--space", dest="space_file", type=Path, metavar="FILE.json",
@@ -71,6 +81,34 @@ def register(subparsers: SubCommands) -> None:
     o.add_argument("--no-plots", action="store_true", help="skip the plots")
     add_config_dir(p)
     p.set_defaults(handler=start_optimize)
+
+
+def metric_list(text: str) -> str:
+    """``--metric``: one metric name or a comma list of them, spaces dropped."""
+    from backtrader_engine.errors import UserError, did_you_mean
+    from backtrader_engine.optimize.objectives import METRICS, MINIMISED, metric_names
+
+    name = text.strip()
+    if "," not in name and name not in METRICS and name not in MINIMISED:
+        # The message of a misspelt single choice, as for any other choice of the CLI.
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a metric; expected one of {', '.join(METRICS)}"
+            f"{did_you_mean(name, list(METRICS))}")
+    try:
+        return ",".join(metric_names(text))
+    except UserError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--metric ")) from None
+
+
+def pick_count(text: str) -> int | None:
+    """``--pick``: a number of Pareto-front points of 1 or more, or ``all`` (None)."""
+    if text.strip().lower() == "all":
+        return None
+    try:
+        return positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"{text}: expected a number of front points of 1 or more, or all") from None
 
 
 def every_trial_failed(result) -> str | None:
@@ -106,7 +144,8 @@ def start_optimize(args: argparse.Namespace) -> int:
         metric=args.metric, storage=args.storage, study_name=args.study_name, seed=args.seed,
         min_trades=args.min_trades, oos_fraction=args.oos_fraction,
         walk_forward=args.walk_forward, out=args.out, space_file=args.space_file,
-        plots=not args.no_plots, command=getattr(args, "command_line", None))
+        plots=not args.no_plots, command=getattr(args, "command_line", None),
+        pruner=args.pruner, pick=args.pick)
     plan = prepare_optimization(job, configured_fees(args.config_dir))
     # Optuna's per-study and per-trial INFO lines would interleave with the progress line.
     optuna.logging.set_verbosity(optuna.logging.WARNING)

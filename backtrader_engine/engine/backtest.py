@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import backtrader as bt
 import pandas as pd
@@ -206,8 +206,13 @@ def check_enough_bars(request: BacktestRequest) -> None:
         return
 
 
-def run_backtest(request: BacktestRequest) -> BacktestResult:
+def run_backtest(request: BacktestRequest,
+                 analyzers: Sequence[tuple[type, dict[str, Any]]] = ()) -> BacktestResult:
     """Run *request* and compute its metrics; the frame must already be validated.
+
+    *analyzers* are extra ``(class, kwargs)`` analyzers of this run only (an optimisation's
+    pruning checkpoints); an exception one raises that is not the strategy's own ends the run
+    and propagates unchanged.
 
     Raises
     ------
@@ -222,6 +227,8 @@ def run_backtest(request: BacktestRequest) -> BacktestResult:
     cerebro = build_cerebro(request.strategy, request.params, feeds, broker)
     cerebro.addanalyzer(BarsCheck, timeframes=tuple(timeframes),
                         strategy_name=display_name(request.strategy))
+    for analyzer, kwargs in analyzers:
+        cerebro.addanalyzer(analyzer, **kwargs)
     try:
         with fewer_collections():
             cerebro.run()

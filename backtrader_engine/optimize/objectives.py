@@ -9,7 +9,7 @@ ordered by its trade count, so the sampler learns in which direction usable tria
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -30,6 +30,10 @@ METRICS: dict[str, str] = {
     "profit_factor": "profit_factor",
 }
 DEFAULT_METRIC = "rmd"
+
+#: Metrics a study minimises: allowed only in a ``--metric`` list next to one it maximises,
+#: since minimised alone they favour trading nothing at all.
+MINIMISED: dict[str, str] = {"max_drawdown_pct": "max_drawdown_pct"}
 
 #: Base value of a penalised trial; real scores of the supported metrics stay far above it.
 PENALTY = -1e6
@@ -52,6 +56,9 @@ class TrialOutcome:
         Day-over-day equity returns on the UTC daily grid of the backtested bars.
     result : BacktestResult
         The backtest itself (equity curve and trades), not stored in the study.
+    values : tuple of float
+        The value of each metric of a ``--metric`` list, in its order and direction; a
+        single metric's is ``(value,)``.
     """
 
     value: float
@@ -59,6 +66,8 @@ class TrialOutcome:
     penalty: str | None
     daily_returns: list[float]
     result: BacktestResult
+    #: One value per ``--metric`` name (``(value,)`` for a single metric).
+    values: tuple[float, ...] = ()
 
 
 def metric_key(metric: str) -> str:
@@ -66,6 +75,56 @@ def metric_key(metric: str) -> str:
     if metric not in METRICS:
         raise UserError(f"--metric {metric!r}: expected one of {', '.join(METRICS)}")
     return METRICS[metric]
+
+
+def metric_names(metric: str) -> tuple[str, ...]:
+    """The names of a ``--metric`` value (one name or a comma list), each checked.
+
+    Raises
+    ------
+    UserError
+        For an unknown or repeated name, an empty item, or a minimised metric on its own.
+    """
+    names = tuple(name.strip() for name in metric.split(","))
+    known = [*METRICS, *MINIMISED]
+    for name in names:
+        if name not in known:
+            raise UserError(f"--metric {metric!r}: {name!r} is not a metric; expected one or "
+                            f"a comma list of {', '.join(known)}")
+    if len(set(names)) != len(names):
+        raise UserError(f"--metric {metric!r}: names a metric twice; list each once")
+    if len(names) == 1 and names[0] in MINIMISED:
+        raise UserError(f"--metric {metric!r}: minimised on its own it favours trading nothing; "
+                        f"list it next to a metric to maximise, e.g. sharpe,{names[0]}")
+    return names
+
+
+def direction(name: str) -> str:
+    """``"maximize"`` or ``"minimize"``: how a study optimises metric *name*."""
+    return "minimize" if name in MINIMISED else "maximize"
+
+
+def score_all(metrics: Mapping[str, MetricValue], names: tuple[str, ...],
+              min_trades: int) -> tuple[tuple[float, ...], str | None]:
+    """The study values of a metrics dict for several metrics, and the penalty reason.
+
+    A penalised trial gets the penalty in each metric's direction (``PENALTY + trades`` where
+    maximised, ``-PENALTY - trades`` where minimised): dominated by every real score, and
+    still ordered by its trade count.
+    """
+    trades = int(metrics.get("trades") or 0)
+    reason = (f"{trades} closed trades < --min-trades {min_trades}"
+              if trades < min_trades else None)
+    raws: list[float] = []
+    for name in names:
+        raw = metrics.get(METRICS.get(name) or MINIMISED[name])
+        if reason is None and (raw is None or not math.isfinite(float(raw))):
+            reason = f"{name} is undefined for this run"
+        raws.append(float(raw) if raw is not None else math.nan)
+    if reason is not None:
+        penalty = PENALTY + trades
+        return tuple(-penalty if direction(n) == "minimize" else penalty for n in names), reason
+    return tuple(raws), None
 
 
 def jsonable_metrics(metrics: Mapping[str, object]) -> dict[str, object]:
@@ -119,7 +178,8 @@ def trial_params(request: BacktestRequest, suggested: Mapping[str, object]) -> d
 
 
 def evaluate(request: BacktestRequest, suggested: Mapping[str, object], metric: str,
-             min_trades: int, frame: pd.DataFrame | None = None) -> TrialOutcome:
+             min_trades: int, frame: pd.DataFrame | None = None,
+             analyzers: Sequence[tuple[type, dict[str, object]]] = ()) -> TrialOutcome:
     """Backtest *request* with *suggested* params (on *frame* if given) and score it.
 
     Parameters
@@ -129,11 +189,13 @@ def evaluate(request: BacktestRequest, suggested: Mapping[str, object], metric: 
     suggested : Mapping
         The params that vary, by name.
     metric : str
-        A ``--metric`` choice.
+        A ``--metric`` choice, or a comma list of them (then ``values`` holds each).
     min_trades : int
         Minimum closed trades of an unpenalised trial.
     frame : DataFrame, optional
         Candles to run on instead of ``request.frame`` (an out-of-sample slice).
+    analyzers : sequence of (class, kwargs)
+        Extra analyzers of the run (the pruning checkpoints of a trial).
 
     Returns
     -------
@@ -141,13 +203,18 @@ def evaluate(request: BacktestRequest, suggested: Mapping[str, object], metric: 
     """
     run = replace(request, params=trial_params(request, suggested),
                   frame=request.frame if frame is None else frame)
-    result = run_backtest(run)
-    value, penalty = score(result.metrics, metric, min_trades)
+    result = run_backtest(run, analyzers=analyzers)
+    if "," in metric:
+        values, penalty = score_all(result.metrics, metric_names(metric), min_trades)
+        value = values[0]
+    else:
+        value, penalty = score(result.metrics, metric, min_trades)
+        values = (value,)
     returns = daily_returns(result.equity["equity"]).to_numpy(dtype=float)
     # Daily returns are finite unless equity hit zero; keep the stored list JSON-safe anyway.
     returns = np.nan_to_num(returns, nan=0.0, posinf=0.0, neginf=-1.0)
     metrics = {**jsonable_metrics(result.metrics), "orders_rejected": result.orders_rejected}
-    return TrialOutcome(value, metrics, penalty, returns.tolist(), result)
+    return TrialOutcome(value, metrics, penalty, returns.tolist(), result, values)
 
 
 def is_penalised(value: float | None) -> bool:

@@ -3,7 +3,9 @@
 ``optimization_summary.json`` (see :mod:`.summary`), ``trials.csv`` (one row per trial),
 ``best_params.json`` (``{"strategy": ..., "params": {...}}``, read by ``backtest
 --params-file``), and the plots ``history.png``, ``importances.png``, ``heatmap.png`` or
-``slice.png`` and ``oos_equity.png``.
+``slice.png`` and ``oos_equity.png``. A study of several metrics writes its front instead of
+the history, heatmap and slice plots (:mod:`.pareto_outputs`); its ``best_params.json`` is the
+first pick's.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from backtrader_engine.optimize import plots
+from backtrader_engine.optimize.pareto_outputs import write_front
 from backtrader_engine.optimize.runner import PROGRESS_FILE, OptimizationResult
 from backtrader_engine.optimize.summary import best_params, build_summary
 from backtrader_engine.optimize.trials import trials_frame
@@ -70,20 +73,23 @@ def write_plots(result: OptimizationResult, trials: pd.DataFrame, out: Path
     """Draw the four plots into *out*; returns the written paths and any skipped plot."""
     metric = result.plan.job.metric
     problems: list[str] = []
-    drawn: dict[str, Path | None] = {
-        "history": _plot(problems, "history", lambda: plots.plot_history(
-            trials, out / "history.png", metric)),
-        "importances": _plot(problems, "importances", lambda: plots.plot_importances(
-            result.importances, out / "importances.png")),
-    }
-    chosen = plots.choose_heatmap_params(trials, result.importances) if not trials.empty else ()
-    if len(chosen) == 2:
-        drawn["heatmap"] = _plot(problems, "heatmap", lambda: plots.plot_param_heatmap(
-            trials, chosen[0], chosen[1], out / "heatmap.png", metric))
-    else:
-        param = chosen[0] if chosen else next(iter(result.plan.space))
-        drawn["slice"] = _plot(problems, "slice", lambda: plots.plot_slice(
-            trials, param, out / "slice.png", metric))
+    drawn: dict[str, Path | None] = {}
+    single = result.pareto is None
+    if single:  # a front has no single value to draw a history, heatmap or slice of
+        drawn["history"] = _plot(problems, "history", lambda: plots.plot_history(
+            trials, out / "history.png", metric))
+    drawn["importances"] = _plot(problems, "importances", lambda: plots.plot_importances(
+        result.importances, out / "importances.png"))
+    if single:
+        chosen = (plots.choose_heatmap_params(trials, result.importances)
+                  if not trials.empty else ())
+        if len(chosen) == 2:
+            drawn["heatmap"] = _plot(problems, "heatmap", lambda: plots.plot_param_heatmap(
+                trials, chosen[0], chosen[1], out / "heatmap.png", metric))
+        else:
+            param = chosen[0] if chosen else next(iter(result.plan.space))
+            drawn["slice"] = _plot(problems, "slice", lambda: plots.plot_slice(
+                trials, param, out / "slice.png", metric))
     wf = result.walk_forward
     drawn["oos_equity"] = _plot(problems, "oos_equity", lambda: plots.plot_oos_equity(
         result.in_sample.result.equity["equity"] if result.in_sample else None,
@@ -111,9 +117,15 @@ def write_outputs(result: OptimizationResult) -> tuple[dict[str, Path], list[str
     if document is not None:
         files["best"] = write_json(out / BEST_PARAMS_FILE, document)
     problems: list[str] = []
+    if result.pareto is not None:
+        front_files, problems = write_front(
+            result.pareto, result.trials, result.plan.fixed_params,
+            result.plan.request.strategy.__name__, out, write_json, result.plan.job.plots)
+        files.update(front_files)
     if result.plan.job.plots:
-        drawn, problems = write_plots(result, frame, out)
+        drawn, plot_problems = write_plots(result, frame, out)
         files.update(drawn)
+        problems += plot_problems
     if (out / PROGRESS_FILE).is_file():
         files["progress"] = out / PROGRESS_FILE
     files["summary"] = out / SUMMARY_FILE

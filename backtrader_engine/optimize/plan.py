@@ -21,7 +21,9 @@ from backtrader_engine.engine.bars_needed import NotEnoughBars
 from backtrader_engine.engine.job import BacktestJob, bars_source, prepare_backtest
 from backtrader_engine.engine.outdir import check_output_dir
 from backtrader_engine.errors import StrategyError, UserError
-from backtrader_engine.optimize.objectives import DEFAULT_METRIC, metric_key
+from backtrader_engine.optimize.objectives import DEFAULT_METRIC, metric_names
+from backtrader_engine.optimize.pareto import DEFAULT_PICK, check_pick
+from backtrader_engine.optimize.pruning import DEFAULT_PRUNER, check_pruner
 from backtrader_engine.optimize.storage import check_storage, default_storage
 from backtrader_engine.optimize.walkforward import (
     Window,
@@ -57,6 +59,14 @@ class OptimizeJob:
     space_file: Path | None = None
     plots: bool = True
     command: Sequence[str] | None = None
+    pruner: str = DEFAULT_PRUNER
+    #: Pareto-front points of a multi-metric study to validate and write (None: all of them).
+    pick: int | None = DEFAULT_PICK
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        """The ``--metric`` names (one, or several for a multi-objective study)."""
+        return metric_names(self.metric)
 
 
 @dataclass
@@ -87,7 +97,8 @@ class OptimizationPlan:
             symbol=request.symbol, confirm_timeframes=tuple(request.confirm_timeframes),
             cash=request.cash, costs=request.costs, params=dict(request.params),
             space=dict(self.space), metric=self.job.metric, min_trades=self.job.min_trades,
-            storage=self.storage, study_name=study_name, seed=self.job.seed)
+            storage=self.storage, study_name=study_name, seed=self.job.seed,
+            pruner=self.job.pruner)
 
     def fingerprint(self, frame: pd.DataFrame) -> dict[str, object]:
         """The settings that make the values of a study on *frame* comparable."""
@@ -110,7 +121,13 @@ class OptimizationPlan:
 
 def check_study_options(job: OptimizeJob) -> None:
     """Refuse option values no study can run with (one line each)."""
-    metric_key(job.metric)
+    metrics = metric_names(job.metric)
+    check_pruner(job.pruner, metrics)
+    check_pick(job.pick)
+    if len(metrics) > 1 and job.walk_forward:
+        raise UserError(f"--walk-forward {job.walk_forward}: a window trades one winner, and a "
+                        f"study of several metrics ({job.metric}) has a front of them; use one "
+                        "--metric or --walk-forward 0")
     rules = [
         ("--n-jobs", job.n_jobs, job.n_jobs >= 1, "must be at least 1"),
         ("--trials", job.trials, job.trials >= 1, "must be at least 1"),

@@ -41,6 +41,8 @@ class StudyProgress:
         Trials running now.
     failed : int
         Failed trials of this run.
+    pruned : int
+        Pruned trials of this run (``--pruner``).
     started_at : float
         When this run started (Unix time).
     study_name : str
@@ -57,6 +59,7 @@ class StudyProgress:
     started_at: float
     study_name: str = ""
     updated_at: float = 0.0
+    pruned: int = 0
 
     @property
     def elapsed(self) -> float:
@@ -78,7 +81,7 @@ class StudyProgress:
 def snapshot(trials: Sequence[FrozenTrial], first_number: int, total: int, started_at: float,
              study_name: str = "") -> StudyProgress:
     """Summarise *trials*; those numbered from *first_number* on belong to this run."""
-    done = failed = running = 0
+    done = failed = running = pruned = 0
     best: float | None = None
     for trial in trials:
         if trial.state == TrialState.RUNNING:
@@ -86,12 +89,15 @@ def snapshot(trials: Sequence[FrozenTrial], first_number: int, total: int, start
         elif trial.number >= first_number and trial.state in FINISHED:
             done += 1
             failed += trial.state == TrialState.FAIL
-        value = trial.value
+            pruned += trial.state == TrialState.PRUNED
+        # A study of several metrics has no single best value to show.
+        value = trial.values[0] if trial.values is not None and len(trial.values) == 1 else None
         if (trial.state == TrialState.COMPLETE and "penalty_reason" not in trial.user_attrs
                 and value is not None and not is_penalised(value)
                 and (best is None or value > best)):
             best = value
-    return StudyProgress(done, total, best, running, failed, started_at, study_name, time.time())
+    return StudyProgress(done, total, best, running, failed, started_at, study_name, time.time(),
+                         pruned)
 
 
 def write_progress(progress: StudyProgress, path: Path) -> None:
@@ -120,7 +126,8 @@ def format_progress(progress: StudyProgress, label: str = "") -> str:
     prefix = f"{label} " if label else ""
     return (f"{prefix}trials {progress.trials_done}/{progress.trials_total} | best {best} | "
             f"{rate} trials/s | ETA {_duration(progress.eta_seconds)} | "
-            f"running {progress.running} | failed {progress.failed}")
+            f"running {progress.running} | failed {progress.failed}"
+            f"{f' | pruned {progress.pruned}' if progress.pruned else ''}")
 
 
 class ProgressLine:

@@ -19,7 +19,8 @@ from optuna.trial import FrozenTrial
 from backtrader_engine.engine.bars_needed import NotEnoughBars
 from backtrader_engine.engine.outdir import make_output_dir
 from backtrader_engine.errors import UserError
-from backtrader_engine.optimize.objectives import TrialOutcome, evaluate
+from backtrader_engine.optimize.objectives import TrialOutcome, direction, evaluate
+from backtrader_engine.optimize.pareto import ParetoFront, pareto_front, validate_picks
 from backtrader_engine.optimize.plan import OptimizationPlan
 from backtrader_engine.optimize.pool import StudyRun, run_study
 from backtrader_engine.optimize.progress import ProgressLine
@@ -57,10 +58,15 @@ class OptimizationResult:
     importances: dict[str, float] = field(default_factory=dict)
     started_at: float = 0.0
     finished_at: float = 0.0
+    #: The front of a study of several metrics (None for one metric).
+    pareto: ParetoFront | None = None
 
     @property
     def reproduced(self) -> bool | None:
-        """Whether the in-sample backtest of the best params gave the best trial's value."""
+        """Whether the in-sample backtest of the best params gave the best trial's value
+        (of a front: whether each pick gave its trial's values)."""
+        if self.pareto is not None:
+            return self.pareto.reproduced
         if self.best is None or self.in_sample is None:
             return None
         return self.in_sample.value == self.best.value
@@ -81,7 +87,8 @@ def optimise(plan: OptimizationPlan, storage: BaseStorage, frame: pd.DataFrame,
         When the study exists with other settings, or no worker could run a single trial.
     """
     job = plan.job
-    study = create_or_load_study(storage, plan.storage, study_name, plan.fingerprint(frame))
+    study = create_or_load_study(storage, plan.storage, study_name, plan.fingerprint(frame),
+                                 [direction(name) for name in job.metrics])
     if "space" not in study.user_attrs:
         # For whoever browses the storage (optuna-dashboard): what the study searches.
         study.set_user_attr("space", space_to_dict(plan.space))
@@ -91,6 +98,29 @@ def optimise(plan: OptimizationPlan, storage: BaseStorage, frame: pd.DataFrame,
     if run.stopped is None and run.events and run.progress and not run.progress.trials_done:
         raise UserError(f"study '{study_name}': no trial finished; {run.events[-1]}")
     return run
+
+
+def validate(plan: OptimizationPlan, params: dict[str, object]
+             ) -> tuple[TrialOutcome, TrialOutcome | None, str | None]:
+    """Backtest *params* on the in-sample and the held-out candles.
+
+    Returns
+    -------
+    tuple
+        The in-sample outcome, the out-of-sample one (None without a held-out part or when it
+        could not run) and why it could not run (too few bars, the strategy raised), or None.
+    """
+    job = plan.job
+    in_sample = evaluate(plan.request, params, job.metric, job.min_trades, frame=plan.in_sample)
+    if plan.out_of_sample is None:
+        return in_sample, None, None
+    try:
+        return in_sample, evaluate(plan.request, params, job.metric, job.min_trades,
+                                   frame=plan.out_of_sample), None
+    except NotEnoughBars as exc:
+        return in_sample, None, str(exc.reworded("the out-of-sample part has"))
+    except StrategyRunError as exc:
+        return in_sample, None, error_line(exc)
 
 
 def run_optimization(plan: OptimizationPlan, line: ProgressLine | None = None
@@ -116,21 +146,19 @@ def run_optimization(plan: OptimizationPlan, line: ProgressLine | None = None
     storage = open_storage(plan.storage)
     run = optimise(plan, storage, plan.in_sample, plan.study_name, line)
     trials = run.study.get_trials(deepcopy=False)
-    best = select_best(trials)
-    result = OptimizationResult(plan, run, trials, count_states(trials), best,
-                                started_at=started)
     job = plan.job
+    front = pareto_front(trials, job.metrics, job.pick) if len(job.metrics) > 1 else None
+    best = front.best if front is not None else select_best(trials)
+    result = OptimizationResult(plan, run, trials, count_states(trials), best,
+                                started_at=started, pareto=front)
     if best is not None:
-        result.in_sample = evaluate(plan.request, best.params, job.metric, job.min_trades,
-                                    frame=plan.in_sample)
-        if plan.out_of_sample is not None:
-            try:
-                result.out_of_sample = evaluate(plan.request, best.params, job.metric,
-                                                job.min_trades, frame=plan.out_of_sample)
-            except NotEnoughBars as exc:
-                result.out_of_sample_problem = str(exc.reworded("the out-of-sample part has"))
-            except StrategyRunError as exc:
-                result.out_of_sample_problem = error_line(exc)
+        result.in_sample, result.out_of_sample, result.out_of_sample_problem = validate(
+            plan, best.params)
+        if front is not None:
+            first = front.picked[0]
+            first.in_sample, first.out_of_sample, first.out_of_sample_problem = (
+                result.in_sample, result.out_of_sample, result.out_of_sample_problem)
+            validate_picks(front, lambda params: validate(plan, params))
         result.dsr = deflated_sharpe(trials, best)
     result.pbo = backtest_overfitting(trials, daily_grid(plan.in_sample))
     result.importances = param_importances(run.study)

@@ -88,7 +88,9 @@ def param_importances(study: optuna.Study) -> dict[str, float]:
             # With a handful of trials PED-ANOVA warns that every parameter ties; the equal
             # importances it returns are the right answer and need no warning.
             warnings.simplefilter("ignore", UserWarning)
-            importances = optuna.importance.get_param_importances(study)
+            # Of a study of several metrics: the importances for its first metric.
+            target = (lambda t: t.values[0]) if len(study.directions) > 1 else None
+            importances = optuna.importance.get_param_importances(study, target=target)
     except (RuntimeError, ValueError, ZeroDivisionError):
         return {}
     return {name: float(value) for name, value in importances.items()

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import optuna
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
+from optuna.study import StudyDirection
 
 from backtrader_engine.errors import UserError
 
@@ -138,7 +139,8 @@ def _normalised(fingerprint: Mapping[str, object]) -> dict[str, object]:
 
 
 def create_or_load_study(storage: BaseStorage, storage_name: str, study_name: str,
-                         fingerprint: Mapping[str, object]) -> optuna.Study:
+                         fingerprint: Mapping[str, object],
+                         directions: Sequence[str] = ("maximize",)) -> optuna.Study:
     """Create the study, or load it and check it was run with the same settings.
 
     The parent process creates the study before any worker starts, so workers only ever load
@@ -155,17 +157,28 @@ def create_or_load_study(storage: BaseStorage, storage_name: str, study_name: st
     fingerprint : Mapping
         The settings that make trial values comparable (strategy, metric, data range, costs,
         fixed params). Stored on a new study; compared on a continued one.
+    directions : sequence of str
+        ``"maximize"``/``"minimize"`` per metric (several: a multi-objective study).
 
     Raises
     ------
     UserError
         When an existing study of that name was run with different settings.
     """
-    study = optuna.create_study(storage=storage, study_name=study_name, direction="maximize",
+    study = optuna.create_study(storage=storage, study_name=study_name,
+                                directions=[StudyDirection[d.upper()] for d in directions],
                                 load_if_exists=True)
-    if study.direction != optuna.study.StudyDirection.MAXIMIZE:
+    stored_directions = [d.name.lower() for d in study.directions]
+    if len(directions) == 1 and stored_directions == ["minimize"]:
         raise UserError(f"study '{study_name}' in {mask_storage(storage_name)} minimises; "
                         "use another --study-name")
+    if stored_directions != list(directions):
+        stored_metric = (study.user_attrs.get("fingerprint") or {}).get("metric")
+        was = f"--metric {stored_metric}" if stored_metric else (
+            f"{len(stored_directions)} objective(s) ({','.join(stored_directions)})")
+        raise UserError(f"study '{study_name}' in {mask_storage(storage_name)} was run with "
+                        f"{was}, this run has --metric {fingerprint.get('metric')}; use another "
+                        "--study-name or the study's --metric")
     wanted = _normalised(fingerprint)
     stored = study.user_attrs.get("fingerprint")
     if stored is None:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from backtrader_engine.engine.report import package_versions, sha256_file
 from backtrader_engine.optimize.objectives import PENALTY, TrialOutcome
+from backtrader_engine.optimize.pareto import front_document
 from backtrader_engine.optimize.runner import OptimizationResult
 from backtrader_engine.optimize.storage import mask_storage
 from backtrader_engine.strategies import space_to_dict
@@ -95,7 +96,8 @@ def build_summary(result: OptimizationResult, files: Mapping[str, Path]) -> dict
         "storage": mask_storage(plan.storage),
         "status": status(result),
         "metric": job.metric,
-        "direction": "maximize",
+        "direction": "maximize" if result.pareto is None else result.pareto.directions,
+        "pruner": job.pruner,
         "started_at": datetime.fromtimestamp(result.started_at, UTC).isoformat(),
         "duration_s": result.finished_at - result.started_at,
         "study_duration_s": run.duration,
@@ -122,6 +124,8 @@ def build_summary(result: OptimizationResult, files: Mapping[str, Path]) -> dict
         "out_of_sample": _with_problem(_sample(plan.out_of_sample, result.out_of_sample),
                                        result.out_of_sample_problem),
         "walk_forward": _walk_forward(result),
+        **({} if result.pareto is None else {
+            "pareto": front_document(result.pareto, plan.fixed_params)}),
         "dsr": result.dsr,
         "pbo": result.pbo,
         "importances": result.importances,

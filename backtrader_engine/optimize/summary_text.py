@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from backtrader_engine.engine.job import instrument_label
+from backtrader_engine.optimize.pareto_text import front_lines
 from backtrader_engine.optimize.runner import OptimizationResult
 from backtrader_engine.optimize.storage import mask_storage
 from backtrader_engine.optimize.summary import best_params, status
@@ -107,20 +108,27 @@ def format_table(result: OptimizationResult, files: Mapping[str, Path]) -> str:
     rate = done / run.duration if run.duration > 0 else 0.0
     # The instrument as the backtest summary names it: from the data's own facts first.
     instrument, _ = instrument_label(plan.data_path, plan.job.backtest.symbol)
+    goal = ("maximise" if result.pareto is None else
+            ", ".join("minimise" if d == "minimize" else "maximise"
+                      for d in result.pareto.directions))
     header = (f"{request.strategy.__name__}  {instrument} {request.timeframe}  study "
-              f"{plan.study_name}  metric {plan.job.metric} (maximise)")
+              f"{plan.study_name}  metric {plan.job.metric} ({goal})")
     lines = [header, "-" * len(header),
              f"status   {status(result)}; this run {done} trials in {run.duration:.1f} s "
              f"({rate:.2f}/s, {plan.job.n_jobs} workers)",
              f"trials   {counts['complete']} complete ({counts['penalised']} penalised), "
              f"{counts['pruned']} pruned, {counts['failed']} failed, {len(result.trials)} in the "
              "study"]
+    if result.pareto is not None:
+        lines += front_lines(result.pareto, plan.job.pick)
     if result.best is None:
         lines.append(f"best     none: no complete trial reached --min-trades "
                      f"{plan.job.min_trades} with a defined {plan.job.metric}")
     else:
         check = {True: "reproduced exactly", False: "NOT reproduced", None: ""}[result.reproduced]
-        lines.append(f"best     {result.best.value:.6g} (trial {result.best.number}, {check})")
+        first = "" if result.pareto is None else f"first pick, {plan.job.metrics[0]} "
+        lines.append(f"best     {first}{result.best.value:.6g} (trial {result.best.number}, "
+                     f"{check})")
         params = _wrap_params(best_params(result) or {}, 9)
         lines += [f"params   {params[0]}", *(f"         {p}" for p in params[1:])]
         lines += _comparison(result)

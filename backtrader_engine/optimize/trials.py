@@ -28,11 +28,22 @@ class BestTrial:
     daily_returns: list[float]
 
 
+def single_value(trial: FrozenTrial) -> float | None:
+    """The value of a single-objective trial; None without one or for several metrics."""
+    values = trial.values
+    return values[0] if values is not None and len(values) == 1 else None
+
+
 def eligible(trials: Sequence[FrozenTrial]) -> list[FrozenTrial]:
-    """Complete trials with a real (unpenalised) score: the ones a best can be chosen from."""
+    """Complete trials with a real (unpenalised) score: the ones a best can be chosen from.
+
+    A trial of several metrics is unpenalised when it has no ``penalty_reason`` (pruned ones
+    are not complete and never eligible).
+    """
     return [t for t in trials
             if t.state == TrialState.COMPLETE and "penalty_reason" not in t.user_attrs
-            and not is_penalised(t.value)]
+            and t.values is not None
+            and (len(t.values) > 1 or not is_penalised(t.values[0]))]
 
 
 def select_best(trials: Sequence[FrozenTrial]) -> BestTrial | None:
@@ -71,10 +82,13 @@ def trials_frame(trials: Sequence[FrozenTrial]) -> pd.DataFrame:
     for t in trials:
         duration = (t.datetime_complete - t.datetime_start).total_seconds() if (
             t.datetime_complete and t.datetime_start) else None
-        row: dict[str, object] = {"number": t.number, "state": t.state.name, "value": t.value,
+        row: dict[str, object] = {"number": t.number, "state": t.state.name,
+                                  "value": single_value(t),
                                   "datetime_start": t.datetime_start,
                                   "datetime_complete": t.datetime_complete,
                                   "duration_s": duration}
+        if t.values is not None and len(t.values) > 1:
+            row.update({f"values_{i}": v for i, v in enumerate(t.values)})
         row.update({f"params_{k}": v for k, v in t.params.items()})
         row.update({f"user_attrs_{k}": v for k, v in t.user_attrs.get("metrics", {}).items()})
         row.update({f"user_attrs_{k}": v for k, v in t.user_attrs.items()

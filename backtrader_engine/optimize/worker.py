@@ -24,6 +24,7 @@ from optuna.trial import TrialState
 from backtrader_engine.engine.backtest import BacktestRequest
 from backtrader_engine.engine.costs import CostModel
 from backtrader_engine.optimize.objectives import evaluate
+from backtrader_engine.optimize.pruning import checkpoint_analyzers, make_pruner
 from backtrader_engine.optimize.storage import open_storage
 from backtrader_engine.strategies import ParamSpec, resolve_strategy
 from backtrader_engine.strategies.failure import error_line
@@ -51,6 +52,8 @@ class StudyTask:
         Database URL or journal file path (:func:`open_storage`).
     seed : int or None
         Base sampler seed; worker *i* uses ``seed + i``.
+    pruner : str
+        A ``--pruner`` choice (:mod:`.pruning`); ``none`` runs every trial to the end.
     """
 
     strategy_spec: str
@@ -67,6 +70,7 @@ class StudyTask:
     storage: str
     study_name: str
     seed: int | None = None
+    pruner: str = "none"
 
     def request(self, strategy: type | None = None) -> BacktestRequest:
         """The backtest request of this task (resolving the strategy spec unless given)."""
@@ -111,7 +115,13 @@ class TrialRunner:
             trial.set_user_attr(key, value)
         try:
             suggested = {name: spec.suggest(trial, name) for name, spec in self.task.space.items()}
-            outcome = evaluate(self.request, suggested, self.task.metric, self.task.min_trades)
+            checkpoints = checkpoint_analyzers(trial, self.request, self.task.pruner,
+                                               self.task.metric, self.task.min_trades)
+            outcome = evaluate(self.request, suggested, self.task.metric, self.task.min_trades,
+                               analyzers=checkpoints)
+        except optuna.TrialPruned:
+            study.tell(trial, state=TrialState.PRUNED)
+            return
         except Exception as exc:
             trial.set_user_attr("error", error_line(exc)[:500])
             study.tell(trial, state=TrialState.FAIL)
@@ -122,7 +132,7 @@ class TrialRunner:
         trial.set_user_attr("daily_returns", outcome.daily_returns)
         if outcome.penalty:
             trial.set_user_attr("penalty_reason", outcome.penalty)
-        study.tell(trial, outcome.value)
+        study.tell(trial, list(outcome.values) if len(outcome.values) > 1 else outcome.value)
 
 
 def worker_main(task: StudyTask, index: int, tickets: Any, stop: Any) -> None:
@@ -147,6 +157,7 @@ def worker_main(task: StudyTask, index: int, tickets: Any, stop: Any) -> None:
         seed = None if task.seed is None else task.seed + index
         study = optuna.load_study(study_name=task.study_name, storage=open_storage(task.storage),
                                   sampler=optuna.samplers.TPESampler(seed=seed))
+        study.pruner = make_pruner(task.pruner)
         runner = TrialRunner(task)
     except Exception as exc:
         print(f"error: worker {index}: {type(exc).__name__}: {exc}", file=sys.stderr)

@@ -112,6 +112,25 @@ def test_readme_optimisation_examples_run(cli, clone_root: Path) -> None:
     assert (clone_root / "runs/best/report.json").is_file()
 
 
+def test_readme_pruning_and_front_examples_run(cli, clone_root: Path) -> None:
+    commands = readme_commands("### Pruning and multi-objective studies")
+    assert [argv[:2] for argv in commands] == [["python", "optimize.py"],
+                                               ["python", "optimize.py"], ["bte", "backtest"]]
+    for argv in commands:
+        if argv[0] == "bte":  # the first pick of the front, written by the second command
+            result = cli(*argv[1:], "--no-plots")
+            assert result.code == 0, (argv, result.err)
+            continue
+        # Six trials per study instead of forty (the median pruner's first five always finish).
+        proc = run_python([*with_option(argv, "--trials", "6"), "--no-plots"], clone_root)
+        assert proc.returncode == 0, (argv, proc.stderr)
+        assert "status   finished" in proc.stdout and " pruned, " in proc.stdout
+    assert "front    " in proc.stdout
+    front = clone_root / "runs/optimize/rsi-front"
+    assert (front / "pareto.json").is_file() and (front / "pareto").is_dir()
+    assert (clone_root / "runs/front-best/report.json").is_file()
+
+
 def test_readme_strategies_examples_run(cli, fresh_cwd: Path) -> None:
     listing, one, new = readme_commands("### Strategies")
     result = cli(*listing[1:])
