@@ -34,7 +34,6 @@ from backtrader_engine.engine.broker import PerpBroker
 from backtrader_engine.engine.costs import CostModel
 from backtrader_engine.engine.dates import bt_num_to_datetimes
 from backtrader_engine.engine.gc_tuning import fewer_collections
-from backtrader_engine.engine.lean_loop import LeanCerebro
 from backtrader_engine.engine.lot_rules import LotRules
 from backtrader_engine.engine.metrics import compute_metrics, drawdown_series
 from backtrader_engine.engine.portfolio_breakdown import SymbolRow, symbol_rows
@@ -43,6 +42,7 @@ from backtrader_engine.engine.portfolio_broker import (
     SharedAccountBroker,
     SubAccountBroker,
 )
+from backtrader_engine.engine.portfolio_cerebro import PortfolioCerebro
 from backtrader_engine.engine.rejections import RejectionCounter
 from backtrader_engine.errors import UserError
 from backtrader_engine.strategies.failure import StrategyFailure, StrategyRunError, strategy_failure
@@ -114,28 +114,6 @@ class PortfolioResult(BacktestResult):
     symbols: list[SymbolRow] = field(default_factory=list)
     accounts: str = "shared"
     portfolio: PortfolioRequest | None = None
-
-
-class _OwnFeedsOnly(list):
-    """Cerebro's list of feeds, except that ``feeds + strategy_args`` is the args alone.
-
-    ``Cerebro.runstrategies`` builds every strategy as ``cls(*(self.datas + args))``: each
-    instance would see every feed, the first symbol's as its ``self.data``. That one
-    concatenation is the only place Cerebro adds to its feeds; everywhere else this is the
-    plain list.
-    """
-
-    def __add__(self, other: list) -> list:  # type: ignore[override]
-        return list(other) if other else list(self)
-
-
-class PortfolioCerebro(LeanCerebro):
-    """:class:`~.lean_loop.LeanCerebro` whose strategies get only the feeds given to them
-    (``addstrategy(cls, *feeds, **params)``)."""
-
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)
-        self.datas = _OwnFeedsOnly()
 
 
 def union_index(legs: Sequence[PortfolioLeg]) -> pd.DatetimeIndex:

@@ -84,6 +84,8 @@ class SharedAccountBroker(PerpBroker):
         feeds: Mapping[str, Sequence[Any]] = self.p.feeds_by_symbol or {}
         self.symbols = list(feeds)
         self._symbol_of = {feed: symbol for symbol, group in feeds.items() for feed in group}
+        self._base_of = {feed: group[0] for group in feeds.values() for feed in group}
+        self._now = 0.0  # the portfolio's current bar time, set each bar
         #: Cash each symbol's fills and funding moved in or out (its realised PnL plus the
         #: margin its open position holds).
         self._flow = dict.fromkeys(self.symbols, 0.0)
@@ -102,6 +104,17 @@ class SharedAccountBroker(PerpBroker):
                 self._clocks[self.p.feeds_by_symbol[symbol][0]] = _FundingClock(schedule)
         # PerpBroker.next settles funding when it has a clock: any symbol's will do.
         self._clock = next(iter(self._clocks.values()), None)
+
+    def next(self) -> None:
+        self._now = self._clock_line[0]
+        super().next()
+
+    def _try_exec(self, order: bt.Order) -> None:
+        # A symbol with no bar now (listed later, or a missing bar) cannot fill: its last bar
+        # was traded on already. Its orders wait for its next bar, as in a run of it alone.
+        if self._base_of[order.data].datetime[0] < self._now:
+            return
+        super()._try_exec(order)
 
     def symbol_of(self, data: Any) -> str:
         return self._symbol_of.get(data, data._name or "")
@@ -190,7 +203,8 @@ class SubAccountBroker(bt.BrokerBase):
 
     def start(self) -> None:
         super().start()
-        clock = PortfolioClock([feeds[0] for feeds in self.feeds_by_symbol.values()])
+        self._bases = {symbol: feeds[0] for symbol, feeds in self.feeds_by_symbol.items()}
+        clock = self._clock = PortfolioClock(list(self._bases.values()))
         for symbol, broker in self.brokers.items():
             feeds = self.feeds_by_symbol[symbol]
             # Each sub-account sees only its symbol's feeds, as in a single-symbol run.
@@ -203,8 +217,15 @@ class SubAccountBroker(bt.BrokerBase):
             broker.stop()
 
     def next(self) -> None:
-        for broker in self.brokers.values():
-            broker.next()
+        now = self._clock[0]
+        for symbol, broker in self.brokers.items():
+            base = self._bases[symbol]
+            if len(base) and base.datetime[0] == now:
+                broker.next()
+            elif broker.p.record:
+                # No bar of this symbol now: its account is left as it was (as in a run of
+                # the symbol alone), only its value is recorded for the portfolio's bar.
+                broker._record_bar()
 
     def get_notification(self) -> bt.Order | None:
         for broker in self.brokers.values():
