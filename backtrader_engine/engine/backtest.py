@@ -94,6 +94,14 @@ class BacktestResult:
         """How many orders were refused or expired unfilled (every reason)."""
         return sum(self.rejections.values())
 
+    def report_sections(self) -> dict[str, object]:
+        """Sections ``report.json`` adds for this kind of run (none for one symbol)."""
+        return {}
+
+    def symbol_prices(self) -> dict[str, pd.DataFrame] | None:
+        """Each symbol's candles when the run traded several (None for one symbol)."""
+        return None
+
     def rejected_orders(self) -> RejectedOrders:
         """The report's ``rejected_orders`` section: total, orders submitted and by reason.
 

@@ -70,6 +70,14 @@ class BacktestJob:
     # Fit order quantities to the lot rules this lookup gives for the traded symbol (the
     # symbol is known only once the data is: --symbol, else guessed from the file name).
     lot_rules: LotRulesLookup | None = None
+    # A portfolio (engine.portfolio_job): several symbols, read from a folder (``data``) or
+    # the local store (``store``), on one shared account or one sub-account each.
+    symbols: Sequence[str] = ()
+    store: Path | None = None
+    accounts: str = "shared"
+    # False when ``funding`` is the default rather than the user's: a portfolio's symbols then
+    # settle their own funding history where the data has one.
+    funding_explicit: bool = True
 
 
 def parse_param_overrides(items: Sequence[str]) -> dict[str, str]:

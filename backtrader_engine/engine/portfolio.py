@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Literal
 
 import backtrader as bt
@@ -44,6 +45,7 @@ from backtrader_engine.engine.portfolio_broker import (
 )
 from backtrader_engine.engine.portfolio_cerebro import PortfolioCerebro
 from backtrader_engine.engine.rejections import RejectionCounter
+from backtrader_engine.engine.report import sha256_file
 from backtrader_engine.errors import UserError
 from backtrader_engine.strategies.failure import StrategyFailure, StrategyRunError, strategy_failure
 
@@ -114,6 +116,27 @@ class PortfolioResult(BacktestResult):
     symbols: list[SymbolRow] = field(default_factory=list)
     accounts: str = "shared"
     portfolio: PortfolioRequest | None = None
+    #: Each symbol's candle file, when the run was read from files (the report's manifest).
+    sources: dict[str, Path] = field(default_factory=dict)
+
+
+    def report_sections(self) -> dict[str, object]:
+        """``accounts`` and ``symbols``: one row per symbol, then ``TOTAL``, each with the
+        file its candles came from when the run read files."""
+        rows = []
+        for row in self.symbols:
+            entry = row.as_dict()
+            source = self.sources.get(row.symbol)
+            if source is not None:
+                entry["data_file"] = str(source)
+                entry["data_sha256"] = sha256_file(source) if source.is_file() else None
+            rows.append(entry)
+        return {"accounts": self.accounts, "symbols": rows}
+
+    def symbol_prices(self) -> dict[str, pd.DataFrame] | None:
+        if self.portfolio is None:
+            return None
+        return {leg.symbol: leg.frame for leg in self.portfolio.legs}
 
 
 def union_index(legs: Sequence[PortfolioLeg]) -> pd.DatetimeIndex:
