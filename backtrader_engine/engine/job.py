@@ -137,13 +137,19 @@ def load_params_file(path: Path, strategy_name: str) -> dict[str, object]:
                     f'{{"name": value}} object')
 
 
+_BAR_SIZE = re.compile(r"^\d+[SMHDW]$")
+
+
 def guess_symbol(path: Path) -> str:
     """A symbol from a file name such as ``XRP_USDT_USDT-5m-futures.feather`` or ``BTCUSD-1h``."""
     stem = path.name.split(".")[0]
     head = stem.split("-")[0].upper()
-    parts = [p for p in head.split("_") if p]
+    # ``BTCUSDT_1h.csv``: a bar size after the symbol is not part of it.
+    parts = [p for p in head.split("_") if p and not _BAR_SIZE.match(p)]
     if len(parts) >= 2:
         return parts[0] + parts[1]
+    if parts:
+        return parts[0]
     return head or "UNKNOWN"
 
 

@@ -10,6 +10,7 @@ backtest's are (:mod:`.job`), so ``--from/--to`` and ``--timeframe`` mean the sa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,8 +74,8 @@ def _is_funding(path: Path) -> bool:
     return "funding" in path.name.lower()
 
 
-def folder_sources(folder: Path, symbols: Sequence[str],
-                   timeframe: str | None) -> list[SymbolSource]:
+def folder_sources(folder: Path, symbols: Sequence[str], timeframe: str | None,
+                   start: str | None = None, end: str | None = None) -> list[SymbolSource]:
     """Each symbol's file in *folder* (by :func:`guess_symbol`), and its funding file if any.
 
     Raises
@@ -102,22 +103,34 @@ def folder_sources(folder: Path, symbols: Sequence[str],
             have = ", ".join(sorted(candles)) or "none"
             raise UserError(f"--symbols {symbol}: no file for it in {folder}"
                             f"{did_you_mean(symbol, candles)}; the folder has {have}")
-        sources.append(SymbolSource(symbol, _one_file(symbol, found, timeframe),
+        sources.append(SymbolSource(symbol, _one_file(symbol, found, timeframe, start, end),
                                     funding.get(symbol)))
     return sources
 
 
-def _one_file(symbol: str, files: list[Path], timeframe: str | None) -> Path:
+def _one_file(symbol: str, files: list[Path], timeframe: str | None, start: str | None,
+              end: str | None) -> Path:
+    """The one file of *symbol* among *files*: the one named with ``--timeframe``'s bar size,
+    and of those the one holding bars between ``--from`` and ``--to``."""
+    if timeframe and len(files) > 1:
+        tf = canonical_timeframe(timeframe)
+        files = [p for p in files if tf in re.split(r"[-_.]", p.name.split(".")[0])] or files
+    if (start or end) and len(files) > 1:
+        files = [p for p in files if _has_bars(p, start, end)] or files
     if len(files) == 1:
         return files[0]
-    if timeframe:
-        tf = canonical_timeframe(timeframe)
-        named = [p for p in files if tf in p.name.split(".")[0].split("-")]
-        if len(named) == 1:
-            return named[0]
     names = ", ".join(p.name for p in files)
     raise UserError(f"--symbols {symbol}: several files for it ({names}); pass --timeframe "
-                    f"with the bar size in one file's name, or keep one file per symbol")
+                    f"with the bar size in one file's name and --from/--to within one file's "
+                    f"dates, or keep one file per symbol")
+
+
+def _has_bars(path: Path, start: str | None, end: str | None) -> bool:
+    try:
+        _slice(load_ohlcv(path), start, end, path)
+    except UserError:
+        return False  # unreadable, or no bars in the range: not the file meant
+    return True
 
 
 def store_sources(root: Path, symbols: Sequence[str],
@@ -173,7 +186,8 @@ def symbol_sources(job: BacktestJob) -> tuple[list[SymbolSource], Path]:
         raise UserError("--data and --store: give one; --data FOLDER holds one file per "
                         "symbol, --store DIR is a store 'bte download' filled")
     if job.data is not None:
-        return folder_sources(Path(job.data), job.symbols, job.timeframe), Path(job.data)
+        return (folder_sources(Path(job.data), job.symbols, job.timeframe, job.start, job.end),
+                Path(job.data))
     root = Path(job.store) if job.store is not None else DEFAULT_STORE
     return store_sources(root, job.symbols, job.timeframe), root
 
