@@ -108,6 +108,10 @@ class PortfolioRequest:
                                confirm_timeframes=tuple(self.confirm_timeframes),
                                cash=self.cash, costs=self.costs)
 
+    def as_request(self) -> BacktestRequest:
+        """:meth:`headline` carrying this portfolio: what a study optimises as one request."""
+        return replace(self.headline(), portfolio=self)
+
 
 @dataclass
 class PortfolioResult(BacktestResult):
@@ -137,6 +141,37 @@ class PortfolioResult(BacktestResult):
         if self.portfolio is None:
             return None
         return {leg.symbol: leg.frame for leg in self.portfolio.legs}
+
+
+def portfolio_window(request: BacktestRequest) -> PortfolioRequest:
+    """*request*'s portfolio over *request*'s time range, with *request*'s params.
+
+    A study splits and re-parameterises the request that stands for a portfolio
+    (:meth:`PortfolioRequest.headline` with ``portfolio`` set) as it does one symbol's; every
+    symbol's candles are cut to the same range.
+    """
+    portfolio: PortfolioRequest = request.portfolio
+    index = request.frame.index
+    legs = [replace(leg, frame=leg.frame.loc[index[0]:index[-1]]) for leg in portfolio.legs]
+    return replace(portfolio, legs=legs, params=dict(request.params))
+
+
+def common_range(legs: Sequence[PortfolioLeg]) -> list[PortfolioLeg]:
+    """*legs* cut to the time range every symbol has candles in.
+
+    Raises
+    ------
+    UserError
+        When the symbols' candles do not overlap.
+    """
+    start = max(leg.frame.index[0] for leg in legs)
+    end = min(leg.frame.index[-1] for leg in legs)
+    if start >= end:
+        spans = ", ".join(f"{leg.symbol} {leg.frame.index[0]:%Y-%m-%d}.."
+                          f"{leg.frame.index[-1]:%Y-%m-%d}" for leg in legs)
+        raise UserError(f"--symbols: the symbols' candles share no time range ({spans}); "
+                        f"expected symbols with overlapping data")
+    return [replace(leg, frame=leg.frame.loc[start:end]) for leg in legs]
 
 
 def union_index(legs: Sequence[PortfolioLeg]) -> pd.DatetimeIndex:

@@ -20,6 +20,8 @@ from backtrader_engine.engine.backtest import BacktestRequest, check_enough_bars
 from backtrader_engine.engine.bars_needed import NotEnoughBars
 from backtrader_engine.engine.job import BacktestJob, bars_source, prepare_backtest
 from backtrader_engine.engine.outdir import check_output_dir
+from backtrader_engine.engine.portfolio import common_range
+from backtrader_engine.engine.portfolio_job import prepare_portfolio
 from backtrader_engine.errors import StrategyError, UserError
 from backtrader_engine.optimize.objectives import DEFAULT_METRIC, metric_key
 from backtrader_engine.optimize.storage import check_storage, default_storage
@@ -87,7 +89,14 @@ class OptimizationPlan:
             symbol=request.symbol, confirm_timeframes=tuple(request.confirm_timeframes),
             cash=request.cash, costs=request.costs, params=dict(request.params),
             space=dict(self.space), metric=self.job.metric, min_trades=self.job.min_trades,
-            storage=self.storage, study_name=study_name, seed=self.job.seed)
+            storage=self.storage, study_name=study_name, seed=self.job.seed,
+            **self._portfolio_fields())
+
+    def _portfolio_fields(self) -> dict[str, object]:
+        portfolio = self.request.portfolio
+        if portfolio is None:
+            return {}
+        return {"legs": tuple(portfolio.legs), "accounts": portfolio.accounts}
 
     def fingerprint(self, frame: pd.DataFrame) -> dict[str, object]:
         """The settings that make the values of a study on *frame* comparable."""
@@ -173,6 +182,17 @@ def check_parts_long_enough(job: OptimizeJob, request: BacktestRequest, data_pat
             raise exc.reworded(where) from None
 
 
+def _prepare_request(backtest: BacktestJob, fees: tuple[float, float]) -> tuple[
+        BacktestRequest, Path]:
+    """One symbol's request, or with ``--symbols`` the portfolio's over the time range every
+    symbol has data for (so the out-of-sample split cuts all symbols at the same time)."""
+    if not backtest.symbols:
+        return prepare_backtest(backtest, fees)
+    portfolio, _sources, where = prepare_portfolio(backtest, fees)
+    portfolio = replace(portfolio, legs=common_range(portfolio.legs))
+    return portfolio.as_request(), where
+
+
 def prepare_optimization(job: OptimizeJob, fees: tuple[float, float]) -> OptimizationPlan:
     """Check *job* and resolve everything a study needs.
 
@@ -193,7 +213,7 @@ def prepare_optimization(job: OptimizeJob, fees: tuple[float, float]) -> Optimiz
         For a bad option, strategy, param, space, data file or split (one line each).
     """
     check_study_options(job)
-    request, data_path = prepare_backtest(job.backtest, fees)
+    request, data_path = _prepare_request(job.backtest, fees)
     space = resolve_space(request.strategy, job.space_file, list(job.backtest.params))
     in_sample, out_of_sample = split_in_out_of_sample(request.frame, job.oos_fraction)
     windows = (walk_forward_windows(datetime_index(request.frame), job.walk_forward)

@@ -106,7 +106,10 @@ def format_table(result: OptimizationResult, files: Mapping[str, Path]) -> str:
     done = run.progress.trials_done if run.progress else 0
     rate = done / run.duration if run.duration > 0 else 0.0
     # The instrument as the backtest summary names it: from the data's own facts first.
-    instrument, _ = instrument_label(plan.data_path, plan.job.backtest.symbol)
+    instrument, _ = (instrument_label(plan.data_path, plan.job.backtest.symbol)
+                     if request.portfolio is None
+                     else (f"portfolio {request.symbol} ({request.portfolio.accounts} account"
+                           f"{'' if request.portfolio.accounts == 'shared' else 's'})", None))
     header = (f"{request.strategy.__name__}  {instrument} {request.timeframe}  study "
               f"{plan.study_name}  metric {plan.job.metric} (maximise)")
     lines = [header, "-" * len(header),
