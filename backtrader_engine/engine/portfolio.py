@@ -278,11 +278,16 @@ def _trades(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     return trades
 
 
-def _notional(sizes: np.ndarray, frame: pd.DataFrame, index: pd.DatetimeIndex) -> np.ndarray:
+def _closes(frame: pd.DataFrame, index: pd.DatetimeIndex) -> np.ndarray:
+    """*frame*'s close at each portfolio bar: its last close where it has no bar (NaN before
+    its first), as its feed shows it to the broker."""
     close = frame["close"]
-    prices = (close.to_numpy(dtype=float) if close.index.equals(index)
-              else close.reindex(index, method="ffill").to_numpy(dtype=float))
-    return np.abs(sizes) * np.nan_to_num(prices)
+    return (close.to_numpy(dtype=float) if close.index.equals(index)
+            else close.reindex(index, method="ffill").to_numpy(dtype=float))
+
+
+def _notional(sizes: np.ndarray, frame: pd.DataFrame, index: pd.DatetimeIndex) -> np.ndarray:
+    return np.abs(sizes) * np.nan_to_num(_closes(frame, index))
 
 
 def _result(request: PortfolioRequest, broker: PerpBroker | SubAccountBroker,
@@ -318,8 +323,12 @@ def _result(request: PortfolioRequest, broker: PerpBroker | SubAccountBroker,
         index = bt_num_to_datetimes(record.column("dt"))
         equity, cash = record.column("value"), record.column("cash")
         assert isinstance(broker, SharedAccountBroker)
-        sizes = {s: broker.books[s].column("size") for s in symbols}
-        pnl = {s: broker.books[s].column("amount") for s in symbols}
+        comminfo = broker.getcommissioninfo(feeds[symbols[0]][0])
+        sizes, pnl = {}, {}
+        for s in symbols:
+            close = _closes(leg_frames[s], index)
+            sizes[s], pnl[s] = broker.books[s].columns(len(index), close, comminfo.p.mult,
+                                                       comminfo.p.leverage)
         for s in symbols:
             columns[f"pnl_{s}"] = pnl[s]
         trades = broker.trades_frame()

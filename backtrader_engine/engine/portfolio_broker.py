@@ -43,21 +43,61 @@ class PortfolioClock:
 
     def __init__(self, feeds: Sequence[bt.feeds.DataBase]) -> None:
         self._lines = [feed.lines.datetime for feed in feeds]
+        self._now = 0.0
+
+    def tick(self) -> float:
+        """Read the current bar's time (once a bar: every reader of the bar gets it from here)."""
+        # A feed that has not delivered a bar yet has nothing at [0] (its buffer would wrap).
+        self._now = max(line[0] for line in self._lines if len(line))
+        return self._now
 
     def __getitem__(self, ago: int) -> float:
-        # A feed that has not delivered a bar yet has nothing at [0] (its buffer would wrap).
-        return max(line[ago] for line in self._lines if len(line))
+        return self._now
 
 
 class SymbolBook:
-    """Per-bar columns of one symbol: its position size and its PnL (or sub-account value)."""
+    """One symbol's account history in a shared account, written only when it changes.
+
+    Each fill or funding settlement of the symbol appends the bar it happened at, the
+    position after it (size, entry price) and the cash the symbol has moved so far. Nothing is
+    written on the other bars: :meth:`columns` spreads the rows over every bar after the run,
+    so following each symbol costs the bar loop nothing.
+    """
 
     def __init__(self) -> None:
+        self.bar = array("q")
         self.size = array("d")
-        self.amount = array("d")
+        self.entry = array("d")
+        self.flow = array("d")
 
-    def column(self, name: str) -> np.ndarray:
-        return np.frombuffer(getattr(self, name), dtype=np.float64).copy()
+    def note(self, bar: int, size: float, entry: float, flow: float) -> None:
+        self.bar.append(bar)
+        self.size.append(size)
+        self.entry.append(entry)
+        self.flow.append(flow)
+
+    def columns(self, bars: int, close: np.ndarray, mult: float, leverage: float
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """(position size, PnL) at each of *bars* bars, marked at *close* (one per bar).
+
+        PnL is the cash the symbol moved plus its open position's margin and unrealised
+        profit: :meth:`PerpCommInfo.position_figures`'s equity, with its arithmetic.
+        """
+        rows = np.frombuffer(self.bar, dtype=np.int64)
+        # The last row at or before each bar (-1: none yet).
+        at = np.searchsorted(rows, np.arange(bars), side="right") - 1
+        have = at >= 0
+        pick = np.where(have, at, 0)
+
+        def spread(values: array) -> np.ndarray:
+            column = np.frombuffer(values, dtype=np.float64)
+            return np.where(have, column[pick], 0.0) if len(column) else np.zeros(bars)
+
+        size, entry, flow = spread(self.size), spread(self.entry), spread(self.flow)
+        with np.errstate(invalid="ignore"):
+            unrealized = size * (close - entry) * mult
+            equity = np.abs(size) * (entry * mult / leverage) + unrealized
+        return size, np.where(size != 0.0, flow + equity, flow)
 
 
 class SharedAccountBroker(PerpBroker):
@@ -95,7 +135,7 @@ class SharedAccountBroker(PerpBroker):
 
     def start(self) -> None:
         super().start()
-        self._clock_line = PortfolioClock(
+        self._clock_line = self._portfolio_clock = PortfolioClock(
             [group[0] for group in (self.p.feeds_by_symbol or {}).values()])
         schedules: Mapping[str, FundingSchedule | None] = self.p.funding_by_symbol or {}
         self._clocks = {}
@@ -106,7 +146,7 @@ class SharedAccountBroker(PerpBroker):
         self._clock = next(iter(self._clocks.values()), None)
 
     def next(self) -> None:
-        self._now = self._clock_line[0]
+        self._now = self._portfolio_clock.tick()
         super().next()
 
     def _try_exec(self, order: bt.Order) -> None:
@@ -140,10 +180,20 @@ class SharedAccountBroker(PerpBroker):
         before = self.cash
         result = super()._execute(order, ago=ago, price=price, cash=cash, position=position,
                                   dtcoc=dtcoc)
-        symbol = self.symbol_of(order.data)
-        if symbol in self._flow:
-            self._flow[symbol] += self.cash - before
+        if ago is not None and self.cash != before:  # a fill (a margin check moves nothing)
+            self._moved(order.data, self.cash - before)
         return result
+
+    def _moved(self, data: Any, amount: float) -> None:
+        """Attribute *amount* of cash to *data*'s symbol and note its position now."""
+        symbol = self.symbol_of(data)
+        if symbol not in self._flow:
+            return
+        self._flow[symbol] += amount
+        position = self.positions.get(data)
+        size, entry = (position.size, position.price) if position is not None else (0.0, 0.0)
+        # The bar being processed is the next row of the broker's per-bar record.
+        self.books[symbol].note(len(self.bar_record), size, entry, self._flow[symbol])
 
     def _settle_funding(self) -> None:
         now = self._clock_line[0]
@@ -159,25 +209,8 @@ class SharedAccountBroker(PerpBroker):
             mark = data.open[0]
             before = self.cash
             self._pay_funding(data, position, mark, rates)
-            self._flow[self.symbol_of(data)] += self.cash - before
+            self._moved(data, self.cash - before)
             self._liquidate_if_funding_broke(data, position, mark)
-
-    def _record_bar(self) -> None:
-        super()._record_bar()
-        groups = self.p.feeds_by_symbol
-        for symbol in self.symbols:
-            size = 0.0
-            pnl = self._flow[symbol]
-            for data in groups[symbol]:
-                position = self.positions.get(data)
-                if position is None or not position.size:
-                    continue
-                size += position.size
-                pnl += self.getcommissioninfo(data).position_figures(
-                    position.size, position.price, data.close[0])[1]
-            book = self.books[symbol]
-            book.size.append(size)
-            book.amount.append(pnl)
 
 
 class SubAccountBroker(bt.BrokerBase):
@@ -217,7 +250,7 @@ class SubAccountBroker(bt.BrokerBase):
             broker.stop()
 
     def next(self) -> None:
-        now = self._clock[0]
+        now = self._clock.tick()
         for symbol, broker in self.brokers.items():
             base = self._bases[symbol]
             if len(base) and base.datetime[0] == now:
