@@ -180,6 +180,7 @@ def _run_and_print(job: BacktestJob, config_dir: Path, runs_dir: Path | None = N
     from backtrader_engine.engine.report import ReportPaths
     from backtrader_engine.strategies.failure import EXIT_STRATEGY_ERROR, StrategyRunError
 
+    result: BacktestResult
     try:
         if job.symbols:
             from backtrader_engine.engine.portfolio_job import run_portfolio_job

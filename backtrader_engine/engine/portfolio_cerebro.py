@@ -25,7 +25,7 @@ class _OwnFeedsOnly(list):
     feeds; everywhere else this is the plain list.
     """
 
-    def __add__(self, other: list) -> list:  # type: ignore[override]
+    def __add__(self, other: list) -> list:
         return list(other) if other else list(self)
 
 

@@ -84,19 +84,16 @@ class OptimizationPlan:
     def task(self, frame: pd.DataFrame, study_name: str) -> StudyTask:
         """What the workers of a study on *frame* run."""
         request = self.request
+        portfolio = request.portfolio
         return StudyTask(
             strategy_spec=self.job.backtest.strategy, frame=frame, timeframe=request.timeframe,
             symbol=request.symbol, confirm_timeframes=tuple(request.confirm_timeframes),
             cash=request.cash, costs=request.costs, params=dict(request.params),
             space=dict(self.space), metric=self.job.metric, min_trades=self.job.min_trades,
             storage=self.storage, study_name=study_name, seed=self.job.seed,
-            **self._portfolio_fields())
-
-    def _portfolio_fields(self) -> dict[str, object]:
-        portfolio = self.request.portfolio
-        if portfolio is None:
-            return {}
-        return {"legs": tuple(portfolio.legs), "accounts": portfolio.accounts}
+            # A portfolio's symbols travel with the task; the run cuts them to *frame*'s range.
+            legs=tuple(portfolio.legs) if portfolio is not None else (),
+            accounts=portfolio.accounts if portfolio is not None else "shared")
 
     def fingerprint(self, frame: pd.DataFrame) -> dict[str, object]:
         """The settings that make the values of a study on *frame* comparable."""

@@ -110,3 +110,58 @@ def test_percent_sizing_is_refused_for_margin_on_both_sides():
     ours, _ = _ours("percent")
     assert stock["refused"]
     assert ours["refused"] == stock["refused"]
+
+
+# -- the intended differences (docs/backtesting.md, "Stock backtrader is the reference") ------
+
+class Views(bt.Strategy):
+    """Records, each time it is stepped, its own feed's name and length and ``self.data``."""
+
+    params = (("log", None),)
+
+    def next(self):
+        own = self.datas[-1]
+        self.p.log.append((own._name, len(own), self.data._name))
+
+
+def _gappy() -> dict[str, pd.DataFrame]:
+    frames = _frames()
+    missing = pd.date_range("2022-01-05", periods=5, freq="1h")
+    return {"AAA": frames["AAA"], "BBB": frames["BBB"].drop(index=missing)}
+
+
+def _views_stock(frames: dict[str, pd.DataFrame]) -> list[tuple[str, int, str]]:
+    log: list[tuple[str, int, str]] = []
+    cerebro = bt.Cerebro(stdstats=False)
+    feeds = [bt.feeds.PandasData(dataname=frame, name=symbol, timeframe=bt.TimeFrame.Minutes,
+                                 compression=60) for symbol, frame in frames.items()]
+    for feed in feeds:
+        cerebro.adddata(feed)
+    for feed in feeds:
+        cerebro.addstrategy(Views, feed, log=log)
+    cerebro.run()
+    return log
+
+
+def _views_ours(frames: dict[str, pd.DataFrame]) -> list[tuple[str, int, str]]:
+    log: list[tuple[str, int, str]] = []
+    legs = [PortfolioLeg(symbol, frame) for symbol, frame in frames.items()]
+    run_portfolio(PortfolioRequest(Views, legs, "1h", {"log": log}, cash=CASH,
+                                   costs=CostModel(funding=0.0, slippage_bps=0.0)))
+    return log
+
+
+def test_stock_gives_each_instance_every_feed_and_ours_only_its_own():
+    frames = _frames()
+    assert {data for _, _, data in _views_stock(frames)} == {"AAA"}  # the first symbol's
+    assert all(own == data for own, _, data in _views_ours(frames))
+
+
+def test_a_symbol_without_a_bar_is_stepped_again_by_stock_and_waits_in_ours():
+    frames = _gappy()
+    stock = [length for own, length, _ in _views_stock(frames) if own == "BBB"]
+    ours = [length for own, length, _ in _views_ours(frames) if own == "BBB"]
+    repeated = len(stock) - len(set(stock))
+    assert repeated == 5  # stock: next() again on BBB's previous bar at each missing bar
+    assert len(ours) == len(set(ours)) == len(frames["BBB"])
+    assert sorted(set(stock)) == ours
