@@ -8,6 +8,7 @@ from backtrader_engine.data.bundled import (
     DatasetInfo,
     bundled_datasets,
     bundled_info,
+    bundled_perp_1h,
     default_dataset,
 )
 from backtrader_engine.data.frame import OHLCV_COLUMNS, canonicalize
@@ -48,6 +49,7 @@ __all__ = [
     "VolatilitySummary",
     "bundled_datasets",
     "bundled_info",
+    "bundled_perp_1h",
     "canonical_timeframe",
     "canonicalize",
     "check_quality",

@@ -13,11 +13,17 @@ from backtrader_engine.errors import DataError
 
 RESOURCE_DIR = Path(__file__).resolve().parent.parent / "resources" / "data"
 
+#: Symbols of the bundled Bybit perpetual hourly candles. All cover the same 1000 hours
+#: (2025-09-11 08:00 to 2025-10-22 23:00 UTC), so a multi-symbol run lines them up bar for
+#: bar without dropping any.
+BYBIT_PERP_1H: tuple[str, ...] = ("BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "BNBUSDT")
+
 #: Dataset name -> file name in :data:`RESOURCE_DIR`.
 BUNDLED_FILES: dict[str, str] = {
     "BTCUSD-1h-coinbase": "BTCUSD-1h-coinbase.parquet",
     "XRPUSDT-5m-binance-perp": "XRPUSDT-5m-binance-perp.parquet",
     "XRPUSDT-funding-8h": "XRPUSDT-funding-8h.parquet",
+    **{f"{symbol}-1h-bybit-perp": f"{symbol}-1h-bybit-perp.parquet" for symbol in BYBIT_PERP_1H},
 }
 DEFAULT_DATASET = "BTCUSD-1h-coinbase"
 
@@ -40,6 +46,8 @@ class DatasetInfo:
 BUNDLED_INFO: dict[str, DatasetInfo] = {
     "BTCUSD-1h-coinbase": DatasetInfo("BTC-USD", "Coinbase spot", "USD"),
     "XRPUSDT-5m-binance-perp": DatasetInfo("XRPUSDT", "Binance USDT-M perpetual", "USDT"),
+    **{f"{symbol}-1h-bybit-perp": DatasetInfo(symbol, "Bybit USDT perpetual", "USDT")
+       for symbol in BYBIT_PERP_1H},
 }
 
 
@@ -73,10 +81,24 @@ def bundled_datasets() -> dict[str, Path]:
     -------
     dict of str to pathlib.Path
         ``BTCUSD-1h-coinbase`` (spot candles), ``XRPUSDT-5m-binance-perp`` (Binance USDT-M
-        perpetual candles) and ``XRPUSDT-funding-8h`` (its funding rates, for
-        :func:`backtrader_engine.data.load_funding`).
+        perpetual candles), ``XRPUSDT-funding-8h`` (its funding rates, for
+        :func:`backtrader_engine.data.load_funding`) and ``<SYMBOL>-1h-bybit-perp`` for each
+        of :data:`BYBIT_PERP_1H` (Bybit USDT perpetual hourly candles, all over the same
+        1000 hours from 2025-09-11 08:00 to 2025-10-22 23:00 UTC).
     """
     return {name: _resolve(name) for name in BUNDLED_FILES}
+
+
+def bundled_perp_1h() -> dict[str, Path]:
+    """The bundled Bybit USDT perpetual hourly candles, by symbol.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        One Parquet file per symbol of :data:`BYBIT_PERP_1H`, all over the same 1000 hours,
+        readable with :func:`backtrader_engine.data.load_ohlcv`.
+    """
+    return {symbol: _resolve(f"{symbol}-1h-bybit-perp") for symbol in BYBIT_PERP_1H}
 
 
 def bundled_info(path: str | Path) -> DatasetInfo | None:
