@@ -195,3 +195,26 @@ def test_refuses_an_unknown_account_model():
     with pytest.raises(UserError, match="--accounts joint: expected one of shared, per-symbol"):
         run_portfolio(PortfolioRequest(PercentCross, [PortfolioLeg("AAA", _frames()["AAA"])],
                                        "1h", accounts="joint"))
+
+
+class FailsOnBBB(PercentCross):
+    """Raises at BBB's 300th bar; the other symbols run on until then."""
+
+    def next(self):
+        if self.data._name == "BBB" and len(self) == 300:
+            raise ValueError("boom")
+        super().next()
+
+
+@pytest.mark.parametrize("accounts", ["shared", "per-symbol"])
+def test_a_strategy_error_keeps_the_portfolio_up_to_that_bar(accounts):
+    from backtrader_engine.strategies.failure import StrategyRunError
+
+    frames = _frames()
+    with pytest.raises(StrategyRunError) as caught:
+        _portfolio(FailsOnBBB, frames, accounts)
+    partial = caught.value.partial
+    assert partial is not None and partial.partial
+    failed_at = frames["BBB"].index[299]
+    assert partial.equity.index[-1] == failed_at
+    assert [row.symbol for row in partial.symbols] == ["AAA", "BBB", "CCC", "TOTAL"]
