@@ -111,6 +111,9 @@ class OptimizationPlan:
             "cash": request.cash,
             "costs": request.costs.describe(),
             "fixed_params": self.fixed_params,
+            # A portfolio's account model changes every value; single-symbol studies lack it.
+            **({"accounts": request.portfolio.accounts} if request.portfolio is not None
+               else {}),
         }
 
 
