@@ -71,8 +71,6 @@ def test_a_folder_portfolio_prints_a_row_per_symbol_and_a_total(cli, folder: Pat
     assert by_symbol["AAAUSDT"]["data_file"].endswith("AAAUSDT-1h.csv")
     trades = pd.read_csv(out / "trades.csv")
     assert set(trades["symbol"]) == set(SYMBOLS)
-    # The funding file next to AAAUSDT's candles is its funding; the others pay the default.
-    assert report["symbols"][0]["funding"] != pytest.approx(by_symbol["CCCUSDT"]["funding"])
     equity = pd.read_csv(out / "equity.csv")
     assert list(equity.columns) == ["datetime", "equity", "cash", "position_size", "notional",
                                     "drawdown_pct", *(f"pnl_{s}" for s in SYMBOLS)]
@@ -176,3 +174,18 @@ def test_symbols_of_different_bar_sizes_need_a_timeframe(one_clear_line, cli, fo
                     "--symbols", "AAAUSDT,DDDUSDT", "--timeframe", "1h", "--no-plots",
                     "--out", str(fresh_cwd / "r"))
     assert resampled.code == 0, resampled.err
+
+
+def test_a_symbols_own_funding_file_is_used_unless_funding_is_given(cli, folder: Path,
+                                                                    fresh_cwd: Path) -> None:
+    # Sub-accounts, so one symbol's funding cannot move another's sizing.
+    rows = {}
+    for name, extra in (("own", ()), ("explicit", ("--funding", "0.0001"))):
+        out = fresh_cwd / name
+        _run(cli, "--data", str(folder), "--symbols", ",".join(SYMBOLS), "--accounts",
+             "per-symbol", "--out", str(out), *extra)
+        rows[name] = {row["symbol"]: row["funding"]
+                      for row in json.loads((out / "report.json").read_text())["symbols"]}
+    # AAAUSDT-funding-8h.csv (0.002 a settlement) against the default 0.0001.
+    assert rows["own"]["AAAUSDT"] != pytest.approx(rows["explicit"]["AAAUSDT"], rel=0.5)
+    assert rows["own"]["CCCUSDT"] == rows["explicit"]["CCCUSDT"] != 0.0
