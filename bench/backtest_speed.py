@@ -12,14 +12,21 @@ in the same run, on the same frame:
   trade ledger, per-bar equity record, metrics) with costs matching the raw runs (one fee for
   maker and taker, no slippage, no funding, 1x)
 
+- ``portfolio N``: :func:`backtrader_engine.engine.portfolio.run_portfolio`, N symbols in one
+  backtest (one shared account), each symbol the same bars rescaled, so each has as many bars
+  as the one-symbol runs. Its bars/s counts every symbol's bars (N x bars / seconds), and
+  the ratio is that against the one-symbol engine run of the same run: 1.00x means a symbol's
+  bar costs as much in a portfolio as alone.
+
 It prints bars/s and the ratios, checks the three final values are identical, and measures the
-peak RSS of a 525,600-bar engine run in a child process.
+peak RSS of a 525,600-bar engine run in a child process (``--memory-bars 0`` skips it).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import subprocess
 import sys
 import tempfile
@@ -36,6 +43,11 @@ sys.path.insert(0, str(ROOT))
 from backtrader_engine.data import load_ohlcv  # noqa: E402
 from backtrader_engine.engine.backtest import BacktestRequest, run_backtest  # noqa: E402
 from backtrader_engine.engine.costs import CostModel  # noqa: E402
+from backtrader_engine.engine.portfolio import (  # noqa: E402
+    PortfolioLeg,
+    PortfolioRequest,
+    run_portfolio,
+)
 
 FEE = 0.0006
 CASH = 1_000_000.0
@@ -92,6 +104,20 @@ def run_engine(frame: pd.DataFrame) -> float:
     return run_backtest(request).final_value
 
 
+def run_portfolio_of(frame: pd.DataFrame, symbols: int) -> float:
+    """*symbols* copies of *frame*, each rescaled, as one shared-account portfolio."""
+    costs = CostModel(taker_fee=FEE, maker_fee=FEE, slippage_bps=0.0, leverage=1.0, funding=0.0)
+    legs = []
+    for i in range(symbols):
+        scaled = frame.copy()
+        cols = ["open", "high", "low", "close"]
+        scaled[cols] = scaled[cols].to_numpy() * (1.0 + 0.25 * i)
+        legs.append(PortfolioLeg(f"SYM{i}USDT", scaled))
+    request = PortfolioRequest(strategy=SmaCross, legs=legs, timeframe="1m",
+                               cash=CASH * symbols, costs=costs)
+    return run_portfolio(request).final_value
+
+
 def timed(fn, *args, repeat: int = 1, **kwargs) -> tuple[float, float]:
     best, value = float("inf"), float("nan")
     for _ in range(repeat):
@@ -116,13 +142,31 @@ def peak_rss_mb(bars: int) -> float:
         return json.loads(result.read_text())["peak_rss_kb"] / 1024.0
 
 
+def portfolio_row(frame: pd.DataFrame, n: int, symbols: int, engine_seconds: float,
+                  repeat: int) -> bool:
+    """Print the portfolio's per-symbol bars/s against the one-symbol engine run; its final
+    value must be the sum of the symbols' own (their copies only differ in scale)."""
+    if symbols <= 0:
+        return True
+    seconds, value = timed(run_portfolio_of, frame, symbols, repeat=repeat)
+    per_symbol = n * symbols / seconds  # symbol-bars per second
+    ratio = per_symbol / (n / engine_seconds)
+    print(f"{n:>8} {f'portfolio {symbols}':<12} {seconds:>8.2f} {per_symbol:>9.0f} "
+          f"{'':>10} {'':>9}  {value:.6f}")
+    print(f"{'':>8} portfolio of {symbols}: {per_symbol:.0f} symbol-bars/s vs "
+          f"{n / engine_seconds:.0f} bars/s for one symbol alone = {ratio:.2f}x")
+    return math.isfinite(value)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,500000")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--memory-bars", type=int, default=525_600)
+    parser.add_argument("--portfolio-symbols", type=int, default=5)
     args = parser.parse_args()
-    print(f"command: python bench/backtest_speed.py --sizes {args.sizes} --repeat {args.repeat}")
+    print(f"command: python bench/backtest_speed.py --sizes {args.sizes} --repeat {args.repeat} "
+          f"--portfolio-symbols {args.portfolio_symbols} --memory-bars {args.memory_bars}")
     header = (f"{'bars':>8} {'way':<12} {'seconds':>8} {'bars/s':>9} {'vs default':>10} "
               f"{'vs tuned':>9}  final value")
     print(header)
@@ -144,6 +188,10 @@ def main() -> int:
         ok &= same
         print(f"{'':>8} identical final values: {'yes' if same else 'NO'} "
               f"(spread {max(values) - min(values):.3g})")
+        ok &= portfolio_row(frame, n, args.portfolio_symbols, results["engine"][0],
+                            args.repeat)
+    if args.memory_bars <= 0:
+        return 0 if ok else 1
     rss = peak_rss_mb(args.memory_bars)
     print(f"peak RSS of one engine run on {args.memory_bars} bars: {rss:.0f} MB "
           f"(target < 1024 MB: {'met' if rss < 1024 else 'MISSED'})")

@@ -34,6 +34,8 @@ RUNS_DIR = Path("runs")
 
 
 DEFAULT_CONFIG_DIR = Path("configs")
+#: ``--funding`` when not given (the engine's constant rate, without importing the engine).
+DEFAULT_FUNDING = "0.0001"
 
 
 def register(subparsers: SubCommands) -> None:
@@ -137,7 +139,8 @@ def job_from_args(args: argparse.Namespace) -> BacktestJob:
         taker_fee=args.taker_fee,
         maker_fee=args.maker_fee,
         slippage_bps=args.slippage_bps,
-        funding=args.funding,
+        funding=args.funding if args.funding is not None else DEFAULT_FUNDING,
+        funding_explicit=args.funding is not None,
         maintenance_margin_rate=args.maintenance_margin,
         params=parse_param_overrides(args.param),
         params_file=getattr(args, "params_file", None),
@@ -148,7 +151,26 @@ def job_from_args(args: argparse.Namespace) -> BacktestJob:
         risk_config=configured_risk(args.config_dir) if risk_gate else None,
         # ``optimize`` has no --lot-rules either: a study's trials trade any quantity.
         lot_rules=bybit_lot_rules if getattr(args, "lot_rules", False) else None,
+        symbols=_symbols(args),
+        store=getattr(args, "store", None),
+        accounts=getattr(args, "accounts", "shared"),
     )
+
+
+def _symbols(args: argparse.Namespace) -> list[str]:
+    """``--symbols`` as a list ([] without it); refused when a portfolio flag has no use."""
+    text = getattr(args, "symbols", None)
+    if text is None:
+        if getattr(args, "store", None) is not None:
+            raise UserError("--store: only read with --symbols; pass --symbols A,B or "
+                            "--data FILE for one symbol")
+        if getattr(args, "accounts", "shared") != "shared":
+            raise UserError(f"--accounts {args.accounts}: only used with --symbols; pass "
+                            f"--symbols A,B to split the cash among symbols")
+        return []
+    from backtrader_engine.engine.portfolio_job import parse_symbols
+
+    return parse_symbols(text)
 
 
 def _run_and_print(job: BacktestJob, config_dir: Path, runs_dir: Path | None = None) -> int:
@@ -158,8 +180,16 @@ def _run_and_print(job: BacktestJob, config_dir: Path, runs_dir: Path | None = N
     from backtrader_engine.engine.report import ReportPaths
     from backtrader_engine.strategies.failure import EXIT_STRATEGY_ERROR, StrategyRunError
 
+    result: BacktestResult
     try:
-        result, paths = run_backtest_job(job, configured_fees(config_dir), runs_dir=runs_dir)
+        if job.symbols:
+            from backtrader_engine.engine.portfolio_job import run_portfolio_job
+
+            result, paths = run_portfolio_job(job, configured_fees(config_dir),
+                                              runs_dir=runs_dir)
+        else:
+            result, paths = run_backtest_job(job, configured_fees(config_dir),
+                                             runs_dir=runs_dir)
     except StrategyRunError as exc:
         # A bug in the strategy, not bad input: what ran before it is still shown and kept
         # (marked partial), then the strategy's own frames, without the engine's.
@@ -177,8 +207,18 @@ def _print_result(job: BacktestJob, result: BacktestResult, paths: ReportPaths |
     from backtrader_engine.engine.job import data_path, instrument_label
     from backtrader_engine.engine.summary_text import format_summary
 
-    instrument, currency = instrument_label(data_path(job), job.symbol)
-    print(format_summary(result, instrument, currency))
+    if job.symbols:
+        from backtrader_engine.engine.job import quote_currency
+        from backtrader_engine.engine.portfolio_text import format_symbol_table
+
+        quotes = {quote_currency(symbol) for symbol in job.symbols}
+        currency = quotes.pop() if len(quotes) == 1 else None
+        print(format_summary(result, None, currency))
+        print()
+        print(format_symbol_table(getattr(result, "symbols", []), job.accounts))
+    else:
+        instrument, currency = instrument_label(data_path(job), job.symbol)
+        print(format_summary(result, instrument, currency))
     for warning in (result.rejection_warning(), result.sizing_warning()):
         if warning is not None:
             print(warning, file=sys.stderr)

@@ -47,6 +47,16 @@ def add_data_options(p: argparse.ArgumentParser) -> None:
     d.add_argument("--to", dest="end", metavar="DATE", help="last bar (inclusive)")
     d.add_argument("--confirm-timeframes", default="", metavar="TF,TF",
                    help="higher-timeframe feeds for self.datas[1:], e.g. 15m,1h,4h")
+    pf = p.add_argument_group("portfolio (several symbols)")
+    pf.add_argument("--symbols", metavar="S,S",
+                    help="run the strategy once per symbol in one backtest, e.g. "
+                         "BTCUSDT,ETHUSDT,SOLUSDT; read from --store, or from --data FOLDER "
+                         "holding one file per symbol")
+    pf.add_argument("--store", type=Path, metavar="DIR",
+                    help="the local store --symbols reads (default: data, as 'bte data list')")
+    pf.add_argument("--accounts", default="shared", metavar="MODE",
+                    help="shared: one account every symbol trades against; per-symbol: one "
+                         "sub-account per symbol with the cash split equally (default: shared)")
 
 
 def add_cost_options(p: argparse.ArgumentParser) -> None:
@@ -62,8 +72,9 @@ def add_cost_options(p: argparse.ArgumentParser) -> None:
                    help="maker fee fraction (default: bybit_config.json, 0.0002)")
     c.add_argument("--slippage-bps", type=non_negative_float, default=1.0, metavar="N",
                    help="slippage of market/stop fills in basis points (default 1)")
-    c.add_argument("--funding", default="0.0001", metavar="PATH|RATE",
+    c.add_argument("--funding", metavar="PATH|RATE",
                    help="funding-rate file or constant rate per 8h settlement "
-                        "(default 0.0001; 0 disables)")
+                        "(default 0.0001; 0 disables; with --symbols, a symbol whose data "
+                        "has a funding file settles that unless --funding is given)")
     c.add_argument("--maintenance-margin", type=non_negative_float, default=0.005, metavar="RATE",
                    help="maintenance margin rate for liquidation (default 0.005)")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypedDict
 
 import backtrader as bt
@@ -42,6 +42,10 @@ class BacktestRequest:
     risk: RiskConfig | None = None
     #: The venue's quantity step and minimums; None (the default) trades any quantity.
     lot_rules: LotRules | None = None
+    #: Several symbols (a :class:`~.portfolio.PortfolioRequest`): then :func:`run_backtest`
+    #: runs that portfolio over this request's time range (``frame``'s first to last bar)
+    #: with this request's params, so a study slices and re-parameterises it as one symbol.
+    portfolio: Any = None
 
 
 class RejectedOrders(TypedDict):
@@ -93,6 +97,14 @@ class BacktestResult:
     def orders_rejected(self) -> int:
         """How many orders were refused or expired unfilled (every reason)."""
         return sum(self.rejections.values())
+
+    def report_sections(self) -> dict[str, object]:
+        """Sections ``report.json`` adds for this kind of run (none for one symbol)."""
+        return {}
+
+    def symbol_prices(self) -> dict[str, pd.DataFrame] | None:
+        """Each symbol's candles when the run traded several (None for one symbol)."""
+        return None
 
     def rejected_orders(self) -> RejectedOrders:
         """The report's ``rejected_orders`` section: total, orders submitted and by reason.
@@ -193,6 +205,13 @@ def check_enough_bars(request: BacktestRequest) -> None:
     strategy's ``__init__``, not a run. An exception in the strategy's own ``__init__`` is left
     for the real run to report.
     """
+    if request.portfolio is not None:
+        from backtrader_engine.engine.portfolio import portfolio_window
+
+        for leg in portfolio_window(request).legs:
+            check_enough_bars(replace(request, frame=leg.frame, symbol=leg.symbol,
+                                      portfolio=None))
+        return
     feeds, timeframes = _feeds(request)
     cerebro = build_cerebro(request.strategy, request.params, feeds, make_broker(request))
     cerebro.addanalyzer(BarsCheck, timeframes=tuple(timeframes),
@@ -222,6 +241,11 @@ def run_backtest(request: BacktestRequest,
         When the strategy's own code raised; its ``partial`` holds the result up to the
         failing bar (None when it failed before the first bar).
     """
+    if request.portfolio is not None:
+        # Imported here: the portfolio module builds on this one.
+        from backtrader_engine.engine.portfolio import portfolio_window, run_portfolio
+
+        return run_portfolio(portfolio_window(request))
     feeds, timeframes = _feeds(request)
     broker = make_broker(request)
     cerebro = build_cerebro(request.strategy, request.params, feeds, broker)

@@ -128,6 +128,9 @@ class PerpBroker(MarginAccounting, bt.brokers.BackBroker):
         self._clock: _FundingClock | None = None
         self._liq_cache: dict[object, tuple[float, float, float, float | None]] = {}
         self._lot_checked: set[int] = set()  # refs of orders fitted to the lot rules
+        # The strategy that trades each data: its liquidations are notified to it (with
+        # several strategies, backtrader would hand an ownerless order to the first one).
+        self._owners: dict[object, bt.Strategy] = {}
 
     def start(self) -> None:
         super().start()
@@ -140,6 +143,8 @@ class PerpBroker(MarginAccounting, bt.brokers.BackBroker):
 
     def notify(self, order: bt.Order) -> None:
         self.rejections.observe(order)
+        if order.owner is not None and order.data not in self._owners:
+            self._owners[order.data] = order.owner
         self.notifs.append(clone_order(order))
 
     # -- the venue's lot rules -----------------------------------------------------------------
@@ -271,17 +276,21 @@ class PerpBroker(MarginAccounting, bt.brokers.BackBroker):
             if not position.size:
                 continue
             mark = data.open[0]
-            for rate in rates:
-                payment = funding_payment(position.size, mark, rate)
-                if payment > 0.0:
-                    # An isolated position cannot pay more than the account holds for it: what
-                    # the exchange cannot collect is its insurance fund's loss, not a negative
-                    # balance.
-                    payment = min(payment, self._funding_capacity(data, position, mark))
-                self.cash -= payment
-                self.funding_paid += payment
-                self.ledger.on_funding(data, payment)
+            self._pay_funding(data, position, mark, rates)
             self._liquidate_if_funding_broke(data, position, mark)
+
+    def _pay_funding(self, data, position: bt.Position, mark: float, rates: list[float]) -> None:
+        """Settle *rates* on *position*, marked at *mark*, out of the account's cash."""
+        for rate in rates:
+            payment = funding_payment(position.size, mark, rate)
+            if payment > 0.0:
+                # An isolated position cannot pay more than the account holds for it: what
+                # the exchange cannot collect is its insurance fund's loss, not a negative
+                # balance.
+                payment = min(payment, self._funding_capacity(data, position, mark))
+            self.cash -= payment
+            self.funding_paid += payment
+            self.ledger.on_funding(data, payment)
 
     def _funding_capacity(self, data, position: bt.Position, mark: float) -> float:
         """Most a funding payment can take: free cash plus the position's margin and its
@@ -357,7 +366,7 @@ class PerpBroker(MarginAccounting, bt.brokers.BackBroker):
             if order is not None and order.data is data and order.alive():
                 self.cancel(order)
         order_cls = bt.SellOrder if size > 0 else bt.BuyOrder
-        order = order_cls(owner=None, data=data, size=abs(size), price=price,
+        order = order_cls(owner=self._owners.get(data), data=data, size=abs(size), price=price,
                           exectype=bt.Order.Market)
         order.addinfo(liquidation=True)
         comminfo = self.getcommissioninfo(data)

@@ -70,6 +70,14 @@ class BacktestJob:
     # Fit order quantities to the lot rules this lookup gives for the traded symbol (the
     # symbol is known only once the data is: --symbol, else guessed from the file name).
     lot_rules: LotRulesLookup | None = None
+    # A portfolio (engine.portfolio_job): several symbols, read from a folder (``data``) or
+    # the local store (``store``), on one shared account or one sub-account each.
+    symbols: Sequence[str] = ()
+    store: Path | None = None
+    accounts: str = "shared"
+    # False when ``funding`` is the default rather than the user's: a portfolio's symbols then
+    # settle their own funding history where the data has one.
+    funding_explicit: bool = True
 
 
 def parse_param_overrides(items: Sequence[str]) -> dict[str, str]:
@@ -129,13 +137,19 @@ def load_params_file(path: Path, strategy_name: str) -> dict[str, object]:
                     f'{{"name": value}} object')
 
 
+_BAR_SIZE = re.compile(r"^\d+[SMHDW]$")
+
+
 def guess_symbol(path: Path) -> str:
     """A symbol from a file name such as ``XRP_USDT_USDT-5m-futures.feather`` or ``BTCUSD-1h``."""
     stem = path.name.split(".")[0]
     head = stem.split("-")[0].upper()
-    parts = [p for p in head.split("_") if p]
+    # ``BTCUSDT_1h.csv``: a bar size after the symbol is not part of it.
+    parts = [p for p in head.split("_") if p and not _BAR_SIZE.match(p)]
     if len(parts) >= 2:
         return parts[0] + parts[1]
+    if parts:
+        return parts[0]
     return head or "UNKNOWN"
 
 

@@ -58,6 +58,7 @@ def plot_equity(equity: pd.DataFrame, path: Path, title: str) -> Path:
     ax_eq.plot(_times(curve.index), curve.to_numpy(), color="#1f77b4", linewidth=1.1,
                label="equity")
     ax_eq.axhline(float(equity["equity"].iloc[0]), color="grey", linewidth=0.6, linestyle=":")
+    _symbol_lines(ax_eq, equity, columns)
     ax_eq.set_ylabel("equity (USDT)")
     ax_eq.set_title(title)
     ax_eq.grid(alpha=0.3)
@@ -71,9 +72,47 @@ def plot_equity(equity: pd.DataFrame, path: Path, title: str) -> Path:
     return save(fig, path)
 
 
+def _symbol_lines(ax_eq, equity: pd.DataFrame, columns: int) -> None:
+    """A portfolio's per-symbol lines: each sub-account's equity on the equity axis, or each
+    symbol's PnL in the shared account on a second axis. A single-symbol run has neither."""
+    own = [c for c in equity.columns if c.startswith("equity_")]
+    pnl = [c for c in equity.columns if c.startswith("pnl_")]
+    for column in own:
+        line = decimate(equity[column], columns)
+        ax_eq.plot(_times(line.index), line.to_numpy(), linewidth=0.8,
+                   label=column.removeprefix("equity_"))
+    if pnl:
+        ax_pnl = ax_eq.twinx()
+        for column in pnl:
+            line = decimate(equity[column], columns)
+            ax_pnl.plot(_times(line.index), line.to_numpy(), linewidth=0.8, linestyle="--",
+                        label=f"{column.removeprefix('pnl_')} PnL")
+        ax_pnl.set_ylabel("PnL per symbol (dashed)")
+        ax_pnl.legend(loc="lower right", fontsize=8)
+    if own or pnl:
+        ax_eq.legend(loc="upper left", fontsize=8)
+
+
 def plot_trades(prices: pd.DataFrame, trades: pd.DataFrame, path: Path, title: str) -> Path:
     """Close price with entry (triangles) and exit (crosses) markers, longs green, shorts red."""
     fig, ax = plt.subplots(figsize=TRADES_SIZE)
+    _draw_trades(ax, prices, trades, title)
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def plot_portfolio_trades(prices: dict[str, pd.DataFrame], trades: pd.DataFrame, path: Path,
+                          title: str) -> Path:
+    """One price panel per symbol, each with that symbol's entries and exits."""
+    fig, axes = plt.subplots(len(prices), 1, figsize=(TRADES_SIZE[0], 2.4 * len(prices) + 1),
+                             squeeze=False)
+    for ax, (symbol, frame) in zip(axes[:, 0], prices.items(), strict=True):
+        _draw_trades(ax, frame, trades[trades["symbol"] == symbol], f"{title}: {symbol}")
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def _draw_trades(ax, prices: pd.DataFrame, trades: pd.DataFrame, title: str) -> None:
     close = decimate(prices["close"], pixel_columns(TRADES_SIZE))
     ax.plot(_times(close.index), close.to_numpy(), color="#444444", linewidth=0.8, label="close")
     for side, colour, marker in (("long", "#2ca02c", "^"), ("short", "#d62728", "v")):
@@ -90,5 +129,3 @@ def plot_trades(prices: pd.DataFrame, trades: pd.DataFrame, path: Path, title: s
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
-    fig.tight_layout()
-    return save(fig, path)

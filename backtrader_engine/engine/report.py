@@ -159,10 +159,14 @@ def draw_plots(result: BacktestResult, paths: ReportPaths, title: str) -> None:
     # Imported here: matplotlib takes a third of a second to load, which only a run that
     # draws should pay, and then only in the process that draws (the CLI, the panel and
     # studies import this module).
-    from backtrader_engine.engine.plots import plot_equity, plot_trades
+    from backtrader_engine.engine.plots import plot_equity, plot_portfolio_trades, plot_trades
 
     plot_equity(result.equity, paths.equity_plot, title)
-    plot_trades(result.request.frame, result.trades, paths.trades_plot, title)
+    prices = result.symbol_prices()
+    if prices is None:
+        plot_trades(result.request.frame, result.trades, paths.trades_plot, title)
+    else:
+        plot_portfolio_trades(prices, result.trades, paths.trades_plot, title)
 
 
 def write_report(result: BacktestResult, out_dir: Path, data_path: Path | None = None,
@@ -184,6 +188,8 @@ def write_report(result: BacktestResult, out_dir: Path, data_path: Path | None =
     with drawing:
         document: dict[str, object] = {
             "metrics": result.metrics, "rejected_orders": result.rejected_orders(),
+            # A portfolio's per-symbol breakdown; nothing for a single symbol.
+            **result.report_sections(),
             "manifest": build_manifest(result, data_path, command)}
         if result.failure is not None:
             # First keys, so a reader (or a person) cannot miss that the numbers cover only

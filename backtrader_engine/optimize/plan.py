@@ -20,6 +20,8 @@ from backtrader_engine.engine.backtest import BacktestRequest, check_enough_bars
 from backtrader_engine.engine.bars_needed import NotEnoughBars
 from backtrader_engine.engine.job import BacktestJob, bars_source, prepare_backtest
 from backtrader_engine.engine.outdir import check_output_dir
+from backtrader_engine.engine.portfolio import common_range
+from backtrader_engine.engine.portfolio_job import prepare_portfolio
 from backtrader_engine.errors import StrategyError, UserError
 from backtrader_engine.optimize.objectives import DEFAULT_METRIC, metric_names
 from backtrader_engine.optimize.pareto import DEFAULT_PICK, check_pick
@@ -92,13 +94,17 @@ class OptimizationPlan:
     def task(self, frame: pd.DataFrame, study_name: str) -> StudyTask:
         """What the workers of a study on *frame* run."""
         request = self.request
+        portfolio = request.portfolio
         return StudyTask(
             strategy_spec=self.job.backtest.strategy, frame=frame, timeframe=request.timeframe,
             symbol=request.symbol, confirm_timeframes=tuple(request.confirm_timeframes),
             cash=request.cash, costs=request.costs, params=dict(request.params),
             space=dict(self.space), metric=self.job.metric, min_trades=self.job.min_trades,
             storage=self.storage, study_name=study_name, seed=self.job.seed,
-            pruner=self.job.pruner)
+            pruner=self.job.pruner,
+            # A portfolio's symbols travel with the task; the run cuts them to *frame*'s range.
+            legs=tuple(portfolio.legs) if portfolio is not None else (),
+            accounts=portfolio.accounts if portfolio is not None else "shared")
 
     def fingerprint(self, frame: pd.DataFrame) -> dict[str, object]:
         """The settings that make the values of a study on *frame* comparable."""
@@ -116,6 +122,9 @@ class OptimizationPlan:
             "cash": request.cash,
             "costs": request.costs.describe(),
             "fixed_params": self.fixed_params,
+            # A portfolio's account model changes every value; single-symbol studies lack it.
+            **({"accounts": request.portfolio.accounts} if request.portfolio is not None
+               else {}),
         }
 
 
@@ -123,6 +132,10 @@ def check_study_options(job: OptimizeJob) -> None:
     """Refuse option values no study can run with (one line each)."""
     metrics = metric_names(job.metric)
     check_pruner(job.pruner, metrics)
+    if job.pruner != "none" and job.backtest.symbols:
+        # The checkpoints read one broker's equity bar by bar; a portfolio has one per account.
+        raise UserError(f"--pruner {job.pruner}: a portfolio study (--symbols) cannot be "
+                        "pruned; use --pruner none or one symbol")
     check_pick(job.pick)
     if len(metrics) > 1 and job.walk_forward:
         raise UserError(f"--walk-forward {job.walk_forward}: a window trades one winner, and a "
@@ -190,6 +203,17 @@ def check_parts_long_enough(job: OptimizeJob, request: BacktestRequest, data_pat
             raise exc.reworded(where) from None
 
 
+def _prepare_request(backtest: BacktestJob, fees: tuple[float, float]) -> tuple[
+        BacktestRequest, Path]:
+    """One symbol's request, or with ``--symbols`` the portfolio's over the time range every
+    symbol has data for (so the out-of-sample split cuts all symbols at the same time)."""
+    if not backtest.symbols:
+        return prepare_backtest(backtest, fees)
+    portfolio, _sources, where = prepare_portfolio(backtest, fees)
+    portfolio = replace(portfolio, legs=common_range(portfolio.legs))
+    return portfolio.as_request(), where
+
+
 def prepare_optimization(job: OptimizeJob, fees: tuple[float, float]) -> OptimizationPlan:
     """Check *job* and resolve everything a study needs.
 
@@ -210,7 +234,7 @@ def prepare_optimization(job: OptimizeJob, fees: tuple[float, float]) -> Optimiz
         For a bad option, strategy, param, space, data file or split (one line each).
     """
     check_study_options(job)
-    request, data_path = prepare_backtest(job.backtest, fees)
+    request, data_path = _prepare_request(job.backtest, fees)
     space = resolve_space(request.strategy, job.space_file, list(job.backtest.params))
     in_sample, out_of_sample = split_in_out_of_sample(request.frame, job.oos_fraction)
     windows = (walk_forward_windows(datetime_index(request.frame), job.walk_forward)

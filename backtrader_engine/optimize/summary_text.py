@@ -107,7 +107,10 @@ def format_table(result: OptimizationResult, files: Mapping[str, Path]) -> str:
     done = run.progress.trials_done if run.progress else 0
     rate = done / run.duration if run.duration > 0 else 0.0
     # The instrument as the backtest summary names it: from the data's own facts first.
-    instrument, _ = instrument_label(plan.data_path, plan.job.backtest.symbol)
+    instrument, _ = (instrument_label(plan.data_path, plan.job.backtest.symbol)
+                     if request.portfolio is None
+                     else (f"portfolio {request.symbol} ({request.portfolio.accounts} account"
+                           f"{'' if request.portfolio.accounts == 'shared' else 's'})", None))
     goal = ("maximise" if result.pareto is None else
             ", ".join("minimise" if d == "minimize" else "maximise"
                       for d in result.pareto.directions))

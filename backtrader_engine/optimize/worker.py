@@ -23,6 +23,7 @@ from optuna.trial import TrialState
 
 from backtrader_engine.engine.backtest import BacktestRequest
 from backtrader_engine.engine.costs import CostModel
+from backtrader_engine.engine.portfolio import PortfolioLeg, PortfolioRequest
 from backtrader_engine.optimize.objectives import evaluate
 from backtrader_engine.optimize.pruning import checkpoint_analyzers, make_pruner
 from backtrader_engine.optimize.storage import open_storage
@@ -71,11 +72,19 @@ class StudyTask:
     study_name: str
     seed: int | None = None
     pruner: str = "none"
+    #: A portfolio's symbols (``--symbols``), each cut to ``frame``'s time range by the run;
+    #: empty for one symbol.
+    legs: tuple[PortfolioLeg, ...] = ()
+    accounts: str = "shared"
 
     def request(self, strategy: type | None = None) -> BacktestRequest:
         """The backtest request of this task (resolving the strategy spec unless given)."""
+        strategy = strategy or resolve_strategy(self.strategy_spec)
+        portfolio = (PortfolioRequest(strategy, self.legs, self.timeframe, dict(self.params),
+                                      self.confirm_timeframes, self.cash, self.costs,
+                                      self.accounts) if self.legs else None)
         return BacktestRequest(
-            strategy=strategy or resolve_strategy(self.strategy_spec),
+            strategy=strategy,
             frame=self.frame,
             timeframe=self.timeframe,
             params=dict(self.params),
@@ -83,6 +92,7 @@ class StudyTask:
             confirm_timeframes=self.confirm_timeframes,
             cash=self.cash,
             costs=self.costs,
+            portfolio=portfolio,
         )
 
 

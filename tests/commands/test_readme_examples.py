@@ -96,6 +96,7 @@ def test_readme_risk_gate_examples_run(cli, clone_root: Path) -> None:
 def test_readme_optimisation_examples_run(cli, clone_root: Path) -> None:
     commands = readme_commands("### Optimisation")
     assert [argv[:2] for argv in commands] == [["python", "optimize.py"], ["bte", "backtest"],
+                                               ["python", "optimize.py"],
                                                ["python", "optimize.py"]]
     for argv in commands:
         if argv[0] == "bte":  # the named study's best params, written by the first command
@@ -108,6 +109,8 @@ def test_readme_optimisation_examples_run(cli, clone_root: Path) -> None:
         assert "status   finished" in proc.stdout
         if "--walk-forward" in argv:
             assert "WFE" in proc.stdout and "fast=" in proc.stdout and "slow=" in proc.stdout
+        if "--symbols" in argv:
+            assert "portfolio BTCUSDT,ETHUSDT,SOLUSDT (shared account)" in proc.stdout
     assert (clone_root / "runs/optimize/rsi-demo/best_params.json").is_file()
     assert (clone_root / "runs/best/report.json").is_file()
 
