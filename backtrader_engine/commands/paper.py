@@ -25,7 +25,7 @@ from backtrader_engine.argtypes import (
 from backtrader_engine.cli_parser import OneLineParser, SubCommands
 from backtrader_engine.commands.log_options import add_log_options, setup_logging_from_args
 from backtrader_engine.commands.metrics import add_metrics_options, paper_metrics
-from backtrader_engine.commands.options import add_config_dir
+from backtrader_engine.commands.options import PAPER_WARMUP_BARS, add_config_dir
 from backtrader_engine.commands.paper_setup import PaperSetup, prepare_paper
 from backtrader_engine.engine.costs import CostModel
 from backtrader_engine.exchanges.bybit.retry import BybitUnreachable
@@ -66,9 +66,10 @@ def register(subparsers: SubCommands) -> None:
                    help="with --source replay: an OHLCV file instead of the bundled candles")
     m.add_argument("--replay-store", type=Path, metavar="DIR",
                    help="with --source replay: a DataStore folder (several symbols)")
-    m.add_argument("--warmup-bars", type=non_negative_int, default=300, metavar="N",
-                   help="history bars that prime indicators before the first live bar "
-                        "(default 300)")
+    m.add_argument("--warmup-bars", type=non_negative_int, default=PAPER_WARMUP_BARS,
+                   metavar="N", help="history bars that prime indicators before the first "
+                                     f"live bar (default {PAPER_WARMUP_BARS}; 'bte warmup' "
+                                     "says how many a strategy needs)")
     b = p.add_argument_group("paper account")
     b.add_argument("--state", type=Path, default=Path("state/paper"), metavar="DIR",
                    help="ledger folder; the same folder resumes the session (default "

@@ -185,10 +185,12 @@ def compare_runs(full: RunRecord, truncated: RunRecord, cut: int) -> list[Findin
             continue  # a line the truncated run did not build at all: nothing to compare
         difference = _first_value_difference(line, other, cut_time)
         if difference is not None:
-            position, was, now = difference
-            bar = int(np.searchsorted(times, _pd_time(line.times[position]), side="right")) - 1
-            findings.append(Finding(name, max(bar, 0), times[max(bar, 0)], cut, times[cut],
-                                    f"{was:.10g}", f"{now:.10g}"))
+            position, value, changed = difference
+            # A higher timeframe's line: the base bar its value belongs to.
+            at = max(int(times.searchsorted(_pd_time(line.times[position]), side="right")) - 1,
+                     0)
+            findings.append(Finding(name, at, times[at], cut, times[cut], f"{value:.10g}",
+                                    f"{changed:.10g}"))
     return findings
 
 

@@ -12,8 +12,8 @@ its value at every bar, and the broker keeps every order it was sent.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 from dataclasses import dataclass, field
+from typing import Any
 
 import backtrader as bt
 import numpy as np
