@@ -13,7 +13,7 @@ import pytest
 
 from backtrader_engine.engine.backtest import BacktestRequest
 from backtrader_engine.engine.job import BacktestJob, prepare_backtest
-from backtrader_engine.engine.lookahead import choose_cuts, check_lookahead
+from backtrader_engine.engine.lookahead import check_lookahead, choose_cuts
 from backtrader_engine.engine.lookahead_text import format_lookahead, lookahead_line
 from backtrader_engine.engine.run_capture import record_run
 from backtrader_engine.strategies import BUILTIN_STRATEGIES

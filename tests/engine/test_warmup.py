@@ -40,14 +40,14 @@ def test_ema_converges_well_after_its_minimum_period(honest_cross: WarmupReport)
     assert honest_cross.needed == max(i.converged_after or 0 for i in honest_cross.indicators)
 
 
-def test_the_table_names_each_indicator_the_tolerance_and_the_maximum(honest_cross: WarmupReport) -> None:
+def test_the_table_names_indicators_tolerance_and_maximum(honest_cross: WarmupReport) -> None:
     text = format_warmup(honest_cross)
     assert f"relative {REL_TOL:g}" in text
     assert "INDICATOR" in text and "fast" in text and "slow" in text
     assert text.splitlines()[-1] == f"warm-up needed: {honest_cross.needed} bars"
 
 
-def test_a_short_paper_warmup_or_in_sample_window_is_warned_about(honest_cross: WarmupReport) -> None:
+def test_a_short_paper_or_in_sample_warmup_is_warned(honest_cross: WarmupReport) -> None:
     needed = honest_cross.needed
     assert warmup_warnings(honest_cross, paper_warmup=needed) == []
     short = warmup_warnings(honest_cross, paper_warmup=needed - 1, in_sample=needed - 1)
