@@ -123,6 +123,7 @@ def build_summary(result: OptimizationResult, files: Mapping[str, Path]) -> dict
                                        result.out_of_sample_problem),
         "walk_forward": _walk_forward(result),
         "dsr": result.dsr,
+        "lookahead": None if result.lookahead is None else result.lookahead.as_dict(),
         "pbo": result.pbo,
         "importances": result.importances,
         "cash": request.cash,
