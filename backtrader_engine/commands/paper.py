@@ -26,6 +26,7 @@ from backtrader_engine.cli_parser import OneLineParser, SubCommands
 from backtrader_engine.commands.log_options import add_log_options, setup_logging_from_args
 from backtrader_engine.commands.metrics import add_metrics_options, paper_metrics
 from backtrader_engine.commands.options import PAPER_WARMUP_BARS, add_config_dir
+from backtrader_engine.commands.paper_lookahead import check_paper_strategies
 from backtrader_engine.commands.paper_setup import PaperSetup, prepare_paper
 from backtrader_engine.engine.costs import CostModel
 from backtrader_engine.exchanges.bybit.retry import BybitUnreachable
@@ -54,6 +55,9 @@ def register(subparsers: SubCommands) -> None:
     g.add_argument("--timeframe", metavar="TF", help="bar size with --strategy (default 1m)")
     g.add_argument("--params-file", type=Path, metavar="F",
                    help="JSON params, e.g. an optimiser's best_params.json")
+    g.add_argument("--allow-lookahead", action="store_true",
+                   help="trade a strategy even when the look-ahead check (bte lookahead) "
+                        "finds it reading future bars (default: refuse it)")
     m = p.add_argument_group("market data")
     m.add_argument("--source", type=paper_source, default="bybit", metavar="bybit|replay|URL",
                    help="Bybit, an in-process replay of the bundled candles, or a running "
@@ -163,6 +167,8 @@ def _start_paper_signals(args: argparse.Namespace) -> int:
     try:
         # Every argument is checked before anything is printed, bound, locked or written.
         setup = prepare_paper(args)
+        if not args.allow_lookahead:
+            check_paper_strategies(setup.accounts, setup.notes)
         # One writer per state folder, taken before anything touches the folder (ledger,
         # control.json) or could collide with the session already using it (its metrics
         # port, its log file); held until the command ends, dropped by the OS if killed.

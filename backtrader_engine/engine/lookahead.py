@@ -50,6 +50,16 @@ class Finding:
     def kind(self) -> str:
         return self.name if self.name in (SIGNAL, ERROR) else "indicator"
 
+    def describe(self) -> str:
+        """One sentence: what changed, at which bar, with and without the later bars."""
+        when = str(self.time)[:16]
+        if self.kind == ERROR:
+            return (f"the history ending at bar {self.bar} ({when}) raises {self.truncated} "
+                    f"there, where the full history does not")
+        what = "the signal" if self.kind == SIGNAL else f"indicator line {self.name}"
+        return (f"{what} at bar {self.bar} ({when}) changes when later bars are removed "
+                f"({self.full} with them, {self.truncated} without)")
+
     def as_dict(self) -> dict[str, object]:
         return {"kind": self.kind, "name": self.name, "bar": self.bar,
                 "time": self.time.isoformat(), "cut": self.cut,

@@ -47,7 +47,4 @@ def lookahead_line(report: LookaheadReport) -> str:
     if report.clean:
         return (f"look-ahead: clean ({len(report.cuts)} truncated histories, "
                 f"{report.signals_checked} signals, {len(report.lines)} indicator lines)")
-    first = report.findings[0]
-    return (f"look-ahead: FOUND {len(report.findings)}: {first.name} changes at bar "
-            f"{first.bar} ({_time(first.time)}) when later bars are removed "
-            f"(full {first.full}, truncated {first.truncated})")
+    return f"look-ahead: FOUND {len(report.findings)}: {report.findings[0].describe()}"

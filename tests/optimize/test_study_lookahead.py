@@ -23,7 +23,7 @@ def test_best_params_that_leak_are_reported_with_the_first_finding() -> None:
     assert outcome.report.findings[0].name == "signal"
     # The best trial's period is the one checked: the first decision comes at its bar 11.
     assert outcome.report.findings[0].bar >= 11
-    assert outcome.line().startswith("look-ahead: FOUND 1: signal changes at bar")
+    assert outcome.line().startswith("look-ahead: FOUND 1: the signal at bar")
     assert outcome.as_dict()["clean"] is False
 
 
