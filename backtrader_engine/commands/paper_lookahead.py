@@ -16,6 +16,8 @@ from backtrader_engine.errors import UserError
 
 #: Bars of the bundled candles the check runs on: a second or two per strategy.
 CHECK_BARS = 2000
+#: The bundled candles' bar size.
+CHECK_TIMEFRAME = "1h"
 #: Truncated histories replayed per strategy.
 CHECK_CUTS = 4
 
@@ -39,7 +41,8 @@ def check_paper_strategies(accounts: Sequence[Any], notes: list[str]) -> None:
         Naming the strategy, the first finding and ``--allow-lookahead``.
     """
     for account in accounts:
-        finding = _finding(account.strategy, account.params, notes)
+        finding = _finding(account.strategy, account.params,
+                           tuple(account.confirm_timeframes), notes)
         if finding is not None:
             raise UserError(f"{account.strategy.__name__} fails the look-ahead check: "
                             f"{finding}; fix the strategy (bte lookahead --strategy "
@@ -47,22 +50,29 @@ def check_paper_strategies(accounts: Sequence[Any], notes: list[str]) -> None:
                             f"--allow-lookahead")
 
 
-def _finding(strategy: type, params: Mapping[str, Any], notes: list[str]) -> str | None:
-    key = (f"{strategy.__module__}.{strategy.__qualname__}", repr(sorted(params.items())))
+def _finding(strategy: type, params: Mapping[str, Any], confirm: tuple[str, ...],
+             notes: list[str]) -> str | None:
+    key = (f"{strategy.__module__}.{strategy.__qualname__}",
+           repr((sorted(params.items()), confirm)))
     if key not in _checked:
-        _checked[key] = _run_check(strategy, params, notes)
+        _checked[key] = _run_check(strategy, params, confirm, notes)
     return _checked[key]
 
 
-def _run_check(strategy: type, params: Mapping[str, Any], notes: list[str]) -> str | None:
-    from backtrader_engine.data import default_dataset, load_ohlcv
+def _run_check(strategy: type, params: Mapping[str, Any], confirm: tuple[str, ...],
+               notes: list[str]) -> str | None:
+    from backtrader_engine.data import default_dataset, load_ohlcv, parse_timeframe
     from backtrader_engine.engine.backtest import BacktestRequest
     from backtrader_engine.engine.lookahead import check_lookahead
     from backtrader_engine.strategies.failure import StrategyRunError, error_line
 
+    # Confirmation feeds no longer than the bundled candles' bars cannot be made from them:
+    # the check runs without those (a strategy that needs them is noted as not checked).
+    longer = tuple(tf for tf in confirm
+                   if parse_timeframe(tf) > parse_timeframe(CHECK_TIMEFRAME))
     frame = load_ohlcv(default_dataset()).iloc[-CHECK_BARS:]
-    request = BacktestRequest(strategy=strategy, frame=frame, timeframe="1h",
-                              params=dict(params))
+    request = BacktestRequest(strategy=strategy, frame=frame, timeframe=CHECK_TIMEFRAME,
+                              params=dict(params), confirm_timeframes=longer)
     try:
         report = check_lookahead(request, CHECK_CUTS)
     except (UserError, StrategyRunError) as exc:

@@ -88,12 +88,18 @@ class RunRecord:
 
 
 class _Capture(StartOnly):
-    """Keeps the running strategy, so it can be read even when its code raised mid-run."""
+    """Keeps the running strategy, so it can be read even when its code raised mid-run, and
+    the base bar of its first ``next()`` (with several feeds, later than its own minimum
+    period: every feed must have reached its indicators' periods)."""
 
     params = (("holder", None),)
 
     def start(self) -> None:
-        self.p.holder.append(self.strategy)
+        self.first_next: int | None = None
+        self.p.holder.append(self)
+
+    def _nextstart(self) -> None:
+        self.first_next = len(self.strategy) - 1
 
 
 def record_run(request: BacktestRequest, higher: list[tuple[str, pd.DataFrame]] | None = None,
@@ -128,7 +134,7 @@ def record_run(request: BacktestRequest, higher: list[tuple[str, pd.DataFrame]] 
               for tf, frame in higher]
     broker = make_broker(request)
     cerebro = build_cerebro(request.strategy, request.params, feeds, broker)
-    holder: list[bt.Strategy] = []
+    holder: list[_Capture] = []
     cerebro.addanalyzer(_Capture, holder=holder)
     if check_bars:
         cerebro.addanalyzer(BarsCheck, timeframes=(request.timeframe, *(tf for tf, _ in higher)),
@@ -142,17 +148,19 @@ def record_run(request: BacktestRequest, higher: list[tuple[str, pd.DataFrame]] 
         failure = strategy_failure(exc, request.strategy, cerebro)
         if failure is None:
             raise
-        if not holder or len(holder[0]) == 0:
+        if not holder or len(holder[0].strategy) == 0:
             raise StrategyRunError(failure) from exc
-        stopped_at = len(holder[0]) - 1  # the bar being run when it raised
+        stopped_at = len(holder[0].strategy) - 1  # the bar being run when it raised
         error = error_line(exc)
-    strategy = holder[0]
+    strategy = holder[0].strategy
+    first_next = holder[0].first_next
     base_times = feeds[0].lines.datetime.array
     return RunRecord(
         times=pd.DatetimeIndex(request.frame.index),
         signals=_signals(broker, np.asarray(base_times[:len(request.frame)], dtype=float)),
         lines=dict(_lines(strategy)),
-        first_decision=max(int(strategy._minperiod) - 1, 0),
+        first_decision=(first_next if first_next is not None
+                        else max(int(strategy._minperiod) - 1, 0)),
         stopped_at=stopped_at,
         error=error,
     )

@@ -135,7 +135,8 @@ def run_optimization(plan: OptimizationPlan, line: ProgressLine | None = None
             except StrategyRunError as exc:
                 result.out_of_sample_problem = error_line(exc)
         result.dsr = deflated_sharpe(trials, best)
-        result.lookahead = check_best_params(plan.request, best.params)
+        if run.stopped != "interrupted":  # after Ctrl-C the summary comes without delay
+            result.lookahead = check_best_params(plan.request, best.params)
     result.pbo = backtest_overfitting(trials, daily_grid(plan.in_sample))
     result.importances = param_importances(run.study)
     if plan.windows and run.stopped != "interrupted":

@@ -96,3 +96,15 @@ def test_the_recorded_lines_are_the_indicators_values() -> None:
     expected = request.frame["close"].rolling(5).mean().to_numpy()
     assert np.allclose(sma.values[4:], expected[4:], rtol=1e-12)
     assert sma.minperiod == 5 and run.first_decision == 20  # CrossOver(SMA5, EMA20): 21
+
+
+def test_a_higher_timeframe_bar_is_seen_only_once_it_has_closed() -> None:
+    request, _ = prepare_backtest(BacktestJob(strategy="RSIEMAMomentum", end="2017-12-31",
+                                              confirm_timeframes=("4h",)), FEES)
+    full = record_run(request)
+    # next() first runs once the 4h EMA(20) has its 20 bars: 80 hourly bars in, not at the
+    # base feed's own minimum period.
+    assert full.first_decision >= 79
+    report = check_lookahead(request, cuts=6)
+    assert report.clean, format_lookahead(report)
+    assert report.signals_checked > 0 and min(report.cuts) == full.first_decision
