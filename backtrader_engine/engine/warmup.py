@@ -20,7 +20,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from backtrader_engine.engine.backtest import BacktestRequest
+from backtrader_engine.engine.bars_needed import NotEnoughBars
 from backtrader_engine.engine.run_capture import LineRecord, record_run
+from backtrader_engine.errors import UserError
 
 #: Two values agree when they differ by at most this fraction of the larger one.
 REL_TOL = 1e-6
@@ -94,10 +96,13 @@ def analyse_warmup(request: BacktestRequest, starts: int = DEFAULT_STARTS,
     StrategyRunError
         When the strategy's code raised before its first bar.
     """
-    from backtrader_engine.errors import UserError
-
     frame = request.frame
-    probe = record_run(replace(request, frame=frame.iloc[:min(len(frame), window)]))
+    try:
+        probe = record_run(replace(request, frame=frame.iloc[:min(len(frame), window)]))
+    except NotEnoughBars as exc:
+        raise UserError(f"--window {window}: shorter than the {exc.needed} bars of "
+                        f"{exc.timeframe} data the strategy needs before its first decision; "
+                        f"expected a window of at least {2 * exc.needed}") from None
     minperiod = probe.first_decision + 1
     offsets = start_offsets(minperiod, starts)
     end = min(len(frame), offsets[-1] + window)

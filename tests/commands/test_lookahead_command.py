@@ -47,6 +47,7 @@ def test_look_ahead_exits_1_naming_the_line_and_its_first_bar(
     (["warmup", "--strategy", "RSIEMAMomentum", "--to", "2017-07-05"],
      "the warm-up check starts runs"),
     (["warmup", "--strategy", "RSIEMAMomentum", "--param", "rsi_period"], "--param"),
+    (["warmup", "--strategy", "RSIEMAMomentum", "--window", "10"], "--window 10: shorter"),
 ])
 def test_bad_input_is_refused_in_one_line(cli: Callable[..., CliResult],
                                           one_clear_line: Callable[[CliResult], str],
