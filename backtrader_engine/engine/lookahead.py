@@ -20,6 +20,7 @@ import pandas as pd
 
 from backtrader_engine.engine.backtest import BacktestRequest, confirmation_frames
 from backtrader_engine.engine.run_capture import LineRecord, RunRecord, Signal, record_run
+from backtrader_engine.strategies.failure import StrategyRunError
 
 #: Cut points when the caller names no count.
 DEFAULT_CUTS = 10
@@ -54,8 +55,9 @@ class Finding:
         """One sentence: what changed, at which bar, with and without the later bars."""
         when = str(self.time)[:16]
         if self.kind == ERROR:
-            return (f"the history ending at bar {self.bar} ({when}) raises {self.truncated} "
-                    f"there, where the full history does not")
+            where = "there" if self.cut == self.bar else f"at bar {self.bar} ({when})"
+            return (f"the history ending at bar {self.cut} ({str(self.cut_time)[:16]}) raises "
+                    f"{self.truncated} {where}, where the full history does not")
         what = "the signal" if self.kind == SIGNAL else f"indicator line {self.name}"
         return (f"{what} at bar {self.bar} ({when}) changes when later bars are removed "
                 f"({self.full} with them, {self.truncated} without)")
@@ -169,7 +171,13 @@ def _truncated_run(request: BacktestRequest, higher: list[tuple[str, pd.DataFram
     are left out, as the full run had not seen them at that bar either."""
     frame = request.frame.iloc[:cut + 1]
     cut_higher = [(tf, h.loc[:cut_time]) for tf, h in higher]
-    return record_run(replace(request, frame=frame), cut_higher, check_bars=False)
+    try:
+        return record_run(replace(request, frame=frame), cut_higher, check_bars=False)
+    except StrategyRunError as exc:
+        # It raised before its first bar (an indicator computed from bars past the cut):
+        # nothing of it to compare, which is itself the finding.
+        return RunRecord(times=pd.DatetimeIndex(frame.index), signals=[], lines={},
+                         first_decision=0, stopped_at=0, error=exc.failure.one_line())
 
 
 def compare_runs(full: RunRecord, truncated: RunRecord, cut: int) -> list[Finding]:

@@ -20,7 +20,12 @@ import numpy as np
 import pandas as pd
 from backtrader.lineroot import LineSingle
 
-from backtrader_engine.engine.backtest import BacktestRequest, display_name, make_broker
+from backtrader_engine.engine.backtest import (
+    BacktestRequest,
+    confirmation_frames,
+    display_name,
+    make_broker,
+)
 from backtrader_engine.engine.bars_needed import BarsCheck, StartOnly
 from backtrader_engine.engine.builder import build_cerebro
 from backtrader_engine.engine.feed import make_feed
@@ -120,12 +125,11 @@ def record_run(request: BacktestRequest, higher: list[tuple[str, pd.DataFrame]] 
     Raises
     ------
     StrategyRunError
-        When the strategy's code raised before its first bar (nothing to record).
+        When the strategy's code raised outside a bar (while building or computing its
+        indicators, or in ``stop()``): nothing to record.
     UserError
         For a refused param or too few bars.
     """
-    from backtrader_engine.engine.backtest import confirmation_frames
-
     if higher is None:
         higher = confirmation_frames(request.frame, request.timeframe,
                                      request.confirm_timeframes)
@@ -148,7 +152,9 @@ def record_run(request: BacktestRequest, higher: list[tuple[str, pd.DataFrame]] 
         failure = strategy_failure(exc, request.strategy, cerebro)
         if failure is None:
             raise
-        if not holder or len(holder[0].strategy) == 0:
+        if not holder or failure.bar_time is None:
+            # Raised while building, computing its indicators or in stop(): no bar to
+            # stop the record at.
             raise StrategyRunError(failure) from exc
         stopped_at = len(holder[0].strategy) - 1  # the bar being run when it raised
         error = error_line(exc)

@@ -88,3 +88,4 @@ class HonestCross(bt.Strategy):
             self.buy(size=0.01)
         elif self.cross[0] < 0 and self.position:
             self.close()
+
