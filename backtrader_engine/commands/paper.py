@@ -36,7 +36,7 @@ from backtrader_engine.monitoring.definitions import portfolio_name
 from backtrader_engine.monitoring.exporter import MetricsServer
 from backtrader_engine.paper.session import PaperSession, PaperSettings
 from backtrader_engine.paper.sources import start_replay
-from backtrader_engine.service.statelock import StateLock
+from backtrader_engine.service.statelock import StateLock, lock_holder
 from backtrader_engine.telegram.service import TelegramService, telegram_for_session
 
 log = logging.getLogger(__name__)
@@ -167,7 +167,9 @@ def _start_paper_signals(args: argparse.Namespace) -> int:
     try:
         # Every argument is checked before anything is printed, bound, locked or written.
         setup = prepare_paper(args)
-        if not args.allow_lookahead:
+        # A state folder in use is refused by the lock below at once; the check (seconds)
+        # is for a session that is about to start.
+        if not args.allow_lookahead and lock_holder(args.state) is None:
             check_paper_strategies(setup.accounts, setup.notes)
         # One writer per state folder, taken before anything touches the folder (ledger,
         # control.json) or could collide with the session already using it (its metrics
