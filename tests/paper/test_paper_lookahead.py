@@ -40,3 +40,23 @@ def test_a_builtin_strategy_passes_the_check_and_runs(tmp_path: Path) -> None:
     result = _paper(tmp_path / "state", "RSIEMAMomentum")
     assert result.code == 0, result.err
     assert "look-ahead" not in result.err
+
+
+def test_a_strategy_the_check_cannot_run_is_noted_not_refused() -> None:
+    from types import SimpleNamespace
+
+    from backtrader_engine.commands.paper_lookahead import CHECK_BARS, check_paper_strategies
+    from backtrader_engine.strategies.registry import resolve_strategy
+
+    strategy = resolve_strategy(f"{LEAKY}:HonestCross")
+    # An SMA longer than the candles the check runs on: nothing to check, nothing found.
+    leaky = resolve_strategy(f"{LEAKY}:PeekNextClose")
+    accounts = [SimpleNamespace(strategy=strategy, params={}, confirm_timeframes=(),
+                                strategy_spec="HonestCross"),
+                SimpleNamespace(strategy=leaky, params={"period": CHECK_BARS + 1},
+                                confirm_timeframes=("4h",), strategy_spec="PeekNextClose")]
+    notes: list[str] = []
+    check_paper_strategies(accounts, notes)
+    assert len(notes) == 1
+    assert notes[0].startswith("note: PeekNextClose was not checked for look-ahead (")
+    assert "needs at least 2001 bars" in notes[0]
