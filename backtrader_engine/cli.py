@@ -40,6 +40,10 @@ COMMANDS: tuple[Command, ...] = (
     Command("backtest", "run one backtest and write its report", "backtest"),
     Command("demo", "backtest a built-in strategy on the bundled real candles", "backtest"),
     Command("optimize", "search strategy params with parallel Optuna workers", "optimize"),
+    Command("lookahead", "check a strategy for look-ahead bias: replay it on truncated "
+            "histories", "lookahead"),
+    Command("warmup", "bars each indicator needs before it stops depending on the start",
+            "warmup"),
     Command("strategies", "list the built-in strategies and their parameters", "strategies"),
     Command("new-strategy", "write a commented strategy template to start from",
             "new_strategy"),

@@ -12,6 +12,10 @@ from pathlib import Path
 
 from backtrader_engine.argtypes import finite_float, label, non_negative_float, positive_float
 
+#: History bars ``paper`` primes indicators with by default (``--warmup-bars``); ``warmup``
+#: checks a strategy's need against it.
+PAPER_WARMUP_BARS = 300
+
 
 def add_config_dir(p: argparse.ArgumentParser) -> None:
     """``--config-dir DIR`` (default ``configs``)."""

@@ -25,7 +25,8 @@ from backtrader_engine.argtypes import (
 from backtrader_engine.cli_parser import OneLineParser, SubCommands
 from backtrader_engine.commands.log_options import add_log_options, setup_logging_from_args
 from backtrader_engine.commands.metrics import add_metrics_options, paper_metrics
-from backtrader_engine.commands.options import add_config_dir
+from backtrader_engine.commands.options import PAPER_WARMUP_BARS, add_config_dir
+from backtrader_engine.commands.paper_lookahead import check_paper_strategies
 from backtrader_engine.commands.paper_setup import PaperSetup, prepare_paper
 from backtrader_engine.engine.costs import CostModel
 from backtrader_engine.exchanges.bybit.retry import BybitUnreachable
@@ -35,7 +36,7 @@ from backtrader_engine.monitoring.definitions import portfolio_name
 from backtrader_engine.monitoring.exporter import MetricsServer
 from backtrader_engine.paper.session import PaperSession, PaperSettings
 from backtrader_engine.paper.sources import start_replay
-from backtrader_engine.service.statelock import StateLock
+from backtrader_engine.service.statelock import StateLock, lock_holder
 from backtrader_engine.telegram.service import TelegramService, telegram_for_session
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,9 @@ def register(subparsers: SubCommands) -> None:
     g.add_argument("--timeframe", metavar="TF", help="bar size with --strategy (default 1m)")
     g.add_argument("--params-file", type=Path, metavar="F",
                    help="JSON params, e.g. an optimiser's best_params.json")
+    g.add_argument("--allow-lookahead", action="store_true",
+                   help="trade a strategy even when the look-ahead check (bte lookahead) "
+                        "finds it reading future bars (default: refuse it)")
     m = p.add_argument_group("market data")
     m.add_argument("--source", type=paper_source, default="bybit", metavar="bybit|replay|URL",
                    help="Bybit, an in-process replay of the bundled candles, or a running "
@@ -66,9 +70,10 @@ def register(subparsers: SubCommands) -> None:
                    help="with --source replay: an OHLCV file instead of the bundled candles")
     m.add_argument("--replay-store", type=Path, metavar="DIR",
                    help="with --source replay: a DataStore folder (several symbols)")
-    m.add_argument("--warmup-bars", type=non_negative_int, default=300, metavar="N",
-                   help="history bars that prime indicators before the first live bar "
-                        "(default 300)")
+    m.add_argument("--warmup-bars", type=non_negative_int, default=PAPER_WARMUP_BARS,
+                   metavar="N", help="history bars that prime indicators before the first "
+                                     f"live bar (default {PAPER_WARMUP_BARS}; 'bte warmup' "
+                                     "says how many a strategy needs)")
     b = p.add_argument_group("paper account")
     b.add_argument("--state", type=Path, default=Path("state/paper"), metavar="DIR",
                    help="ledger folder; the same folder resumes the session (default "
@@ -162,6 +167,10 @@ def _start_paper_signals(args: argparse.Namespace) -> int:
     try:
         # Every argument is checked before anything is printed, bound, locked or written.
         setup = prepare_paper(args)
+        # A state folder in use is refused by the lock below at once; the check (seconds)
+        # is for a session that is about to start.
+        if not args.allow_lookahead and lock_holder(args.state) is None:
+            check_paper_strategies(setup.accounts, setup.notes)
         # One writer per state folder, taken before anything touches the folder (ledger,
         # control.json) or could collide with the session already using it (its metrics
         # port, its log file); held until the command ends, dropped by the OS if killed.

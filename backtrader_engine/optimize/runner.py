@@ -19,6 +19,7 @@ from optuna.trial import FrozenTrial
 from backtrader_engine.engine.bars_needed import NotEnoughBars
 from backtrader_engine.engine.outdir import make_output_dir
 from backtrader_engine.errors import UserError
+from backtrader_engine.optimize.lookahead_check import StudyLookahead, check_best_params
 from backtrader_engine.optimize.objectives import TrialOutcome, direction, evaluate
 from backtrader_engine.optimize.pareto import ParetoFront, pareto_front, validate_picks
 from backtrader_engine.optimize.plan import OptimizationPlan
@@ -53,6 +54,8 @@ class OptimizationResult:
     #: or the strategy raised there), else None.
     out_of_sample_problem: str | None = None
     walk_forward: WalkForwardResult | None = None
+    #: The look-ahead check of the best params (None without a best trial).
+    lookahead: StudyLookahead | None = None
     dsr: dict[str, object] | None = None
     pbo: dict[str, object] | None = None
     importances: dict[str, float] = field(default_factory=dict)
@@ -160,6 +163,8 @@ def run_optimization(plan: OptimizationPlan, line: ProgressLine | None = None
                 result.in_sample, result.out_of_sample, result.out_of_sample_problem)
             validate_picks(front, lambda params: validate(plan, params))
         result.dsr = deflated_sharpe(trials, best)
+        if run.stopped != "interrupted":  # after Ctrl-C the summary comes without delay
+            result.lookahead = check_best_params(plan.request, best.params)
     result.pbo = backtest_overfitting(trials, daily_grid(plan.in_sample))
     result.importances = param_importances(run.study)
     if plan.windows and run.stopped != "interrupted":

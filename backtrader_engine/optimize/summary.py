@@ -127,6 +127,7 @@ def build_summary(result: OptimizationResult, files: Mapping[str, Path]) -> dict
         **({} if result.pareto is None else {
             "pareto": front_document(result.pareto, plan.fixed_params)}),
         "dsr": result.dsr,
+        "lookahead": None if result.lookahead is None else result.lookahead.as_dict(),
         "pbo": result.pbo,
         "importances": result.importances,
         "cash": request.cash,

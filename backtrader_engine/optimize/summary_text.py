@@ -135,6 +135,8 @@ def format_table(result: OptimizationResult, files: Mapping[str, Path]) -> str:
         params = _wrap_params(best_params(result) or {}, 9)
         lines += [f"params   {params[0]}", *(f"         {p}" for p in params[1:])]
         lines += _comparison(result)
+        if result.lookahead is not None:
+            lines.append(result.lookahead.line())
     lines += _statistics(result)
     lines.append("files")
     lines += [f"  {name:<12}{path}" for name, path in files.items()]

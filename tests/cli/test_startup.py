@@ -40,9 +40,10 @@ def _imported_after(argv: list[str] | None) -> set[str]:
     return set(json.loads(done.stdout))
 
 
-@pytest.mark.parametrize("argv", [None, ["--help"], ["backtest", "--help"], ["demo", "--help"]],
+@pytest.mark.parametrize("argv", [None, ["--help"], ["backtest", "--help"], ["demo", "--help"],
+                                  ["lookahead", "--help"], ["warmup", "--help"]],
                          ids=["import cli", "bte --help", "bte backtest --help",
-                              "bte demo --help"])
+                              "bte demo --help", "bte lookahead --help", "bte warmup --help"])
 def test_help_imports_no_heavy_library(argv: list[str] | None) -> None:
     loaded = _imported_after(argv) & set(HEAVY)
     assert not loaded, f"{argv or 'import backtrader_engine.cli'} imported {sorted(loaded)}"

@@ -179,3 +179,16 @@ def test_readme_replay_and_stream_examples_run(cli, replay_child, fresh_cwd: Pat
     index = argv.index("--timeframes")
     refused = cli(*argv[:index], *argv[index + 2:])
     assert refused.code == 2 and "Invalid topic: kline.1.BTCUSDT" in refused.err
+
+
+def test_readme_lookahead_and_warmup_examples_run(cli, clone_root: Path) -> None:
+    clean, leaky, warmup = readme_commands("### Look-ahead and warm-up")
+    result = cli(*clean[1:])
+    assert result.code == 0, result.err
+    assert "clean: no signal or indicator value" in result.out
+    result = cli(*leaky[1:])
+    assert result.code == 1, result.err
+    assert "LOOK-AHEAD: 1 finding" in result.out and "IndexError" in result.out
+    result = cli(*warmup[1:])
+    assert result.code == 0, result.err
+    assert "slow" in result.out and "warm-up needed: 281 bars" in result.out

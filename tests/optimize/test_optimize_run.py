@@ -178,3 +178,11 @@ def test_pasted_params_are_really_checked(tmp_path):
     path = _paste({"rsi_period": 14, "use_confirmation": 1}, tmp_path)
     with pytest.raises(ConfigError, match="use_confirmation"):
         _check_params(path)
+
+
+def test_the_best_params_are_checked_for_look_ahead(run):
+    _, stdout, _, summary = run
+    check = summary["lookahead"]
+    assert check["clean"] is True and check["findings"] == []
+    assert check["signals_checked"] > 0 and check["cuts"] > 0
+    assert "look-ahead: clean" in stdout
