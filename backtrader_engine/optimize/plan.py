@@ -22,6 +22,7 @@ from backtrader_engine.engine.job import BacktestJob, bars_source, prepare_backt
 from backtrader_engine.engine.outdir import check_output_dir
 from backtrader_engine.errors import StrategyError, UserError
 from backtrader_engine.optimize.objectives import DEFAULT_METRIC, metric_key
+from backtrader_engine.optimize.samplers import DEFAULT_SAMPLER, check_sampler
 from backtrader_engine.optimize.storage import check_storage, default_storage
 from backtrader_engine.optimize.walkforward import (
     Window,
@@ -50,6 +51,7 @@ class OptimizeJob:
     storage: str | None = None
     study_name: str | None = None
     seed: int | None = None
+    sampler: str = DEFAULT_SAMPLER
     min_trades: int = 10
     oos_fraction: float = 0.3
     walk_forward: int = 0
@@ -87,7 +89,8 @@ class OptimizationPlan:
             symbol=request.symbol, confirm_timeframes=tuple(request.confirm_timeframes),
             cash=request.cash, costs=request.costs, params=dict(request.params),
             space=dict(self.space), metric=self.job.metric, min_trades=self.job.min_trades,
-            storage=self.storage, study_name=study_name, seed=self.job.seed)
+            storage=self.storage, study_name=study_name, seed=self.job.seed,
+            sampler=self.job.sampler, n_jobs=self.job.n_jobs)
 
     def fingerprint(self, frame: pd.DataFrame) -> dict[str, object]:
         """The settings that make the values of a study on *frame* comparable."""
@@ -111,6 +114,7 @@ class OptimizationPlan:
 def check_study_options(job: OptimizeJob) -> None:
     """Refuse option values no study can run with (one line each)."""
     metric_key(job.metric)
+    check_sampler(job.sampler)
     rules = [
         ("--n-jobs", job.n_jobs, job.n_jobs >= 1, "must be at least 1"),
         ("--trials", job.trials, job.trials >= 1, "must be at least 1"),

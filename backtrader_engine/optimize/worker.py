@@ -24,6 +24,7 @@ from optuna.trial import TrialState
 from backtrader_engine.engine.backtest import BacktestRequest
 from backtrader_engine.engine.costs import CostModel
 from backtrader_engine.optimize.objectives import evaluate
+from backtrader_engine.optimize.samplers import DEFAULT_SAMPLER, build_sampler
 from backtrader_engine.optimize.storage import open_storage
 from backtrader_engine.strategies import ParamSpec, resolve_strategy
 from backtrader_engine.strategies.failure import error_line
@@ -51,6 +52,10 @@ class StudyTask:
         Database URL or journal file path (:func:`open_storage`).
     seed : int or None
         Base sampler seed; worker *i* uses ``seed + i``.
+    sampler : str
+        ``--sampler`` name (:mod:`.samplers`).
+    n_jobs : int
+        Workers of the study (TPE spreads them out with a constant liar when above 1).
     """
 
     strategy_spec: str
@@ -67,6 +72,8 @@ class StudyTask:
     storage: str
     study_name: str
     seed: int | None = None
+    sampler: str = DEFAULT_SAMPLER
+    n_jobs: int = 1
 
     def request(self, strategy: type | None = None) -> BacktestRequest:
         """The backtest request of this task (resolving the strategy spec unless given)."""
@@ -146,7 +153,7 @@ def worker_main(task: StudyTask, index: int, tickets: Any, stop: Any) -> None:
     try:
         seed = None if task.seed is None else task.seed + index
         study = optuna.load_study(study_name=task.study_name, storage=open_storage(task.storage),
-                                  sampler=optuna.samplers.TPESampler(seed=seed))
+                                  sampler=build_sampler(task.sampler, seed, task.n_jobs))
         runner = TrialRunner(task)
     except Exception as exc:
         print(f"error: worker {index}: {type(exc).__name__}: {exc}", file=sys.stderr)
