@@ -40,6 +40,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("backtest", "run one backtest and write its report", "backtest"),
     Command("demo", "backtest a built-in strategy on the bundled real candles", "backtest"),
     Command("optimize", "search strategy params with parallel Optuna workers", "optimize"),
+    Command("study", "list the stored studies, or show one trial's params and metrics",
+            "study"),
     Command("strategies", "list the built-in strategies and their parameters", "strategies"),
     Command("new-strategy", "write a commented strategy template to start from",
             "new_strategy"),
