@@ -7,9 +7,9 @@ trades, no out-of-sample split) on the first ``--bars`` bundled BTC 1h candles, 
 ``1..--seeds`` and each way of running TPE:
 
 - ``serial``: ``--n-jobs 1`` (each trial sees every earlier result);
-- ``2 jobs, constant liar``: ``--n-jobs 2`` as ``bte optimize`` runs it;
-- ``2 jobs, no liar``: ``--n-jobs 2`` with ``constant_liar`` off (what it replaced);
-- ``2 jobs, liar + multivariate``: the same with ``multivariate=True``.
+- ``2 jobs, constant liar``: ``--n-jobs 2`` with ``constant_liar`` alone;
+- ``2 jobs, no liar``: ``--n-jobs 2`` with neither (the plain sampler of a 1-job study);
+- ``2 jobs, liar + multivariate``: ``--n-jobs 2`` as ``bte optimize`` runs it.
 
 Every run gets exactly ``--trials`` trials. Prints, per way, the mean and the median over the
 seeds of the best eligible value (higher is better), and the per-seed values. Two workers do
@@ -57,9 +57,9 @@ FEES = (0.00055, 0.0002)
 # (label, workers, TPE options for that many workers)
 WAYS: list[tuple[str, int, Callable[[int], dict[str, bool]]]] = [
     ("serial", 1, samplers.tpe_options),
-    ("2 jobs, constant liar", 2, samplers.tpe_options),
+    ("2 jobs, constant liar", 2, lambda n: {"constant_liar": True, "multivariate": False}),
     ("2 jobs, no liar", 2, lambda n: {"constant_liar": False, "multivariate": False}),
-    ("2 jobs, liar + multivariate", 2, lambda n: {"constant_liar": n > 1, "multivariate": True}),
+    ("2 jobs, liar + multivariate", 2, samplers.tpe_options),
 ]
 
 

@@ -102,7 +102,9 @@ def _window_note(w) -> str:
 
 def _sampler(job) -> str:
     options = describe_sampler(job.sampler, job.seed, job.n_jobs)
-    return f"{job.sampler}{' (constant liar)' if options.get('constant_liar') else ''}"
+    extras = [name.replace("_", " ") for name in ("multivariate", "constant_liar")
+              if options.get(name)]
+    return f"{job.sampler} ({', '.join(extras)})" if extras else job.sampler
 
 
 def _defaults(result: OptimizationResult) -> list[str]:

@@ -36,10 +36,11 @@ def test_every_sampler_name_is_built():
 
 
 def test_parallel_tpe_uses_a_constant_liar_and_serial_does_not():
-    assert build_sampler("tpe", 1, n_jobs=2)._constant_liar is True
-    assert build_sampler("tpe", 1, n_jobs=1)._constant_liar is False
+    parallel, serial = build_sampler("tpe", 1, n_jobs=2), build_sampler("tpe", 1, n_jobs=1)
+    assert parallel._constant_liar is True and parallel._multivariate is True
+    assert serial._constant_liar is False and serial._multivariate is False
     assert describe_sampler("tpe", 7, 3) == {"name": "tpe", "seed": 7, "worker_seeds": [7, 8, 9],
-                                             "constant_liar": True, "multivariate": False}
+                                             "constant_liar": True, "multivariate": True}
     assert describe_sampler("random", None, 2) == {"name": "random", "seed": None,
                                                    "worker_seeds": None}
 
