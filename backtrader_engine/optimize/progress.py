@@ -176,8 +176,10 @@ class ProgressLine:
         # The first line always shows: monotonic() counts from boot, so a machine up for
         # less than *every* seconds would otherwise hide it.
         due = self._last_plain is None or now - self._last_plain >= self.every
-        # Never the same line twice in a row: the final line often repeats the last poll's.
-        if text != self._last_text and (force or due):
+        # A due line prints even when nothing changed (a heartbeat while a long trial runs);
+        # a forced one only when it says something new (the final line often repeats the
+        # last poll's).
+        if due or (force and text != self._last_text):
             self.stream.write(text + "\n")
             self.stream.flush()
             self._last_plain, self._last_text = now, text

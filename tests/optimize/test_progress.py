@@ -151,3 +151,12 @@ def test_plain_output_default_period_and_no_repeated_final_line():
     line.show(_progress(40))
     line.show(_progress(40), final=True)
     assert stream.getvalue().count("trials 40/40") == 1
+
+
+def test_plain_output_keeps_a_heartbeat_while_nothing_changes():
+    stream, clock = io.StringIO(), _Clock()
+    line = ProgressLine(stream, every=5.0, clock=clock)
+    for second in range(11):  # a long first trial: the same snapshot every poll
+        clock.now = 1000.0 + second
+        line.show(_progress(0))
+    assert stream.getvalue().count("trials 0/40") == 3  # seconds 0, 5 and 10
