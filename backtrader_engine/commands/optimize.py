@@ -107,6 +107,7 @@ def start_optimize(args: argparse.Namespace) -> int:
         write_outputs,
     )
     from backtrader_engine.optimize.parallelism import settle_workers
+    from backtrader_engine.optimize.samplers import categorical_note
 
     n_jobs = settle_workers(args.n_jobs, args.trials, args.walk_forward, sys.stderr)
     backtest = replace(job_from_args(args), out=None, plots=False)
@@ -121,8 +122,6 @@ def start_optimize(args: argparse.Namespace) -> int:
     # Optuna's per-study and per-trial INFO lines would interleave with the progress line.
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     line = ProgressLine(sys.stderr, every=args.progress_every)
-    from backtrader_engine.optimize.samplers import categorical_note
-
     note = categorical_note(job.sampler, plan.space)
     if note is not None:
         line.message(f"warning: {note}")
