@@ -44,6 +44,8 @@ COMMANDS: tuple[Command, ...] = (
             "histories", "lookahead"),
     Command("warmup", "bars each indicator needs before it stops depending on the start",
             "warmup"),
+    Command("study", "list the stored studies, or show one trial's params and metrics",
+            "study"),
     Command("strategies", "list the built-in strategies and their parameters", "strategies"),
     Command("new-strategy", "write a commented strategy template to start from",
             "new_strategy"),

@@ -34,7 +34,9 @@ def register(subparsers: SubCommands) -> None:
     """Add ``optimize`` to the CLI's sub-commands."""
     from backtrader_engine.optimize.objectives import DEFAULT_METRIC, METRICS
     from backtrader_engine.optimize.pareto import DEFAULT_PICK
+    from backtrader_engine.optimize.progress import PROGRESS_EVERY
     from backtrader_engine.optimize.pruning import DEFAULT_PRUNER, PRUNERS
+    from backtrader_engine.optimize.samplers import DEFAULT_SAMPLER, SAMPLERS
 
     p = subparsers.add_parser("optimize")
     add_strategy_options(p, strategy_required=True, params_file=False)
@@ -62,6 +64,9 @@ def register(subparsers: SubCommands) -> None:
                    help="search space (default: the strategy's search_space)")
     s.add_argument("--seed", type=int_in(0, 2**31 - 1), metavar="N",
                    help="sampler seed; worker i uses N+i (a 1-job run is reproducible)")
+    s.add_argument("--sampler", default=DEFAULT_SAMPLER, choices=list(SAMPLERS),
+                   help=f"how trials are chosen (default {DEFAULT_SAMPLER}; see "
+                        "docs/optimization.md)")
     s.add_argument("--storage", metavar="URL",
                    help="postgresql://..., sqlite:///file.db or a journal file "
                         "(default: DIR/study.journal)")
@@ -79,6 +84,10 @@ def register(subparsers: SubCommands) -> None:
     o.add_argument("--out", type=Path, metavar="DIR",
                    help="output folder (default: runs/optimize/<study-name>)")
     o.add_argument("--no-plots", action="store_true", help="skip the plots")
+    o.add_argument("--progress-every", type=positive_float, default=PROGRESS_EVERY,
+                   metavar="SEC",
+                   help="when stderr is not a terminal, print the progress line every SEC "
+                        f"seconds (default {PROGRESS_EVERY:g}); a terminal redraws it in place")
     add_config_dir(p)
     p.set_defaults(handler=start_optimize)
 
@@ -136,12 +145,14 @@ def start_optimize(args: argparse.Namespace) -> int:
         write_outputs,
     )
     from backtrader_engine.optimize.parallelism import settle_workers
+    from backtrader_engine.optimize.samplers import categorical_note
 
     n_jobs = settle_workers(args.n_jobs, args.trials, args.walk_forward, sys.stderr)
     backtest = replace(job_from_args(args), out=None, plots=False)
     job = OptimizeJob(
         backtest=backtest, n_jobs=n_jobs, trials=args.trials, timeout=args.timeout,
         metric=args.metric, storage=args.storage, study_name=args.study_name, seed=args.seed,
+        sampler=args.sampler,
         min_trades=args.min_trades, oos_fraction=args.oos_fraction,
         walk_forward=args.walk_forward, out=args.out, space_file=args.space_file,
         plots=not args.no_plots, command=getattr(args, "command_line", None),
@@ -149,7 +160,10 @@ def start_optimize(args: argparse.Namespace) -> int:
     plan = prepare_optimization(job, configured_fees(args.config_dir))
     # Optuna's per-study and per-trial INFO lines would interleave with the progress line.
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    line = ProgressLine(sys.stderr)
+    line = ProgressLine(sys.stderr, every=args.progress_every)
+    note = categorical_note(job.sampler, plan.space)
+    if note is not None:
+        line.message(f"warning: {note}")
     result = run_optimization(plan, line)
     files, problems = write_outputs(result)
     for problem in problems:

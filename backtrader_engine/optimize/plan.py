@@ -26,6 +26,7 @@ from backtrader_engine.errors import StrategyError, UserError
 from backtrader_engine.optimize.objectives import DEFAULT_METRIC, metric_names
 from backtrader_engine.optimize.pareto import DEFAULT_PICK, check_pick
 from backtrader_engine.optimize.pruning import DEFAULT_PRUNER, check_pruner
+from backtrader_engine.optimize.samplers import DEFAULT_SAMPLER, check_sampler
 from backtrader_engine.optimize.storage import check_storage, default_storage
 from backtrader_engine.optimize.walkforward import (
     Window,
@@ -54,6 +55,7 @@ class OptimizeJob:
     storage: str | None = None
     study_name: str | None = None
     seed: int | None = None
+    sampler: str = DEFAULT_SAMPLER
     min_trades: int = 10
     oos_fraction: float = 0.3
     walk_forward: int = 0
@@ -104,7 +106,8 @@ class OptimizationPlan:
             pruner=self.job.pruner,
             # A portfolio's symbols travel with the task; the run cuts them to *frame*'s range.
             legs=tuple(portfolio.legs) if portfolio is not None else (),
-            accounts=portfolio.accounts if portfolio is not None else "shared")
+            accounts=portfolio.accounts if portfolio is not None else "shared",
+            sampler=self.job.sampler, n_jobs=self.job.n_jobs)
 
     def fingerprint(self, frame: pd.DataFrame) -> dict[str, object]:
         """The settings that make the values of a study on *frame* comparable."""
@@ -137,6 +140,7 @@ def check_study_options(job: OptimizeJob) -> None:
         raise UserError(f"--pruner {job.pruner}: a portfolio study (--symbols) cannot be "
                         "pruned; use --pruner none or one symbol")
     check_pick(job.pick)
+    check_sampler(job.sampler, metrics)
     if len(metrics) > 1 and job.walk_forward:
         raise UserError(f"--walk-forward {job.walk_forward}: a window trades one winner, and a "
                         f"study of several metrics ({job.metric}) has a front of them; use one "

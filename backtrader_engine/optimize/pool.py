@@ -28,7 +28,6 @@ from optuna.trial import TrialState
 from backtrader_engine.optimize.progress import (
     ProgressLine,
     StudyProgress,
-    format_progress,
     snapshot,
     write_progress,
 )
@@ -172,7 +171,7 @@ class StudySupervisor:
                             self.run.requested, self.run.started_at, study.study_name)
         if self.progress_path is not None:
             write_progress(progress, self.progress_path)
-        self.line.update(format_progress(progress, self.label))
+        self.line.show(progress, self.label)
         self.run.progress = progress
         return progress
 
@@ -239,7 +238,10 @@ def run_study(task: StudyTask, study: optuna.Study, storage: BaseStorage, *, n_j
         Also when interrupted: ``stopped`` says so and every finished trial is in the study.
     """
     line = line or ProgressLine()
-    run = StudyRun(study, len(study.get_trials(deepcopy=False)), trials, time.time())
+    existing = study.get_trials(deepcopy=False)
+    # Trials enqueued before the run (the default params) are run, and counted, by this run.
+    waiting = [t.number for t in existing if t.state == TrialState.WAITING]
+    run = StudyRun(study, min(waiting, default=len(existing)), trials, time.time())
     pool = WorkerPool(task, n_jobs, trials, storage)
     supervisor = StudySupervisor(pool, run, timeout=timeout, progress_path=progress_path,
                                  line=line, label=label)
@@ -251,5 +253,5 @@ def run_study(task: StudyTask, study: optuna.Study, storage: BaseStorage, *, n_j
     finally:
         pool.terminate()
     run.finished_at = time.time()
-    line.close(format_progress(supervisor.poll(), label))
+    line.show(supervisor.poll(), label, final=True)
     return run

@@ -2,8 +2,9 @@
 
 The parent process polls the study's storage about once a second, builds a
 :class:`StudyProgress`, writes it atomically to ``DIR/progress.json`` (for a metrics exporter or
-any other reader) and redraws one line: in place on a terminal, as plain periodic lines when the
-output is a file or a pipe.
+any other reader) and shows it: on a terminal as a bar redrawn in place every poll, on a file or
+a pipe as a plain line every ``--progress-every`` seconds (default 5), so a log gets a steady
+heartbeat without a line per poll.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TextIO
@@ -23,6 +24,10 @@ from optuna.trial import FrozenTrial, TrialState
 from backtrader_engine.optimize.objectives import is_penalised
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+#: Seconds between two plain progress lines when the output is not a terminal.
+PROGRESS_EVERY = 5.0
+#: Characters of the terminal progress bar.
+BAR_WIDTH = 20
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,8 @@ class StudyProgress:
         The study polled.
     updated_at : float
         When this snapshot was taken (Unix time).
+    pruned : int
+        Pruned trials of this run.
     """
 
     trials_done: int
@@ -119,24 +126,44 @@ def _duration(seconds: float | None) -> str:
     return f"{hours}:{minutes}" if hours else minutes
 
 
-def format_progress(progress: StudyProgress, label: str = "") -> str:
-    """``trials 12/20 | best 1.234 | 0.57 trials/s | ETA 00:14 | running 2 | failed 0``."""
+def progress_bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
+    """``[#####...............]``: *done* of *total* as *width* characters."""
+    filled = width if total <= 0 else min(width, done * width // total)
+    return f"[{'#' * filled}{'.' * (width - filled)}]"
+
+
+def format_progress(progress: StudyProgress, label: str = "", *, bar: bool = False) -> str:
+    """``trials 12/20 | best 1.234 | 0.57 trials/s | ETA 00:14 | running 2 | pruned 0 |
+    failed 0``, after a :func:`progress_bar` when *bar*."""
     best = "n/a" if progress.best_value is None else f"{progress.best_value:.6g}"
     rate = "-" if progress.rate is None else f"{progress.rate:.2f}"
     prefix = f"{label} " if label else ""
+    if bar:
+        prefix += progress_bar(progress.trials_done, progress.trials_total) + " "
     return (f"{prefix}trials {progress.trials_done}/{progress.trials_total} | best {best} | "
             f"{rate} trials/s | ETA {_duration(progress.eta_seconds)} | "
-            f"running {progress.running} | failed {progress.failed}"
-            f"{f' | pruned {progress.pruned}' if progress.pruned else ''}")
+            f"running {progress.running} | pruned {progress.pruned} | failed {progress.failed}")
 
 
 class ProgressLine:
-    """Renders progress on *stream*: redrawn in place on a terminal, else every *every* s."""
+    """Renders progress on *stream*: redrawn in place on a terminal, else every *every* s.
 
-    def __init__(self, stream: TextIO | None = None, every: float = 10.0) -> None:
+    Parameters
+    ----------
+    stream : TextIO, optional
+        Where to write (default stderr); a terminal if its ``isatty()`` says so.
+    every : float
+        Seconds between two plain lines on a non-terminal stream.
+    clock : callable, optional
+        Monotonic seconds (default :func:`time.monotonic`; tests pass a fake one).
+    """
+
+    def __init__(self, stream: TextIO | None = None, every: float = PROGRESS_EVERY,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.every = every
+        self.clock = clock
         self._last_plain: float | None = None  # monotonic() of the last plain line
         self._last_text = ""
         self._drawn = False
@@ -148,14 +175,25 @@ class ProgressLine:
             self.stream.flush()
             self._drawn = True
             return
-        now = time.monotonic()
+        now = self.clock()
         # The first line always shows: monotonic() counts from boot, so a machine up for
         # less than *every* seconds would otherwise hide it.
         due = self._last_plain is None or now - self._last_plain >= self.every
-        if force or (due and text != self._last_text):
+        # A due line prints even when nothing changed (a heartbeat while a long trial runs);
+        # a forced one only when it says something new (the final line often repeats the
+        # last poll's).
+        if due or (force and text != self._last_text):
             self.stream.write(text + "\n")
             self.stream.flush()
             self._last_plain, self._last_text = now, text
+
+    def show(self, progress: StudyProgress, label: str = "", *, final: bool = False) -> None:
+        """Show *progress*: with a bar on a terminal; *final* leaves it on screen."""
+        text = format_progress(progress, label, bar=self.tty)
+        if final:
+            self.close(text)
+        else:
+            self.update(text)
 
     def message(self, text: str) -> None:
         """Print a line of its own without garbling the progress line."""

@@ -19,6 +19,7 @@ from optuna.trial import FrozenTrial
 from backtrader_engine.engine.bars_needed import NotEnoughBars
 from backtrader_engine.engine.outdir import make_output_dir
 from backtrader_engine.errors import UserError
+from backtrader_engine.optimize.default_trial import enqueue_defaults
 from backtrader_engine.optimize.lookahead_check import StudyLookahead, check_best_params
 from backtrader_engine.optimize.objectives import TrialOutcome, direction, evaluate
 from backtrader_engine.optimize.pareto import ParetoFront, pareto_front, validate_picks
@@ -92,6 +93,10 @@ def optimise(plan: OptimizationPlan, storage: BaseStorage, frame: pd.DataFrame,
     job = plan.job
     study = create_or_load_study(storage, plan.storage, study_name, plan.fingerprint(frame),
                                  [direction(name) for name in job.metrics])
+    if not study.get_trials(deepcopy=False):
+        # A new study starts from the strategy's own params; a resumed one already has them.
+        for note in enqueue_defaults(study, plan.space, plan.request.params):
+            line.message(f"note: default params: {note}")
     if "space" not in study.user_attrs:
         # For whoever browses the storage (optuna-dashboard): what the study searches.
         study.set_user_attr("space", space_to_dict(plan.space))

@@ -10,9 +10,11 @@ from pathlib import Path
 import pandas as pd
 
 from backtrader_engine.engine.report import package_versions, sha256_file
+from backtrader_engine.optimize.default_trial import DEFAULT_NOTES_ATTR, defaults_vs_best
 from backtrader_engine.optimize.objectives import PENALTY, TrialOutcome
 from backtrader_engine.optimize.pareto import front_document
 from backtrader_engine.optimize.runner import OptimizationResult
+from backtrader_engine.optimize.samplers import describe_sampler
 from backtrader_engine.optimize.storage import mask_storage
 from backtrader_engine.strategies import space_to_dict
 
@@ -62,6 +64,12 @@ def best_params(result: OptimizationResult) -> dict[str, object] | None:
     return {**result.plan.fixed_params, **result.best.params}
 
 
+def defaults_scored(result: OptimizationResult) -> dict[str, object] | None:
+    """The default-params trial next to the best (:func:`.default_trial.defaults_vs_best`)."""
+    notes = result.run.study.user_attrs.get(DEFAULT_NOTES_ATTR, [])
+    return defaults_vs_best(result.trials, result.best, notes)
+
+
 def _walk_forward(result: OptimizationResult) -> dict[str, object] | None:
     wf = result.walk_forward
     if wf is None:
@@ -103,6 +111,7 @@ def build_summary(result: OptimizationResult, files: Mapping[str, Path]) -> dict
         "study_duration_s": run.duration,
         "n_jobs": job.n_jobs,
         "seed": job.seed,
+        "sampler": describe_sampler(job.sampler, job.seed, job.n_jobs),
         "trials_requested": job.trials,
         "trials_this_run": run.progress.trials_done if run.progress else 0,
         "trials": {**result.counts, "total": len(result.trials)},
@@ -112,6 +121,7 @@ def build_summary(result: OptimizationResult, files: Mapping[str, Path]) -> dict
             "trial": result.best.number, "value": result.best.value,
             "params": result.best.params},
         "best_params": best_params(result),
+        "defaults": defaults_scored(result),
         "fixed_params": plan.fixed_params,
         "space": space_to_dict(plan.space),
         "data": {"file": str(data_file),

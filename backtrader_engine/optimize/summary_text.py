@@ -10,8 +10,9 @@ from pathlib import Path
 from backtrader_engine.engine.job import instrument_label
 from backtrader_engine.optimize.pareto_text import front_lines
 from backtrader_engine.optimize.runner import OptimizationResult
+from backtrader_engine.optimize.samplers import describe_sampler
 from backtrader_engine.optimize.storage import mask_storage
-from backtrader_engine.optimize.summary import best_params, status
+from backtrader_engine.optimize.summary import best_params, defaults_scored, status
 
 # (metric key, label, format) of the in-sample / out-of-sample comparison in the table.
 _COMPARE_ROWS = [
@@ -100,6 +101,33 @@ def _window_note(w) -> str:
     return f"  (test not run: {w.problem})" if w.problem else ""
 
 
+def _sampler(job) -> str:
+    options = describe_sampler(job.sampler, job.seed, job.n_jobs)
+    extras = [name.replace("_", " ") for name in ("multivariate", "constant_liar")
+              if options.get(name)]
+    return f"{job.sampler} ({', '.join(extras)})" if extras else job.sampler
+
+
+def _defaults(result: OptimizationResult) -> list[str]:
+    """``defaults 0.84 (trial 0) vs best 1.31: +0.47`` and the notes about moved values."""
+    doc = defaults_scored(result)
+    if doc is None:
+        return []
+    if doc["value"] is None or doc["penalty_reason"] is not None:
+        why = doc["penalty_reason"] or doc["error"] or str(doc["state"]).lower()
+        text = f"not scored ({why})"
+    elif isinstance(doc["values"], list) and len(doc["values"]) > 1:
+        text = ", ".join(f"{v:.6g}" for v in doc["values"])  # one per --metric
+    else:
+        text = f"{doc['value']:.6g}"
+        if doc["improvement"] is not None:
+            text += f" vs best {doc['best_value']:.6g}: {doc['improvement']:+.6g}"
+    lines = [f"defaults {text} (trial {doc['trial']}, the strategy's own params)"]
+    notes = doc["notes"]
+    lines += [f"         note: {note}" for note in (notes if isinstance(notes, list) else [])]
+    return lines
+
+
 def format_table(result: OptimizationResult, files: Mapping[str, Path]) -> str:
     """The summary table printed at the end of a run."""
     plan, run, counts = result.plan, result.run, result.counts
@@ -118,7 +146,7 @@ def format_table(result: OptimizationResult, files: Mapping[str, Path]) -> str:
               f"{plan.study_name}  metric {plan.job.metric} ({goal})")
     lines = [header, "-" * len(header),
              f"status   {status(result)}; this run {done} trials in {run.duration:.1f} s "
-             f"({rate:.2f}/s, {plan.job.n_jobs} workers)",
+             f"({rate:.2f}/s, {plan.job.n_jobs} workers, sampler {_sampler(plan.job)})",
              f"trials   {counts['complete']} complete ({counts['penalised']} penalised), "
              f"{counts['pruned']} pruned, {counts['failed']} failed, {len(result.trials)} in the "
              "study"]
@@ -137,6 +165,7 @@ def format_table(result: OptimizationResult, files: Mapping[str, Path]) -> str:
         lines += _comparison(result)
         if result.lookahead is not None:
             lines.append(result.lookahead.line())
+    lines += _defaults(result)
     lines += _statistics(result)
     lines.append("files")
     lines += [f"  {name:<12}{path}" for name, path in files.items()]

@@ -26,6 +26,7 @@ from backtrader_engine.engine.costs import CostModel
 from backtrader_engine.engine.portfolio import PortfolioLeg, PortfolioRequest
 from backtrader_engine.optimize.objectives import evaluate
 from backtrader_engine.optimize.pruning import checkpoint_analyzers, make_pruner
+from backtrader_engine.optimize.samplers import DEFAULT_SAMPLER, build_sampler
 from backtrader_engine.optimize.storage import open_storage
 from backtrader_engine.strategies import ParamSpec, resolve_strategy
 from backtrader_engine.strategies.failure import error_line
@@ -55,6 +56,10 @@ class StudyTask:
         Base sampler seed; worker *i* uses ``seed + i``.
     pruner : str
         A ``--pruner`` choice (:mod:`.pruning`); ``none`` runs every trial to the end.
+    sampler : str
+        ``--sampler`` name (:mod:`.samplers`).
+    n_jobs : int
+        Workers of the study (TPE spreads them out with a constant liar when above 1).
     """
 
     strategy_spec: str
@@ -76,6 +81,8 @@ class StudyTask:
     #: empty for one symbol.
     legs: tuple[PortfolioLeg, ...] = ()
     accounts: str = "shared"
+    sampler: str = DEFAULT_SAMPLER
+    n_jobs: int = 1
 
     def request(self, strategy: type | None = None) -> BacktestRequest:
         """The backtest request of this task (resolving the strategy spec unless given)."""
@@ -166,7 +173,7 @@ def worker_main(task: StudyTask, index: int, tickets: Any, stop: Any) -> None:
     try:
         seed = None if task.seed is None else task.seed + index
         study = optuna.load_study(study_name=task.study_name, storage=open_storage(task.storage),
-                                  sampler=optuna.samplers.TPESampler(seed=seed))
+                                  sampler=build_sampler(task.sampler, seed, task.n_jobs))
         study.pruner = make_pruner(task.pruner)
         runner = TrialRunner(task)
     except Exception as exc:

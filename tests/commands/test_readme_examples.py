@@ -134,6 +134,25 @@ def test_readme_pruning_and_front_examples_run(cli, clone_root: Path) -> None:
     assert (clone_root / "runs/front-best/report.json").is_file()
 
 
+def test_readme_studies_examples_run(cli, clone_root: Path) -> None:
+    optimize, listing, show, show_defaults = readme_commands("### Studies")
+    assert optimize[:2] == ["python", "optimize.py"]
+    # Three trials instead of twenty: trial 0 (the defaults) and two sampled ones.
+    proc = run_python([*with_option(optimize, "--trials", "3"), "--no-plots"], clone_root)
+    assert proc.returncode == 0, proc.stderr
+    assert "sampler random" in proc.stdout and "defaults " in proc.stdout
+    result = cli(*listing[1:])
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[1].split()[:5] == ["rsi-random", "RSIEMAMomentumStrategy",
+                                                     "rmd", "maximize", "3"]
+    result = cli(*show[1:])
+    assert result.code == 0, result.err
+    assert result.out.startswith("study rsi-random") and "metrics" in result.out
+    result = cli(*show_defaults[1:])
+    assert result.code == 0, result.err
+    assert "the strategy's default params" in result.out and "ema_period" in result.out
+
+
 def test_readme_strategies_examples_run(cli, fresh_cwd: Path) -> None:
     listing, one, new = readme_commands("### Strategies")
     result = cli(*listing[1:])

@@ -86,3 +86,16 @@ def test_storage_password_is_masked_in_errors(one_clear_line, cli, tmp_path):
     line = one_clear_line(_optimize(cli, tmp_path, "--strategy", FAULTY, "--storage",
                                      "oracle://user:hunter2@db/x"))
     assert "hunter2" not in line and "***" in line
+
+
+def test_unknown_sampler_is_refused(one_clear_line, cli, tmp_path):
+    line = one_clear_line(_optimize(cli, tmp_path, "--strategy", FAULTY, "--sampler", "cmaess"))
+    assert "--sampler" in line and "'cmaess'" in line and "cmaes" in line
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan"])
+def test_progress_period_must_be_positive(one_clear_line, cli, tmp_path, value):
+    line = one_clear_line(_optimize(cli, tmp_path, "--strategy", FAULTY,
+                                    "--progress-every", value))
+    assert "--progress-every" in line and value in line

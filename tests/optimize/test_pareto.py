@@ -173,6 +173,8 @@ def test_bad_metric_lists_are_refused(metric, expected, cli, one_clear_line, tmp
                              "(sharpe,max_drawdown_pct) cannot be pruned"),
     (["--walk-forward", "2"], "error: --walk-forward 2: a window trades one winner"),
     (["--pick", "0"], "error: --pick 0: expected a number of front points of 1 or more, or all"),
+    (["--sampler", "cmaes"], "error: --sampler cmaes: a study of several metrics "
+                             "(sharpe,max_drawdown_pct) needs a multi-objective sampler"),
 ])
 def test_options_a_front_cannot_take_are_refused(extra, expected, cli, one_clear_line,
                                                  tmp_path):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from backtrader_engine.engine.backtest import BacktestRequest
 from backtrader_engine.engine.job import BacktestJob, prepare_backtest
-from backtrader_engine.optimize.lookahead_check import StudyLookahead, check_best_params
 from backtrader_engine.engine.portfolio_job import prepare_portfolio
+from backtrader_engine.optimize.lookahead_check import StudyLookahead, check_best_params
 from tests.conftest import TESTDATA
 
 LEAKY = Path(__file__).resolve().parents[1] / "testdata" / "leaky_strategies.py"
