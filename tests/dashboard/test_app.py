@@ -14,8 +14,8 @@ from streamlit.proto.TextInput_pb2 import TextInput as TextInputProto
 from streamlit.testing.v1 import AppTest
 
 from backtrader_engine.config import RiskConfig
-from backtrader_engine.dashboard.main import SECTIONS
 from backtrader_engine.dashboard.model import figures_text as fmt
+from backtrader_engine.dashboard.navigation import PAGES
 from backtrader_engine.exchanges.bybit.replay import ReplayServer
 from backtrader_engine.operations import RunPaths, bot_status, live_status, read_snapshot
 from backtrader_engine.paper.session import PaperSession
@@ -160,7 +160,7 @@ def test_live_view_shows_the_ledger_figures_of_a_bot_that_is_down(
     assert html.count('<table class="bte-table">') == 2
 
 
-@pytest.mark.parametrize("page", list(SECTIONS))
+@pytest.mark.parametrize("page", [p.title for p in PAGES])
 def test_every_page_renders_a_helpful_empty_state(panel: Callable[..., AppTest],
                                                   dirs: PanelDirs, page: str) -> None:
     app = panel(dirs.argv(), page=page)
@@ -176,7 +176,7 @@ def test_a_corrupt_ledger_is_a_message_on_every_page(panel: Callable[..., AppTes
                                                      dirs: PanelDirs) -> None:
     dirs.state.mkdir()
     (dirs.state / "ledger.sqlite").write_bytes(b"this is not a database" * 100)
-    for page in SECTIONS:
+    for page in (p.title for p in PAGES):
         app = panel(dirs.argv(), page=page)
         no_exception(app)
     app = panel(dirs.argv())
@@ -233,22 +233,46 @@ def test_bad_panel_options_are_a_message(panel: Callable[..., AppTest], dirs: Pa
     assert "--refresh 0" in _texts(app.error)
 
 
+def _signed_in(app: AppTest) -> bool:
+    """Whether anything behind the gate is drawn (the control card's START button)."""
+    return any(b.key == "bot_start" for b in app.button)
+
+
+def _sign_in(app: AppTest, password: str) -> None:
+    app.text_input(key="auth_password").input(password)
+    next(b for b in app.button if b.label == "Sign in").click().run()
+
+
 def test_the_password_gate(panel: Callable[..., AppTest], dirs: PanelDirs,
                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DASHBOARD_PASSWORD", "correct horse battery")
     app = panel(dirs.argv())
     no_exception(app)
-    assert not [r for r in app.radio if r.key == "nav"]  # nothing behind the gate yet
+    assert not _signed_in(app) and not app.header  # nothing behind the gate yet
     assert app.text_input(key="auth_password").proto.type == TextInputProto.PASSWORD
-    app.text_input(key="auth_password").input("wrong")
-    next(b for b in app.button if b.label == "Sign in").click().run()
+    _sign_in(app, "wrong")
     assert "Wrong password" in _texts(app.error)
-    assert not [r for r in app.radio if r.key == "nav"]
-    app.text_input(key="auth_password").input("correct horse battery")
-    next(b for b in app.button if b.label == "Sign in").click().run()
+    assert not _signed_in(app) and not app.header
+    _sign_in(app, "correct horse battery")
     no_exception(app)
-    assert app.radio(key="nav").value == "Live"
+    assert _signed_in(app) and [h.value for h in app.header] == ["Live"]
     assert "correct horse battery" not in _texts(app.markdown) + _texts(app.caption)
+
+
+@pytest.mark.parametrize("page", [p.title for p in PAGES])
+def test_every_page_is_behind_the_gate_and_kept_through_signing_in(
+        panel: Callable[..., AppTest], dirs: PanelDirs, monkeypatch: pytest.MonkeyPatch,
+        page: str) -> None:
+    monkeypatch.setenv("DASHBOARD_PASSWORD", "s3cret")
+    app = panel(dirs.argv(), page=page)  # a deep link to the page
+    no_exception(app)
+    assert not _signed_in(app) and not app.header
+    assert [t.key for t in app.text_input] == ["auth_password"]
+    _sign_in(app, "s3cret")
+    no_exception(app)
+    assert _signed_in(app)
+    expected = {"Config": "Configuration"}.get(page, page)
+    assert [h.value for h in app.header] == [expected]
 
 
 def test_resume_entries_clears_a_halted_breaker_of_the_running_session(
