@@ -1,4 +1,4 @@
-"""Look of the panel: a little CSS for the cards (the dark theme is set at launch)."""
+"""Look of the panel: a little CSS for the cards (the theme is in ``.streamlit/config.toml``)."""
 
 from __future__ import annotations
 
@@ -37,5 +37,5 @@ _CSS = """
 
 
 def apply() -> None:
-    """Inject the card styling (colours: :data:`~backtrader_engine.dashboard.launch.THEME`)."""
+    """Inject the card styling (theme colours: the repository's ``.streamlit/config.toml``)."""
     st.html(_CSS)
