@@ -26,10 +26,3 @@ def test_price_chart_layers_fills_as_markers_by_side() -> None:
     assert points["encoding"]["color"]["scale"]["range"] == ["#22c55e", "#ef4444"]
     json.dumps(spec)  # the spec goes to the browser as JSON
     assert len(charts.price_with_trades(bars, fills.iloc[0:0], "x")["layer"]) == 1
-
-
-def test_equity_chart_does_not_start_at_zero() -> None:
-    equity = _frame(time=pd.to_datetime([0], unit="ms", utc=True), value=[10_000.0])
-    spec = charts.equity_line(equity)
-    assert spec["encoding"]["y"]["scale"] == {"zero": False}
-    assert spec["data"]["values"] == [{"time": "1970-01-01T00:00:00Z", "value": 10_000.0}]
