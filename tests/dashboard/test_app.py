@@ -4,11 +4,13 @@ figures from a real ledger, and helpful empty states instead of exceptions."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import shlex
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from streamlit.proto.TextInput_pb2 import TextInput as TextInputProto
 from streamlit.testing.v1 import AppTest
@@ -158,6 +160,41 @@ def test_live_view_shows_the_ledger_figures_of_a_bot_that_is_down(
     held = [a for a in snap.accounts if a.position]
     assert held and all(f"<td>{a.name}</td>" in html for a in held)
     assert html.count('<table class="bte-table">') == 2
+    # Equity with drawdown below it, and the rejections per day (a replay spans weeks).
+    specs = _chart_specs(app)
+    equity = next(spec for spec in specs if "vconcat" in spec)
+    assert len(equity["data"]["values"]) == len(snap.equity)
+    assert app.selectbox(key="live_rejection_period").value == "day"
+    rejected = [spec for spec in specs if spec.get("encoding", {}).get("color", {})
+                .get("field") == "reason"]
+    assert len(rejected) == 2  # signals (risk gate) and orders (broker)
+    assert sum(v["count"] for v in rejected[0]["data"]["values"]) == \
+        sum(snap.signals_rejected.values())
+
+
+def _chart_specs(app: AppTest) -> list[dict]:
+    """The page's Vega-Lite specs, each with its rows back under ``data.values`` (Streamlit
+    sends them beside the spec, as an Arrow table)."""
+    specs = []
+    for element in app.get("vega_lite_chart"):
+        spec = json.loads(element.proto.spec)
+        if element.proto.data.data:
+            rows = pa.ipc.open_stream(element.proto.data.data).read_pandas()
+            spec["data"] = {"values": rows.to_dict(orient="records")}
+        specs.append(spec)
+    return specs
+
+
+def test_strategies_page_charts_pnl_per_strategy_and_symbol(
+        panel: Callable[..., AppTest], dirs: PanelDirs, ledger: Path) -> None:
+    snap = read_snapshot(ledger)
+    app = panel(dirs.argv(), page="Strategies")
+    no_exception(app)
+    assert "PnL per strategy × symbol" in [h.value for h in app.subheader]
+    spec = next(s for s in _chart_specs(app) if s["encoding"]["x"]["field"] == "pnl")
+    values = spec["data"]["values"]
+    assert {v["label"] for v in values} == {f"{a.strategy} · {a.symbol}" for a in snap.accounts}
+    assert sum(v["pnl"] for v in values) == pytest.approx(snap.pnl)
 
 
 @pytest.mark.parametrize("page", [p.title for p in PAGES])
