@@ -19,7 +19,7 @@ def run(argv: Sequence[str]) -> None:
     The page is resolved from the URL first, then the password gate stands in front of it:
     no page runs before the session is signed in, whichever URL it opened.
     """
-    st.set_page_config(page_title="backtrader-engine", page_icon=":material/candlestick_chart:",
+    st.set_page_config(page_title="backtrader-engine", page_icon=style.page_icon(),
                        layout="wide")
     style.apply()
     try:
