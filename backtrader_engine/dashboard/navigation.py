@@ -4,6 +4,9 @@ Every page is a small script in :mod:`.views` registered with ``st.navigation``,
 can be bookmarked or linked to, and the browser's back button moves between pages. The
 scripts only call their section's ``render`` with the settings :func:`main.run
 <backtrader_engine.dashboard.main.run>` parsed for this run (:func:`page_settings`).
+
+Pages are scripts rather than functions so that a test opens each one as its URL does:
+Streamlit's ``AppTest.switch_page`` finds a page by its file.
 """
 
 from __future__ import annotations
