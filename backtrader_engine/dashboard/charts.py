@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -120,12 +120,18 @@ def pnl_by_strategy(parts: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def rejections_over_time(frame: pd.DataFrame, period: str) -> dict[str, Any]:
+def rejections_over_time(frame: pd.DataFrame, period: str,
+                         reasons: Sequence[str] = ()) -> dict[str, Any]:
     """Refusals per *period* (``hour`` or ``day``) as bars stacked by reason.
 
     *frame* has ``time`` (start of the period), ``reason`` and ``count`` (see
-    :func:`~backtrader_engine.dashboard.model.rejections.rejection_timeline`).
+    :func:`~backtrader_engine.dashboard.model.rejections.rejection_timeline`). *reasons*,
+    when given, fixes the colour of each reason, so that charts drawn side by side (signals
+    and orders) give one reason one colour.
     """
+    colour: dict[str, Any] = {"field": "reason", "type": "nominal", "title": "reason"}
+    if reasons:
+        colour["scale"] = {"domain": list(reasons)}
     unit = "utcyearmonthdatehours" if period == "hour" else "utcyearmonthdate"
     return {
         "data": {"values": _records(frame)},
@@ -134,7 +140,7 @@ def rejections_over_time(frame: pd.DataFrame, period: str) -> dict[str, Any]:
             "x": {"field": "time", "type": "temporal", "timeUnit": unit, "title": None},
             "y": {"field": "count", "type": "quantitative", "aggregate": "sum",
                   "title": f"per {period}"},
-            "color": {"field": "reason", "type": "nominal", "title": "reason"},
+            "color": colour,
             "tooltip": [{"field": "time", "type": "temporal", "timeUnit": unit,
                          "title": period},
                         {"field": "reason"},

@@ -66,3 +66,6 @@ def test_rejections_are_binned_by_the_chosen_period() -> None:
     assert spec["encoding"]["y"]["title"] == "per day"
     assert spec["encoding"]["color"]["field"] == "reason"
     json.dumps(spec)
+    # Given every reason of both charts, each reason keeps one colour in both.
+    shared = charts.rejections_over_time(frame, "day", ["margin", "warmup"])
+    assert shared["encoding"]["color"]["scale"] == {"domain": ["margin", "warmup"]}

@@ -102,7 +102,7 @@ def _rejections(state_dir: Path, snap: SessionSnapshot) -> None:
         st.subheader("Rejections over time")
         ends = (snap.equity[0][0], snap.equity[-1][0]) if snap.equity else (None, None)
         periods = list(PERIODS_MS)
-        period = st.selectbox("Per", periods, key="live_rejection_period",
+        period = st.selectbox("Count per", periods, key="live_rejection_period",
                               index=periods.index(default_period(*ends)))
         try:
             frame = rejection_timeline(state_dir, period)
@@ -118,8 +118,8 @@ def _rejections(state_dir: Path, snap: SessionSnapshot) -> None:
                 if rows.empty:
                     st.caption(empty)
                 else:
-                    st.vega_lite_chart(charts.rejections_over_time(rows, period),
-                                       width="stretch")
+                    st.vega_lite_chart(charts.rejections_over_time(
+                        rows, period, sorted(set(frame["reason"]))), width="stretch")
 
 
 def _resume(state_dir: Path) -> None:
