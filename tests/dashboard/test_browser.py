@@ -97,16 +97,18 @@ def _wait_healthy(url: str, panel: subprocess.Popen[bytes], log: Path) -> None:
 
 @contextmanager
 def _panel(dirs: PanelDirs, log: Path, *, cwd: Path = ROOT, direct: bool = False,
-           argv: list[str] | None = None) -> Iterator[str]:
+           argv: list[str] | None = None, password: str | None = None) -> Iterator[str]:
     """``panel`` serving *dirs* (or *argv*) on a free port (its URL), stopped on exit.
 
     Started in *cwd*; with *direct*, as ``streamlit run backtrader_engine/dashboard/app.py``
     from the repository root instead (no flags but the server's: its look comes from
-    ``.streamlit/config.toml`` there).
+    ``.streamlit/config.toml`` there). *password* is the panel's ``DASHBOARD_PASSWORD``.
     """
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if k != "DASHBOARD_PASSWORD"}
+    if password is not None:
+        env["DASHBOARD_PASSWORD"] = password
     # This checkout, from whichever folder the server starts in.
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     options = dirs.argv("--refresh", "1") if argv is None else argv
@@ -133,12 +135,15 @@ def _panel(dirs: PanelDirs, log: Path, *, cwd: Path = ROOT, direct: bool = False
             panel.wait(15)
 
 
-def _drive(script: Path, url: str, picture: Path, log: Path, *extra: str) -> dict[str, Any]:
-    """Run the playwright *script* on *url*; what it printed (its last line, JSON)."""
+def _drive(script: Path, url: str, picture: Path, log: Path, *extra: str,
+           env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run the playwright *script* on *url* (with *env* added to its environment); what it
+    printed (its last line, JSON)."""
     proc = subprocess.run([NODE, str(script), url, str(picture), *extra], cwd=E2E,
                           capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "CHROMIUM_PATH": CHROMIUM})
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:] + "\npanel log:\n" + \
+                          env={**os.environ, "CHROMIUM_PATH": CHROMIUM, **(env or {})})
+    # The reason is the start of stderr; what was seen so far follows it.
+    assert proc.returncode == 0, proc.stderr[:2500] + proc.stdout[-500:] + "\npanel log:\n" + \
         log.read_text(errors="replace")[-3000:]
     seen: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     return seen
@@ -273,3 +278,23 @@ def test_every_page_by_its_own_url_in_a_real_browser(
     for path, page in direct["pages"].items():
         assert page["exceptions"] == [] and page["console_errors"] == [], page
         assert page["colours"] == seen["pages"][path]["colours"], (path, page["colours"])
+
+
+def test_every_page_by_its_url_asks_for_the_password_first(
+        dirs: PanelDirs, ledger: Path, made_report: Path, made_study: Path, tmp_path: Path,
+        playwright_core: Path) -> None:
+    argv = ["--run-dir", str(dirs.run), "--state", str(ledger), "--reports",
+            str(made_report.parent), "--studies", str(made_study.parent), "--config-dir",
+            str(dirs.configs)]
+    log = tmp_path / "panel.log"
+    with _panel(dirs, log, argv=argv, password="open sesame") as url:
+        seen = _drive(PAGES_SCRIPT, url, tmp_path, log, _page_specs(),
+                      env={"PANEL_PASSWORD": "open sesame"})
+    for path, page in seen["pages"].items():
+        # Before the password: neither the page, nor the menu, nor the control card.
+        assert page["gated"] == {"key": 0, "menu": 0, "start": 0, "path": f"/{path}"}, page
+        # After it: the page the link asked for, at its own path.
+        assert page["path"] == f"/{path}" and page["header"] == HEADERS[path], page
+        assert page["exceptions"] == [] and page["console_errors"] == [], page
+    # The root URL asks too, then leads on to /live.
+    assert seen["root"]["gated"]["key"] == 0 and seen["root"]["path"] == "/live"

@@ -10,6 +10,9 @@
 // SCREENSHOT_DIR/panel_<path>.png for each page. Prints one JSON line with what each page
 // showed (its final URL path, key text, exceptions, console errors, theme colours); exits
 // non-zero (with the reason on stderr) when a page does not render within its deadline.
+//
+// With PANEL_PASSWORD set, each page must first ask for the password (nothing of the page or
+// its menu shown), and then show the page asked for once it is given.
 import { chromium } from 'playwright-core';
 
 const [url, shots, pagesJson] = process.argv.slice(2);
@@ -20,6 +23,7 @@ if (!url || !shots || !pagesJson) {
 const pages = JSON.parse(pagesJson);
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const STEP_MS = 60_000;
+const PASSWORD = process.env.PANEL_PASSWORD || '';
 // After the key element shows, the page gets this long to finish its run (and to raise).
 const SETTLE_MS = 3_000;
 
@@ -57,9 +61,22 @@ async function open(browser, target, expectPath, spec) {
   const seen = { requested: target };
   try {
     await page.goto(target, { waitUntil: 'domcontentloaded', timeout: STEP_MS });
+    const key = page.locator(spec.key).first();
+    if (PASSWORD) {
+      const field = page.locator('input[type="password"]');
+      await field.waitFor({ timeout: STEP_MS });
+      await page.waitForTimeout(SETTLE_MS);  // time for anything behind the gate to leak
+      seen.gated = {
+        key: await page.locator(spec.key).count(),
+        menu: await page.locator('[data-testid="stSidebarNav"]').count(),
+        start: await page.locator('.st-key-bot_start').count(),
+        path: new URL(page.url()).pathname,
+      };
+      await field.fill(PASSWORD);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+    }
     await page.waitForFunction((path) => window.location.pathname.replace(/\/$/, '') === path,
       `/${expectPath}`, { timeout: STEP_MS });
-    const key = page.locator(spec.key).first();
     await key.waitFor({ timeout: STEP_MS });
     await page.waitForFunction(([sel, pattern]) => new RegExp(pattern).test(
       document.querySelector(sel)?.textContent ?? ''), [spec.key, spec.text],
