@@ -11,7 +11,8 @@ A third test opens every page by its own URL (``/live``, ``/strategies``, ...) o
 replayed session's ledger, a backtest report and a study (``e2e/pages_by_link.mjs``): each
 renders without an exception box or a console error, shows its key element (the charts
 drawn), and is drawn in the theme of ``.streamlit/config.toml``, as ``streamlit run`` from
-the repository root draws it (pictures: ``tests/artifacts/panel_<page>.png``).
+the repository root draws it (pictures: ``tests/artifacts/panel_<page>.png``). A fourth runs it
+with a password: every page's URL asks for it first and shows that page once it is given.
 
 A second test looks at the Live page as a 1280x800 laptop screen shows it
 (``e2e/layout_at_1280.mjs``), with the bot on a state folder other than the panel's
