@@ -92,8 +92,8 @@ def start_panel(args: argparse.Namespace) -> int:
     check_port(port)
     check_exposure(host, args.expose, os.environ.get(PASSWORD_ENV),
                    "--host" if args.host else source)
+    command = streamlit_command(settings, host, port)  # reads .streamlit/config.toml
     check_port_free(host, port)
-    command = streamlit_command(settings, host, port)
     shown = f"[{host}]" if ":" in host else host
     lock = f"; password from {PASSWORD_ENV}" if os.environ.get(PASSWORD_ENV) else ""
     print(f"control panel on http://{shown}:{port} (bot run folder {settings.run_dir}, "

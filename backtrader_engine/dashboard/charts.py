@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -52,16 +52,100 @@ def price_with_trades(bars: pd.DataFrame, fills: pd.DataFrame, title: str) -> di
     return {"title": title, "layer": layers, "height": 320}
 
 
-def equity_line(equity: pd.DataFrame) -> dict[str, Any]:
-    """The portfolio equity curve (the y axis spans the data, not zero to the top)."""
+#: The drawdown area under the equity curve.
+DRAWDOWN_COLOUR = "#ef4444"
+#: Realised and unrealised PnL bars: neutral hues (green/red would read as a sign).
+PNL_COLOURS = {"realised": "#60a5fa", "unrealised": "#a78bfa"}
+_TIME_TIP = {"field": "time", "type": "temporal", "format": "%Y-%m-%d %H:%M", "title": "time"}
+
+
+def equity_with_drawdown(frame: pd.DataFrame) -> dict[str, Any]:
+    """The equity curve with its drawdown below it, one x axis (time) for both.
+
+    *frame* has ``time``, ``value``, ``peak`` and ``drawdown_pct`` (see
+    :func:`~backtrader_engine.dashboard.model.equity.equity_drawdown`). The drawdown axis
+    points down, so a deeper drawdown hangs lower under the curve.
+    """
+    x = {"field": "time", "type": "temporal", "title": None}
+    tooltip = [_TIME_TIP,
+               {"field": "value", "type": "quantitative", "format": ",.2f", "title": "equity"},
+               {"field": "peak", "type": "quantitative", "format": ",.2f"},
+               {"field": "drawdown_pct", "type": "quantitative", "format": ".2f",
+                "title": "drawdown %"}]
     return {
-        "data": {"values": _records(equity)},
-        "mark": {"type": "line", "color": LINE_COLOUR, "strokeWidth": 1.5},
-        "encoding": {"x": {"field": "time", "type": "temporal", "title": None},
-                     "y": {"field": "value", "type": "quantitative", "title": "USDT",
-                           "scale": {"zero": False}},
-                     "tooltip": [{"field": "time", "type": "temporal",
-                                  "format": "%Y-%m-%d %H:%M"},
-                                 {"field": "value", "type": "quantitative", "format": ",.2f"}]},
-        "height": 260,
+        "data": {"values": _records(frame)},
+        "vconcat": [
+            {"mark": {"type": "line", "color": LINE_COLOUR, "strokeWidth": 1.5},
+             "encoding": {"x": {**x, "axis": {"labels": False, "ticks": False}},
+                          "y": {"field": "value", "type": "quantitative", "title": "USDT",
+                                "scale": {"zero": False}},
+                          "tooltip": tooltip},
+             "height": 220},
+            {"mark": {"type": "area", "color": DRAWDOWN_COLOUR, "opacity": 0.45,
+                      "line": {"color": DRAWDOWN_COLOUR, "strokeWidth": 1}},
+             "encoding": {"x": x,
+                          "y": {"field": "drawdown_pct", "type": "quantitative",
+                                "title": "drawdown %", "scale": {"reverse": True}},
+                          "tooltip": tooltip},
+             "height": 100},
+        ],
+        "resolve": {"scale": {"x": "shared"}},
+        "spacing": 4,
+    }
+
+
+def pnl_by_strategy(parts: pd.DataFrame) -> dict[str, Any]:
+    """Horizontal bars per strategy × symbol, realised and unrealised PnL stacked.
+
+    *parts* is :func:`~backtrader_engine.dashboard.model.pnl.pnl_parts`; bars are ordered
+    by total PnL, best on top.
+    """
+    return {
+        "data": {"values": _records(parts)},
+        "mark": {"type": "bar"},
+        "encoding": {
+            "y": {"field": "label", "type": "nominal", "title": None,
+                  "sort": {"field": "total", "op": "max", "order": "descending"},
+                  "axis": {"labelLimit": 320}},
+            "x": {"field": "pnl", "type": "quantitative", "title": "PnL (USDT)",
+                  "stack": "zero"},
+            "color": {"field": "part", "type": "nominal", "title": None,
+                      "scale": {"domain": list(PNL_COLOURS),
+                                "range": list(PNL_COLOURS.values())}},
+            "tooltip": [{"field": "label", "title": "strategy · symbol"}, {"field": "part"},
+                        {"field": "pnl", "type": "quantitative", "format": "+,.2f"},
+                        {"field": "total", "type": "quantitative", "format": "+,.2f"}],
+        },
+        "height": {"step": 28},
+    }
+
+
+def rejections_over_time(frame: pd.DataFrame, period: str,
+                         reasons: Sequence[str] = ()) -> dict[str, Any]:
+    """Refusals per *period* (``hour`` or ``day``) as bars stacked by reason.
+
+    *frame* has ``time`` (start of the period), ``reason`` and ``count`` (see
+    :func:`~backtrader_engine.dashboard.model.rejections.rejection_timeline`). *reasons*,
+    when given, fixes the colour of each reason, so that charts drawn side by side (signals
+    and orders) give one reason one colour.
+    """
+    colour: dict[str, Any] = {"field": "reason", "type": "nominal", "title": "reason"}
+    if reasons:
+        colour["scale"] = {"domain": list(reasons)}
+    unit = "utcyearmonthdatehours" if period == "hour" else "utcyearmonthdate"
+    return {
+        "data": {"values": _records(frame)},
+        "mark": {"type": "bar"},
+        "encoding": {
+            "x": {"field": "time", "type": "temporal", "timeUnit": unit, "title": None},
+            "y": {"field": "count", "type": "quantitative", "aggregate": "sum",
+                  "title": f"per {period}"},
+            "color": colour,
+            "tooltip": [{"field": "time", "type": "temporal", "timeUnit": unit,
+                         "title": period},
+                        {"field": "reason"},
+                        {"field": "count", "type": "quantitative", "aggregate": "sum",
+                         "title": "count"}],
+        },
+        "height": 220,
     }

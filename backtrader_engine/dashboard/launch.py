@@ -3,6 +3,11 @@
 The panel binds 127.0.0.1 unless told otherwise. Binding any other interface ("exposing"
 it) needs both the ``--expose`` flag and a password in ``DASHBOARD_PASSWORD``, which the
 panel then asks for.
+
+Its look (theme, toolbar) lives in the repository's ``.streamlit/config.toml``, where
+``streamlit run`` started from the repository root finds it. ``bte panel`` may start from any
+folder, so it hands Streamlit that file's options itself (:func:`config_file_flags`): both ways
+show the same panel, and the file is the one place to change it.
 """
 
 from __future__ import annotations
@@ -10,21 +15,18 @@ from __future__ import annotations
 import ipaddress
 import socket
 import sys
+import tomllib
 from pathlib import Path
+from typing import Any
 
 from backtrader_engine.dashboard.options import panel_argv
 from backtrader_engine.dashboard.settings import PASSWORD_ENV, PanelSettings
 from backtrader_engine.errors import UserError
 
 APP_SCRIPT = Path(__file__).with_name("app.py")
-#: Streamlit theme options, passed as ``--theme.*`` flags: dark, with green accents.
-THEME: dict[str, str] = {
-    "base": "dark",
-    "primaryColor": "#22c55e",
-    "backgroundColor": "#0b1120",
-    "secondaryBackgroundColor": "#111827",
-    "textColor": "#e5e7eb",
-}
+#: The panel's Streamlit settings: ``.streamlit/config.toml`` of the repository root (the
+#: folder above the package), where ``streamlit run`` from that root reads it too.
+STREAMLIT_CONFIG = Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml"
 #: Where ``--expose`` binds when no host is given.
 EXPOSED_HOST = "0.0.0.0"
 
@@ -117,13 +119,53 @@ def check_port_free(host: str, port: int) -> None:
                             "or choose a free port, e.g. --port 8502") from None
 
 
+def config_file_flags(path: Path | None = None) -> list[str]:
+    """Every option of the Streamlit config file *path* as a ``--section.option=value`` flag.
+
+    *path* defaults to :data:`STREAMLIT_CONFIG`. A missing file gives no flags (an installed
+    package without the repository: Streamlit's own defaults, or a ``.streamlit/config.toml``
+    of the current folder, apply).
+
+    Raises
+    ------
+    UserError
+        The file is not valid TOML or holds an option that is not a ``[section]`` value.
+    """
+    path = STREAMLIT_CONFIG if path is None else path
+    if not path.is_file():
+        return []
+    try:
+        tables = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: not valid TOML ({exc}); fix it, as Streamlit reads it too "
+                        "(see docs/dashboard.md)") from None
+    flags = []
+    for section, options in tables.items():
+        if not isinstance(options, dict):
+            raise UserError(f"{path}: {section} = {options!r} is outside a section; expected "
+                            "options under [theme], [client], ... as Streamlit reads them")
+        flags += [f"--{section}.{name}={_flag_value(value)}" for name, value in options.items()]
+    return flags
+
+
+def _flag_value(value: Any) -> str:
+    # Streamlit parses flag values as its own options: booleans as true/false.
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def streamlit_command(settings: PanelSettings, host: str, port: int,
-                      python: str = sys.executable) -> list[str]:
-    """``python -m streamlit run app.py`` with the server and theme flags, then the panel's
-    options after ``--``."""
-    theme = [f"--theme.{name}={value}" for name, value in THEME.items()]
-    return [python, "-m", "streamlit", "run", str(APP_SCRIPT),
+                      python: str = sys.executable,
+                      config: Path | None = None) -> list[str]:
+    """``python -m streamlit run app.py`` with the options of the *config* file (default
+    :data:`STREAMLIT_CONFIG`), the server
+    flags, then the panel's options after ``--``.
+
+    Raises
+    ------
+    UserError
+        The config file cannot be read (:func:`config_file_flags`).
+    """
+    return [python, "-m", "streamlit", "run", str(APP_SCRIPT), *config_file_flags(config),
             f"--server.address={host}", f"--server.port={port}", "--server.headless=true",
             "--server.fileWatcherType=none", "--server.runOnSave=false",
-            "--browser.gatherUsageStats=false", "--client.toolbarMode=minimal", *theme,
             "--", *panel_argv(settings)]

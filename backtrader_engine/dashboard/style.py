@@ -1,8 +1,11 @@
-"""Look of the panel: a little CSS for the cards (the dark theme is set at launch)."""
+"""Look of the panel: a little CSS for the cards (the theme is in ``.streamlit/config.toml``)."""
 
 from __future__ import annotations
 
+import functools
+
 import streamlit as st
+from PIL import Image, ImageDraw
 
 _CSS = """
 <style>
@@ -36,6 +39,22 @@ _CSS = """
 """
 
 
+@functools.cache
+def page_icon() -> Image.Image:
+    """The browser tab's icon: two candles (green up, red down) drawn here.
+
+    A Material icon name would have the browser fetch the picture from Google's font CDN,
+    which fails (a console error) on a machine without internet access.
+    """
+    icon = Image.new("RGBA", (32, 32), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(icon)
+    for x, top, bottom, wick, colour in ((9, 8, 24, (3, 29), "#22c55e"),
+                                         (22, 12, 22, (6, 27), "#ef4444")):
+        draw.line([(x, wick[0]), (x, wick[1])], fill=colour, width=2)
+        draw.rectangle([x - 4, top, x + 4, bottom], fill=colour)
+    return icon
+
+
 def apply() -> None:
-    """Inject the card styling (colours: :data:`~backtrader_engine.dashboard.launch.THEME`)."""
+    """Inject the card styling (theme colours: the repository's ``.streamlit/config.toml``)."""
     st.html(_CSS)

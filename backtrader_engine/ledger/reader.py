@@ -32,6 +32,8 @@ from backtrader_engine.ledger.rows import (
     OrderRow,
     OrderStatusCount,
     OutcomeCount,
+    PeriodOutcomeCount,
+    PeriodStatusCount,
     PortfolioPoint,
     Row,
     SignalRow,
@@ -203,6 +205,20 @@ class LedgerReader:
                     f"reject_reason, COUNT(*) AS n FROM orders WHERE status IN ({marks}) "
                     "GROUP BY account, status, reject_reason", statuses)]
 
+    def order_status_counts_by_period(self, statuses: Sequence[str], period_ms: int
+                                      ) -> list[PeriodStatusCount]:
+        """Orders with one of *statuses*, counted by the period of their last update
+        (``updated_ms`` rounded down to a multiple of *period_ms*), account, status and the
+        ``reject_reason`` of their info; oldest period first."""
+        marks = ",".join("?" for _ in statuses)
+        return [PeriodStatusCount(int(r["period"]), r["account"], r["status"],
+                                  r["reject_reason"], int(r["n"]))
+                for r in self._all(
+                    "SELECT (updated_ms / ?) * ? AS period, account, status, "
+                    "json_extract(info, '$.reject_reason') AS reject_reason, COUNT(*) AS n "
+                    f"FROM orders WHERE status IN ({marks}) GROUP BY period, account, status, "
+                    "reject_reason ORDER BY period", (period_ms, period_ms, *statuses))]
+
     # --- fills ------------------------------------------------------------------------------
     def fills(self) -> list[FillRow]:
         """Every fill, by account, order and fill number."""
@@ -291,6 +307,15 @@ class LedgerReader:
         return [OutcomeCount(r["account"], r["outcome"], r["reason"], int(r["n"]))
                 for r in self._all(f"SELECT account, outcome, reason, COUNT(*) AS n FROM "
                                    f"signals {where}GROUP BY account, outcome, reason", args)]
+
+    def signal_outcome_counts_by_period(self, period_ms: int) -> list[PeriodOutcomeCount]:
+        """Signals counted by period (``ts_ms`` rounded down to a multiple of *period_ms*),
+        account, outcome and reason; oldest period first."""
+        return [PeriodOutcomeCount(int(r["period"]), r["account"], r["outcome"], r["reason"],
+                                   int(r["n"]))
+                for r in self._all("SELECT (ts_ms / ?) * ? AS period, account, outcome, reason, "
+                                   "COUNT(*) AS n FROM signals GROUP BY period, account, "
+                                   "outcome, reason ORDER BY period", (period_ms, period_ms))]
 
     def signal_outcomes(self) -> dict[tuple[str, int], str]:
         """``{(account, order_seq): outcome}`` of every signal."""

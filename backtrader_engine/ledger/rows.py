@@ -265,6 +265,30 @@ class OrderStatusCount(Row):
 
 
 @dataclass(frozen=True, slots=True)
+class PeriodOutcomeCount(Row):
+    """How many signals of *account* in the period starting at *period_ms* ended with
+    *outcome* (and *reason*)."""
+
+    period_ms: int
+    account: str
+    outcome: str
+    reason: str | None
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodStatusCount(Row):
+    """How many orders of *account* last updated in the period starting at *period_ms* have
+    *status* and *reject_reason* (from their info)."""
+
+    period_ms: int
+    account: str
+    status: str
+    reject_reason: str | None
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
 class FillTotals(Row):
     """One order's fills summed: quantity (absolute), notional and fees."""
 

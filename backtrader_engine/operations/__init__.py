@@ -12,6 +12,8 @@ Status and operator commands on a running session:
   bot is down) and :func:`live_status` (what only the running process knows);
 * :func:`pause_entries`, :func:`pause_trading`, :func:`resume_entries`, :func:`force_exit`,
   :func:`stop_session`, :func:`inject_signal`, :func:`reload_risk`;
+* :func:`rejection_history` → :class:`RejectionCount` (refused signals and orders by reason
+  per hour or day);
 * :func:`trips_from_rows` (a sub-account's round trips from its ledger rows) and
   :data:`STREAM_LIVE` (the stream state of a healthy connection in :func:`live_status`).
 
@@ -38,6 +40,7 @@ from backtrader_engine.operations.control import (
     resume_entries,
     stop_session,
 )
+from backtrader_engine.operations.rejections import RejectionCount, rejection_history
 from backtrader_engine.operations.snapshot import (
     AccountSnapshot,
     SessionSnapshot,
@@ -84,6 +87,7 @@ __all__ = [
     "PidLock",
     "PidRecord",
     "ProcessStatus",
+    "RejectionCount",
     "RunPaths",
     "SessionSnapshot",
     "StopResult",
@@ -103,6 +107,7 @@ __all__ = [
     "read_pid_file",
     "read_snapshot",
     "reload_risk",
+    "rejection_history",
     "restart_bot",
     "resume_entries",
     "setup_logging",

@@ -262,7 +262,7 @@ def _signal_counts(reader: LedgerReader) -> dict[str, dict[str, Any]]:
     return out
 
 
-class _StoredOrder:
+class StoredOrder:
     """An order as its ledger row stored it: what :func:`rejection_reason` reads."""
 
     def __init__(self, status: str, reject_reason: str | None) -> None:
@@ -271,8 +271,8 @@ class _StoredOrder:
 
 
 #: Order statuses :func:`rejection_reason` counts (Expired, Margin, Rejected), found by asking it.
-_REFUSED_STATUSES = tuple(name for name in bt.Order.Status
-                          if rejection_reason(_StoredOrder(name, None)) is not None)
+REFUSED_STATUSES = tuple(name for name in bt.Order.Status
+                          if rejection_reason(StoredOrder(name, None)) is not None)
 
 
 def order_rejections(reader: LedgerReader) -> dict[str, dict[str, int]]:
@@ -285,8 +285,8 @@ def order_rejections(reader: LedgerReader) -> dict[str, dict[str, int]]:
     rows, reports the same counts.
     """
     out: dict[str, dict[str, int]] = {}
-    for r in reader.order_status_counts(_REFUSED_STATUSES):
-        reason = rejection_reason(_StoredOrder(r.status, r.reject_reason))
+    for r in reader.order_status_counts(REFUSED_STATUSES):
+        reason = rejection_reason(StoredOrder(r.status, r.reject_reason))
         if reason is not None:
             counts = out.setdefault(r.account, {})
             counts[reason] = counts.get(reason, 0) + r.count

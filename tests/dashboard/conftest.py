@@ -21,6 +21,8 @@ import psutil
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from backtrader_engine.dashboard.launch import APP_SCRIPT
+from backtrader_engine.dashboard.navigation import PAGES
 from backtrader_engine.errors import UserError
 from backtrader_engine.operations import RunPaths, force_stop
 from backtrader_engine.service.pidfile import PidRecord, write_pid_file
@@ -162,22 +164,28 @@ def dead_pid() -> int:
     return proc.pid
 
 
-def _panel_script(argv: list[str]) -> None:
-    from backtrader_engine.dashboard.main import run
-
-    run(argv)
-
-
 @pytest.fixture
-def panel() -> Callable[..., AppTest]:
-    """``panel(argv, page="Live")``: the app as ``streamlit run app.py -- ARGV`` runs it."""
+def panel(monkeypatch: pytest.MonkeyPatch) -> Callable[..., AppTest]:
+    """``panel(argv, page="Live")``: the app as ``streamlit run app.py -- ARGV`` runs it,
+    opened at the root URL or, with *page* (a title of ``navigation.PAGES``), at that page.
+
+    The app script reads its options from ``sys.argv`` as under ``streamlit run``; the
+    latest ``panel(...)`` of a test sets them.
+    """
     def make(argv: list[str], page: str | None = None) -> AppTest:
-        app = AppTest.from_function(_panel_script, kwargs={"argv": argv}, default_timeout=60)
+        monkeypatch.setattr(sys, "argv", [str(APP_SCRIPT), *argv])
+        app = AppTest.from_file(str(APP_SCRIPT), default_timeout=60)
         app.run()
         if page is not None:
-            app.radio(key="nav").set_value(page).run()
+            open_page(app, page)
         return app
     return make
+
+
+def open_page(app: AppTest, title: str) -> AppTest:
+    """Go to the page titled *title*, as its URL path or the page menu does."""
+    script = next(p.path for p in PAGES if p.title == title)
+    return app.switch_page(str(script.relative_to(APP_SCRIPT.parent))).run()
 
 
 def no_exception(app: AppTest) -> None:

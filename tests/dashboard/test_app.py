@@ -4,18 +4,20 @@ figures from a real ledger, and helpful empty states instead of exceptions."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import shlex
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from streamlit.proto.TextInput_pb2 import TextInput as TextInputProto
 from streamlit.testing.v1 import AppTest
 
 from backtrader_engine.config import RiskConfig
-from backtrader_engine.dashboard.main import SECTIONS
 from backtrader_engine.dashboard.model import figures_text as fmt
+from backtrader_engine.dashboard.navigation import PAGES
 from backtrader_engine.exchanges.bybit.replay import ReplayServer
 from backtrader_engine.operations import RunPaths, bot_status, live_status, read_snapshot
 from backtrader_engine.paper.session import PaperSession
@@ -158,9 +160,44 @@ def test_live_view_shows_the_ledger_figures_of_a_bot_that_is_down(
     held = [a for a in snap.accounts if a.position]
     assert held and all(f"<td>{a.name}</td>" in html for a in held)
     assert html.count('<table class="bte-table">') == 2
+    # Equity with drawdown below it, and the rejections per day (a replay spans weeks).
+    specs = _chart_specs(app)
+    equity = next(spec for spec in specs if "vconcat" in spec)
+    assert len(equity["data"]["values"]) == len(snap.equity)
+    assert app.selectbox(key="live_rejection_period").value == "day"
+    rejected = [spec for spec in specs if spec.get("encoding", {}).get("color", {})
+                .get("field") == "reason"]
+    assert len(rejected) == 2  # signals (risk gate) and orders (broker)
+    assert sum(v["count"] for v in rejected[0]["data"]["values"]) == \
+        sum(snap.signals_rejected.values())
 
 
-@pytest.mark.parametrize("page", list(SECTIONS))
+def _chart_specs(app: AppTest) -> list[dict]:
+    """The page's Vega-Lite specs, each with its rows back under ``data.values`` (Streamlit
+    sends them beside the spec, as an Arrow table)."""
+    specs = []
+    for element in app.get("vega_lite_chart"):
+        spec = json.loads(element.proto.spec)
+        if element.proto.data.data:
+            rows = pa.ipc.open_stream(element.proto.data.data).read_pandas()
+            spec["data"] = {"values": rows.to_dict(orient="records")}
+        specs.append(spec)
+    return specs
+
+
+def test_strategies_page_charts_pnl_per_strategy_and_symbol(
+        panel: Callable[..., AppTest], dirs: PanelDirs, ledger: Path) -> None:
+    snap = read_snapshot(ledger)
+    app = panel(dirs.argv(), page="Strategies")
+    no_exception(app)
+    assert "PnL per strategy × symbol" in [h.value for h in app.subheader]
+    spec = next(s for s in _chart_specs(app) if s["encoding"]["x"]["field"] == "pnl")
+    values = spec["data"]["values"]
+    assert {v["label"] for v in values} == {f"{a.strategy} · {a.symbol}" for a in snap.accounts}
+    assert sum(v["pnl"] for v in values) == pytest.approx(snap.pnl)
+
+
+@pytest.mark.parametrize("page", [p.title for p in PAGES])
 def test_every_page_renders_a_helpful_empty_state(panel: Callable[..., AppTest],
                                                   dirs: PanelDirs, page: str) -> None:
     app = panel(dirs.argv(), page=page)
@@ -176,7 +213,7 @@ def test_a_corrupt_ledger_is_a_message_on_every_page(panel: Callable[..., AppTes
                                                      dirs: PanelDirs) -> None:
     dirs.state.mkdir()
     (dirs.state / "ledger.sqlite").write_bytes(b"this is not a database" * 100)
-    for page in SECTIONS:
+    for page in (p.title for p in PAGES):
         app = panel(dirs.argv(), page=page)
         no_exception(app)
     app = panel(dirs.argv())
@@ -233,22 +270,46 @@ def test_bad_panel_options_are_a_message(panel: Callable[..., AppTest], dirs: Pa
     assert "--refresh 0" in _texts(app.error)
 
 
+def _signed_in(app: AppTest) -> bool:
+    """Whether anything behind the gate is drawn (the control card's START button)."""
+    return any(b.key == "bot_start" for b in app.button)
+
+
+def _sign_in(app: AppTest, password: str) -> None:
+    app.text_input(key="auth_password").input(password)
+    next(b for b in app.button if b.label == "Sign in").click().run()
+
+
 def test_the_password_gate(panel: Callable[..., AppTest], dirs: PanelDirs,
                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DASHBOARD_PASSWORD", "correct horse battery")
     app = panel(dirs.argv())
     no_exception(app)
-    assert not [r for r in app.radio if r.key == "nav"]  # nothing behind the gate yet
+    assert not _signed_in(app) and not app.header  # nothing behind the gate yet
     assert app.text_input(key="auth_password").proto.type == TextInputProto.PASSWORD
-    app.text_input(key="auth_password").input("wrong")
-    next(b for b in app.button if b.label == "Sign in").click().run()
+    _sign_in(app, "wrong")
     assert "Wrong password" in _texts(app.error)
-    assert not [r for r in app.radio if r.key == "nav"]
-    app.text_input(key="auth_password").input("correct horse battery")
-    next(b for b in app.button if b.label == "Sign in").click().run()
+    assert not _signed_in(app) and not app.header
+    _sign_in(app, "correct horse battery")
     no_exception(app)
-    assert app.radio(key="nav").value == "Live"
+    assert _signed_in(app) and [h.value for h in app.header] == ["Live"]
     assert "correct horse battery" not in _texts(app.markdown) + _texts(app.caption)
+
+
+@pytest.mark.parametrize("page", [p.title for p in PAGES])
+def test_every_page_is_behind_the_gate_and_kept_through_signing_in(
+        panel: Callable[..., AppTest], dirs: PanelDirs, monkeypatch: pytest.MonkeyPatch,
+        page: str) -> None:
+    monkeypatch.setenv("DASHBOARD_PASSWORD", "s3cret")
+    app = panel(dirs.argv(), page=page)  # a deep link to the page
+    no_exception(app)
+    assert not _signed_in(app) and not app.header
+    assert [t.key for t in app.text_input] == ["auth_password"]
+    _sign_in(app, "s3cret")
+    no_exception(app)
+    assert _signed_in(app)
+    expected = {"Config": "Configuration"}.get(page, page)
+    assert [h.value for h in app.header] == [expected]
 
 
 def test_resume_entries_clears_a_halted_breaker_of_the_running_session(

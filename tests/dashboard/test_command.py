@@ -52,3 +52,15 @@ def test_a_broken_alert_config_is_named(cli, one_clear_line, tmp_path: Path) -> 
     (configs / "alert_config.json").write_text(json.dumps({"dashboard": {"port": 99999}}))
     line = one_clear_line(cli("panel", "--config-dir", str(configs)))
     assert "alert_config.json" in line and "dashboard.port" in line
+
+
+def test_a_broken_streamlit_config_is_named(cli, one_clear_line, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from backtrader_engine.dashboard import launch
+
+    broken = tmp_path / ".streamlit" / "config.toml"
+    broken.parent.mkdir()
+    broken.write_text("[theme\nbase = 'dark'\n")
+    monkeypatch.setattr(launch, "STREAMLIT_CONFIG", broken)
+    line = one_clear_line(cli("panel", "--config-dir", str(CONFIGS)))
+    assert line.startswith(f"error: {broken}: not valid TOML (")

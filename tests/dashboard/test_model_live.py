@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from backtrader_engine.dashboard.model import live as shape
@@ -47,19 +46,7 @@ def test_tables_hold_the_snapshots_rows(ledger: Path) -> None:
     assert dict(zip(rejections["reason"], rejections["count"], strict=True)) == \
         snap.signals_rejected
     assert rejections["count"].is_monotonic_decreasing
-    equity = shape.equity_frame(snap)
-    assert len(equity) == len(snap.equity)
-    assert equity["value"].iloc[-1] == pytest.approx(snap.portfolio_value)
     assert shape.symbols(snap) == ["BTCUSDT"]
-
-
-def test_a_long_equity_curve_is_thinned_keeping_its_ends(ledger: Path) -> None:
-    snap = read_snapshot(ledger)
-    thin = shape.equity_frame(snap, max_points=50)
-    assert 25 <= len(thin) <= 51
-    first = pd.Timestamp(snap.equity[0][0], unit="ms", tz="UTC")
-    last = pd.Timestamp(snap.equity[-1][0], unit="ms", tz="UTC")
-    assert thin["time"].iloc[0] == first and thin["time"].iloc[-1] == last
 
 
 def test_breakers_from_the_running_sessions_status() -> None:

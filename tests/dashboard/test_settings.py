@@ -18,7 +18,7 @@ from backtrader_engine.dashboard import (
     parse_panel_args,
     streamlit_command,
 )
-from backtrader_engine.dashboard.launch import APP_SCRIPT, THEME
+from backtrader_engine.dashboard.launch import APP_SCRIPT, config_file_flags
 from backtrader_engine.errors import UserError
 
 
@@ -97,7 +97,7 @@ def test_a_port_outside_the_range_is_refused(port: int) -> None:
         check_port(port)
 
 
-def test_the_streamlit_command_serves_the_app_dark_on_the_chosen_address() -> None:
+def test_the_streamlit_command_serves_the_app_on_the_chosen_address() -> None:
     settings = parse_panel_args(["--bot-args", "--source replay", "--state", "elsewhere"])
     command = streamlit_command(settings, "127.0.0.1", 8600)
     assert command[:5] == [sys.executable, "-m", "streamlit", "run", str(APP_SCRIPT)]
@@ -106,5 +106,6 @@ def test_the_streamlit_command_serves_the_app_dark_on_the_chosen_address() -> No
     flags, script_args = command[5:split], command[split + 1:]
     assert {"--server.address=127.0.0.1", "--server.port=8600", "--server.headless=true",
             "--browser.gatherUsageStats=false", "--theme.base=dark"} <= set(flags)
-    assert all(f"--theme.{k}={v}" in flags for k, v in THEME.items())
+    # The look comes from the repository's .streamlit/config.toml, option for option.
+    assert flags[:len(config_file_flags())] == config_file_flags()
     assert parse_panel_args(script_args) == settings

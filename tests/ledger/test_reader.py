@@ -148,3 +148,25 @@ def test_version_2_indexes_serve_the_reads_that_scanned(v1_state: Path) -> None:
     assert "signals_by_time" in after[0] and "TEMP B-TREE" not in after[0]
     assert "signals_by_time" in after[1]
     assert "fills_by_account_time" in after[2] and "TEMP B-TREE FOR ORDER BY" not in after[2]
+
+
+@pytest.mark.parametrize("period_ms", [3_600_000, 86_400_000])
+def test_counts_by_period_split_the_totals(v1_state: Path, reader: LedgerReader,
+                                           period_ms: int) -> None:
+    by_period = reader.signal_outcome_counts_by_period(period_ms)
+    assert all(c.period_ms % period_ms == 0 for c in by_period)
+    assert [c.period_ms for c in by_period] == sorted(c.period_ms for c in by_period)
+    totals: dict[tuple[str, str, str | None], int] = {}
+    for c in by_period:
+        key = (c.account, c.outcome, c.reason)
+        totals[key] = totals.get(key, 0) + c.count
+    assert totals == {(c.account, c.outcome, c.reason): c.count
+                      for c in reader.signal_outcome_counts()}
+    first = raw(v1_state, "SELECT MIN(ts_ms) FROM signals")[0][0]
+    assert by_period[0].period_ms == first - first % period_ms
+    statuses = [row[0] for row in raw(v1_state, "SELECT DISTINCT status FROM orders")]
+    orders = reader.order_status_counts_by_period(statuses, period_ms)
+    assert sum(c.count for c in orders) == raw(v1_state, "SELECT COUNT(*) FROM orders")[0][0]
+    assert {(c.account, c.status, c.reject_reason) for c in orders} == {
+        (c.account, c.status, c.reject_reason)
+        for c in reader.order_status_counts(statuses)}

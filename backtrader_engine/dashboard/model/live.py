@@ -124,21 +124,6 @@ def signal_figures(snap: SessionSnapshot) -> list[Figure]:
     ]
 
 
-def equity_frame(snap: SessionSnapshot, max_points: int = 2_000) -> pd.DataFrame:
-    """The portfolio equity curve: columns ``time`` (UTC) and ``value``.
-
-    A long session is thinned to about *max_points* points (the last one always kept): a
-    browser chart gains nothing from more points than it has pixels.
-    """
-    points = snap.equity
-    if len(points) > max_points:
-        step = -(-len(points) // max_points)
-        points = points[::step] + ([points[-1]] if (len(points) - 1) % step else [])
-    frame = pd.DataFrame(points, columns=["ts_ms", "value"])
-    frame["time"] = pd.to_datetime(frame["ts_ms"], unit="ms", utc=True)
-    return frame[["time", "value"]]
-
-
 def positions_frame(snap: SessionSnapshot) -> pd.DataFrame:
     """Sub-accounts holding a position: side, size, entry price, unrealised PnL, value."""
     rows = [{"account": a.name, "symbol": a.symbol,

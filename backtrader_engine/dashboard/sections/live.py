@@ -15,11 +15,18 @@ import streamlit as st
 from backtrader_engine.dashboard import charts
 from backtrader_engine.dashboard.model import followed_state_dir, load_live, price_history
 from backtrader_engine.dashboard.model import live as shape
+from backtrader_engine.dashboard.model.equity import equity_drawdown
 from backtrader_engine.dashboard.model.live import Figure
+from backtrader_engine.dashboard.model.rejections import (
+    default_period,
+    of_kind,
+    rejection_timeline,
+)
 from backtrader_engine.dashboard.settings import PanelSettings
 from backtrader_engine.dashboard.tables import html_table
 from backtrader_engine.errors import UserError
 from backtrader_engine.operations import SessionSnapshot, resume_entries
+from backtrader_engine.operations.rejections import ORDER, PERIODS_MS, SIGNAL
 
 RECENT_ROWS = 20
 _RESUME_FLASH = "live_resume_flash"
@@ -62,12 +69,7 @@ def _live(settings: PanelSettings) -> None:
     cards(shape.headline(snap), "live_headline_cards")
     cards(shape.signal_figures(snap), "live_signal_cards")
     _breakers(data.live, state_dir)
-    with st.container(border=True, key="live_equity"):
-        st.subheader("Equity")
-        if snap.equity:
-            st.vega_lite_chart(charts.equity_line(shape.equity_frame(snap)), width="stretch")
-        else:
-            st.caption("No closed bar yet.")
+    _equity(state_dir)
     # Page-wide HTML tables: every cell wraps and stays in view (a canvas grid in a narrow
     # column hid its last columns and cut long cells).
     with st.container(border=True, key="live_book"):
@@ -77,7 +79,48 @@ def _live(settings: PanelSettings) -> None:
         st.subheader("Open orders")
         _html_table(shape.orders_frame(snap), "No working orders.", "live_orders_table")
     _price_chart(state_dir, snap)
+    _rejections(state_dir, snap)
     _activity(snap)
+
+
+def _equity(state_dir: Path) -> None:
+    with st.container(border=True, key="live_equity"):
+        st.subheader("Equity and drawdown")
+        try:
+            frame = equity_drawdown(state_dir)
+        except UserError as exc:
+            st.warning(str(exc))
+            return
+        if frame.empty:
+            st.caption("No closed bar yet.")
+            return
+        st.vega_lite_chart(charts.equity_with_drawdown(frame), width="stretch")
+
+
+def _rejections(state_dir: Path, snap: SessionSnapshot) -> None:
+    """Refused signals and orders per hour or day, by reason (the totals are the cards')."""
+    with st.container(border=True, key="live_rejections_over_time"):
+        st.subheader("Rejections over time")
+        ends = (snap.equity[0][0], snap.equity[-1][0]) if snap.equity else (None, None)
+        periods = list(PERIODS_MS)
+        period = st.selectbox("Count per", periods, key="live_rejection_period",
+                              index=periods.index(default_period(*ends)))
+        try:
+            frame = rejection_timeline(state_dir, period)
+        except UserError as exc:
+            st.warning(str(exc))
+            return
+        signals_tab, orders_tab = st.tabs(["Signals rejected (risk gate)",
+                                           "Orders refused (broker)"])
+        for tab, kind, empty in ((signals_tab, SIGNAL, "No signal has been rejected."),
+                                 (orders_tab, ORDER, "No order has been refused.")):
+            with tab:
+                rows = of_kind(frame, kind)
+                if rows.empty:
+                    st.caption(empty)
+                else:
+                    st.vega_lite_chart(charts.rejections_over_time(
+                        rows, period, sorted(set(frame["reason"]))), width="stretch")
 
 
 def _resume(state_dir: Path) -> None:

@@ -1,11 +1,14 @@
-"""Strategies panel: each configured strategy × symbol with state, params, last signal, PnL."""
+"""Strategies panel: each configured strategy × symbol with state, params, last signal, PnL,
+and the session's PnL per strategy × symbol as a chart."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from backtrader_engine.config import StrategiesConfig, load_section
+from backtrader_engine.dashboard import charts
 from backtrader_engine.dashboard.model import followed_state_dir, load_live, strategy_rows
+from backtrader_engine.dashboard.model.pnl import pnl_by_strategy, pnl_parts
 from backtrader_engine.dashboard.model.strategies import strategies_frame
 from backtrader_engine.dashboard.settings import PanelSettings
 from backtrader_engine.errors import UserError
@@ -43,6 +46,13 @@ def _strategies(settings: PanelSettings) -> None:
                                     "value": money, "realised PnL": money,
                                     "unrealised PnL": money,
                                     "params": st.column_config.TextColumn(width="large")})
+    if data.snapshot is not None and data.snapshot.accounts:
+        with st.container(border=True, key="strategies_pnl"):
+            st.subheader("PnL per strategy × symbol")
+            st.caption("Realised: closed round trips, fees and funding included; unrealised: "
+                       "the open trip at the last mark.")
+            st.vega_lite_chart(charts.pnl_by_strategy(pnl_parts(pnl_by_strategy(
+                data.snapshot))), width="stretch")
     labels = [f"{row.strategy} · {row.symbol} · {row.state}" for row in rows]
     chosen = st.selectbox("Details of", labels, key="strategies_detail")
     row = rows[labels.index(chosen)]
