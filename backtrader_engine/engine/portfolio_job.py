@@ -24,9 +24,9 @@ from backtrader_engine.data import (
     parse_timeframe,
     validate_for_backtest,
 )
-from backtrader_engine.data.loader import SUPPORTED_SUFFIXES
 from backtrader_engine.data.store import DataStore, StoreEntry
 from backtrader_engine.engine.bars_needed import NotEnoughBars
+from backtrader_engine.engine.folder_list import candle_files, is_funding_file
 from backtrader_engine.engine.job import (
     BacktestJob,
     _resolve_timeframe,
@@ -70,10 +70,6 @@ def parse_symbols(text: str) -> list[str]:
     return symbols
 
 
-def _is_funding(path: Path) -> bool:
-    return "funding" in path.name.lower()
-
-
 def folder_sources(folder: Path, symbols: Sequence[str], timeframe: str | None,
                    start: str | None = None, end: str | None = None) -> list[SymbolSource]:
     """Each symbol's file in *folder* (by :func:`guess_symbol`), and its funding file if any.
@@ -87,12 +83,11 @@ def folder_sources(folder: Path, symbols: Sequence[str], timeframe: str | None,
     if not folder.is_dir():
         raise UserError(f"--symbols with --data {folder}: that is one file, one symbol; pass a "
                         f"folder holding one file per symbol, or --store DIR")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
-                   and p.suffix.lower() in SUPPORTED_SUFFIXES)
+    files = candle_files(folder)
     candles: dict[str, list[Path]] = {}
     funding: dict[str, Path] = {}
     for path in files:
-        if _is_funding(path):
+        if is_funding_file(path):
             funding.setdefault(guess_symbol(path), path)
         else:
             candles.setdefault(guess_symbol(path), []).append(path)
