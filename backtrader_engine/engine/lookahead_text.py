@@ -22,7 +22,7 @@ def format_lookahead(report: LookaheadReport) -> str:
         f"to {_time(report.last)}",
         f"{len(report.cuts)} truncated histories ({report.signal_cuts} ending at a signal bar); "
         f"{report.signals_checked} of {report.signals} signals and {len(report.lines)} "
-        f"indicator lines compared",
+        f"indicator line{'' if len(report.lines) == 1 else 's'} compared",
     ]
     if report.full_run_error is not None and report.full_run_stopped_at is not None:
         lines.append(f"note: the full run raised at bar {report.full_run_stopped_at} "
@@ -34,10 +34,12 @@ def format_lookahead(report: LookaheadReport) -> str:
     lines.append(f"LOOK-AHEAD: {len(report.findings)} "
                  f"{'finding' if len(report.findings) == 1 else 'findings'}: values at a bar "
                  f"changed when only later bars were removed")
-    rows = [(f.kind, f.name, str(f.bar), _time(f.time), _time(f.cut_time), f.full, f.truncated)
-            for f in report.findings]
+    # A signal or an error has no line name of its own: "-" rather than its kind twice.
+    rows = [(f.kind, "-" if f.name == f.kind else f.name, str(f.bar), _time(f.time),
+             _time(f.cut_time), f.full, f.truncated) for f in report.findings]
     lines += table(("KIND", "NAME", "FIRST BAR", "TIME", "HISTORY ENDS", "FULL HISTORY",
                     "TRUNCATED"), rows, "<<><<<<")
+    lines.append(f"first: {report.findings[0].describe()}")
     return "\n".join(lines)
 
 

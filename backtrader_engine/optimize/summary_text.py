@@ -146,7 +146,8 @@ def format_table(result: OptimizationResult, files: Mapping[str, Path]) -> str:
               f"{plan.study_name}  metric {plan.job.metric} ({goal})")
     lines = [header, "-" * len(header),
              f"status   {status(result)}; this run {done} trials in {run.duration:.1f} s "
-             f"({rate:.2f}/s, {plan.job.n_jobs} workers, sampler {_sampler(plan.job)})",
+             f"({rate:.2f}/s, {plan.job.n_jobs} worker{'' if plan.job.n_jobs == 1 else 's'}, "
+             f"sampler {_sampler(plan.job)})",
              f"trials   {counts['complete']} complete ({counts['penalised']} penalised), "
              f"{counts['pruned']} pruned, {counts['failed']} failed, {len(result.trials)} in the "
              "study"]

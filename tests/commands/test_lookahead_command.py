@@ -32,8 +32,20 @@ def test_look_ahead_exits_1_naming_the_line_and_its_first_bar(
                  "--json", str(out))
     assert result.code == 1, result.err
     assert "centred.lines.centred" in result.out and "2017-07-01 12:00" in result.out
+    assert result.out.splitlines()[-1].startswith("first: indicator line centred.lines.centred")
     findings = {f["name"]: f for f in json.loads(out.read_text())["findings"]}
     assert findings["centred.lines.centred"]["bar"] == 1
+
+
+def test_a_strategy_that_raises_on_a_short_history_is_named_in_one_sentence(
+        cli: Callable[..., CliResult]) -> None:
+    result = cli("lookahead", "--strategy", f"{LEAKY}:PeekNextClose", *SHORT, "--cuts", "4")
+    assert result.code == 1, result.err
+    error_row = next(line.split() for line in result.out.splitlines()
+                     if line.startswith("error "))
+    assert error_row[:2] == ["error", "-"]
+    assert result.out.splitlines()[-1].startswith("first: the history ending at bar ")
+    assert "raises IndexError" in result.out.splitlines()[-1]
 
 
 @pytest.mark.parametrize(("argv", "fragment"), [
