@@ -169,11 +169,17 @@ def test_readme_strategies_examples_run(cli, fresh_cwd: Path) -> None:
     assert result.code == 0 and "4 of 5 params are searched" in result.out
 
 
-def test_readme_data_check_example_runs(cli, clone_root: Path) -> None:
-    [argv] = readme_commands("### Data")
-    result = cli(*argv[1:])
-    assert result.code == 1, result.err  # its gaps and zero-volume bars are warnings
+def test_readme_data_examples_run(cli, clone_root: Path) -> None:
+    check, listing = readme_commands("### Data")
+    result = cli(*check[1:])
+    assert result.code == 1, result.err  # its zero-volume bars are warnings
     assert "cryptodatadownload-csv" in result.out and "rows                20111" in result.out
+    assert "28 bar(s) with zero volume" in result.out  # as the README says
+    result = cli(*listing[1:])
+    assert result.code == 0, result.err
+    symbols = {line.split()[1] for line in result.out.splitlines()[1:]}
+    # The symbols the README's portfolio examples pass to --symbols are all there.
+    assert {"BTCUSDT", "ETHUSDT", "SOLUSDT"} <= symbols
 
 
 def test_readme_replay_and_stream_examples_run(cli, replay_child, fresh_cwd: Path) -> None:
