@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import linecache
 import os
+import re
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -196,6 +197,51 @@ def _bar_time(strategy: bt.Strategy | None) -> str | None:
         return None
 
 
+def _not_callable(exc: BaseException) -> bool:
+    return isinstance(exc, TypeError) and "object is not callable" in str(exc)
+
+
+def shadowed_methods(strategies: list[bt.Strategy]) -> list[str]:
+    """Names a running strategy assigned a value to that are methods of ``bt.Strategy``.
+
+    ``self.stop = price`` in a strategy hides ``Strategy.stop()``, which backtrader calls after
+    the last bar, and fails there with ``'float' object is not callable`` from backtrader's own
+    frames, far from the line that caused it.
+    """
+    names: list[str] = []
+    for instance in strategies:
+        for name, value in vars(instance).items():
+            if (inspect.isfunction(getattr(bt.Strategy, name, None)) and not callable(value)
+                    and name not in names):
+                names.append(name)
+    return names
+
+
+def assignment_frames(names: list[str], files: frozenset[Path]) -> tuple[UserFrame, ...]:
+    """The first line of *files* that assigns ``self.<name>`` for each of *names*."""
+    frames = []
+    for name in names:
+        pattern = re.compile(rf"\bself\.{re.escape(name)}\s*(?::[^=]+)?=(?!=)")
+        for path in sorted(files):
+            lines = linecache.getlines(str(path))
+            number = next((i for i, line in enumerate(lines) if pattern.search(line)), None)
+            if number is not None:
+                frames.append(UserFrame(str(path), number + 1, _enclosing_def(lines, number),
+                                        lines[number].strip()))
+                break
+    return tuple(frames)
+
+
+def _enclosing_def(lines: list[str], index: int) -> str:
+    """The name of the function whose body holds line *index* (0-based), or ``"?"``."""
+    indent = len(lines[index]) - len(lines[index].lstrip())
+    for line in reversed(lines[:index]):
+        match = re.match(r"(\s*)(?:async\s+)?def\s+(\w+)", line)
+        if match and len(match.group(1)) < indent:
+            return match.group(2)
+    return "?"
+
+
 def strategy_failure(exc: BaseException, strategy: type,
                      cerebro: bt.Cerebro | None = None) -> StrategyFailure | None:
     """Describe *exc* as a failure of *strategy*'s own code, or None when it is not one.
@@ -215,11 +261,17 @@ def strategy_failure(exc: BaseException, strategy: type,
         None when no frame of the traceback lies in the strategy's files: the exception came
         from elsewhere (the engine, the data) and is not the strategy author's to fix.
     """
-    frames = user_frames(exc, strategy_files(strategy))
-    if not frames:
-        return None
-    phase = _phase(exc)
+    files = strategy_files(strategy)
+    frames = user_frames(exc, files)
     running = getattr(cerebro, "runningstrats", None) or []
+    shadowed = shadowed_methods(running) if _not_callable(exc) else []
+    if not frames and not shadowed:
+        return None
+    if not frames:
+        # backtrader itself called the hidden method (stop(), next(), notify_order()...): the
+        # line to fix is where the strategy assigned the attribute.
+        frames = assignment_frames(shadowed, files)
+    phase = _phase(exc)
     bar_time = _bar_time(running[0]) if phase == "bar" and running else None
     if phase == "stop":
         when = "after the last bar (in stop())"
@@ -230,6 +282,10 @@ def strategy_failure(exc: BaseException, strategy: type,
     else:
         when = "while building"
     message = " ".join(str(exc).split())
+    if shadowed:
+        names = ", ".join(f"self.{name}" for name in shadowed)
+        message += (f"; the strategy sets {names}, which hides backtrader's Strategy method "
+                    f"of that name: rename the attribute (e.g. self.{shadowed[0]}_price)")
     if isinstance(exc, SystemExit):
         message = f"sys.exit({exc.code!r}) called"
     return StrategyFailure(strategy.__name__, when, type(exc).__name__, message, frames,

@@ -22,6 +22,7 @@ from backtrader_engine.strategies.failure import (
     StrategyRunError,
     UserFrame,
     error_line,
+    shadowed_methods,
     strategy_files,
 )
 
@@ -83,3 +84,67 @@ def test_the_cli_reports_an_unhandled_strategy_failure_with_exit_1(
     assert run(parser, [], "bte") == 1
     err = capsys.readouterr().err
     assert err == f"error: {FAILURE}\n"
+
+
+SHADOWING = '''
+import backtrader as bt
+
+
+class KeepsItsStop(bt.Strategy):
+    def __init__(self):
+        self.sma = bt.ind.SMA(self.data.close, period=20)
+        self.stop = None
+
+    def next(self):
+        if not self.position and self.data.close[0] > self.sma[0]:
+            self.buy()
+            self.stop = self.data.close[0] * 0.95
+
+
+class ClosesByName(bt.Strategy):
+    def next(self):
+        if len(self) == 30:
+            self.close = self.data.close[0]
+        if len(self) == 40:
+            self.close()
+'''
+
+
+def _line_of(source: str) -> int:
+    return next(number for number, line in enumerate(SHADOWING.splitlines(), start=1)
+                if line.strip() == source)
+
+
+def test_an_attribute_that_hides_a_strategy_method_is_named_where_it_is_set(
+        cli, tmp_path: Path) -> None:
+    path = tmp_path / "shadowing.py"
+    path.write_text(SHADOWING)
+    # backtrader calls stop() after the last bar and fails in its own frames: the report points
+    # at the assignment instead, and says what to do.
+    result = cli("backtest", "--strategy", f"{path}:KeepsItsStop", "--to", "2017-08-31",
+                 "--out", str(tmp_path / "run"), "--no-plots")
+    assert result.code == 1
+    lines = result.err.splitlines()
+    assert "after the last bar (in stop()): TypeError: 'float' object is not callable" in lines[0]
+    assert "the strategy sets self.stop, which hides backtrader's Strategy method" in lines[0]
+    assert "rename the attribute (e.g. self.stop_price)" in lines[0]
+    assert lines[1:] == [f"  {path}:{_line_of('self.stop = None')} in __init__",
+                         "    self.stop = None"]
+    # When the strategy's own code calls the hidden method, its frame is kept and the hint added.
+    result = cli("backtest", "--strategy", f"{path}:ClosesByName", "--to", "2017-08-31",
+                 "--out", str(tmp_path / "run2"), "--no-plots")
+    assert result.code == 1
+    lines = result.err.splitlines()
+    assert "the strategy sets self.close" in lines[0]
+    assert lines[1:] == [f"  {path}:{_line_of('self.close()')} in next", "    self.close()"]
+
+
+@pytest.mark.parametrize("name", ["VolatilityBreakout", "RSIEMAMomentum", "BollingerReversion",
+                                  "EMABreakoutConservative", "ContrarianVolumeSpike",
+                                  "TrendFollowingADXEMA"])
+def test_no_builtin_strategy_hides_a_strategy_method(name: str, make_ohlcv) -> None:
+    cerebro = bt.Cerebro(stdstats=False)
+    cerebro.adddata(bt.feeds.PandasData(dataname=make_ohlcv(400, freq="1h")))
+    cerebro.addstrategy(resolve_strategy(name))
+    [strategy] = cerebro.run()
+    assert shadowed_methods([strategy]) == []
