@@ -44,26 +44,52 @@ class EndpointCheck:
         return asdict(self)
 
 
-def metrics_endpoint(config_dir: Path) -> Endpoint:
-    """The bot's metrics URL from ``alert_config.json`` ``prometheus`` (127.0.0.1:8080)."""
+def _option(command: Sequence[str], name: str) -> str | None:
+    """The value of ``name VALUE`` or ``name=VALUE`` in *command* (the last one given wins, as
+    argparse takes it), or None."""
+    value = None
+    for index, arg in enumerate(command):
+        if arg == name and index + 1 < len(command):
+            value = command[index + 1]
+        elif arg.startswith(name + "="):
+            value = arg[len(name) + 1:]
+    return value
+
+
+def metrics_endpoint(config_dir: Path, command: Sequence[str] = ()) -> Endpoint:
+    """The bot's metrics URL: ``alert_config.json`` ``prometheus`` (127.0.0.1:8080), with the
+    bot's own ``--metrics-port``, ``--metrics-host`` and ``--no-metrics`` from *command* (the
+    command line the PID file recorded) taking precedence, as they do in the bot."""
     try:
         prometheus = load_section(config_dir / "alert_config.json", AlertConfig).prometheus
     except UserError:
         # status must work with a broken config too ('config check' reports the problem):
         # the bot would not have started with it, so check the default.
         prometheus = PrometheusConfig()
+    port = _option(command, "--metrics-port")
+    if port is not None and port.isdigit():
+        prometheus = prometheus.model_copy(update={"port": int(port)})
+    host_arg = _option(command, "--metrics-host")
+    if host_arg is not None:
+        prometheus = prometheus.model_copy(update={"host": host_arg})
+    if "--no-metrics" in command:
+        prometheus = prometheus.model_copy(update={"enabled": False})
+        note = "disabled (the bot runs with --no-metrics)"
+    else:
+        note = "disabled (alert_config.json prometheus.enabled)"
     host = "127.0.0.1" if prometheus.host in _WILDCARD_HOSTS else prometheus.host
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
     url = f"http://{host}:{prometheus.port}/metrics"
     if not prometheus.enabled:
-        return Endpoint("metrics", url, "disabled (alert_config.json prometheus.enabled)")
+        return Endpoint("metrics", url, note)
     return Endpoint("metrics", url)
 
 
-def default_endpoints(config_dir: Path) -> list[Endpoint]:
-    """The bot's metrics endpoint, Prometheus's readiness and Grafana's health URLs."""
-    return [metrics_endpoint(config_dir), Endpoint("prometheus", PROMETHEUS_READY_URL),
+def default_endpoints(config_dir: Path, command: Sequence[str] = ()) -> list[Endpoint]:
+    """The bot's metrics endpoint (as *command*, the bot's command line, sets it), Prometheus's
+    readiness and Grafana's health URLs."""
+    return [metrics_endpoint(config_dir, command), Endpoint("prometheus", PROMETHEUS_READY_URL),
             Endpoint("grafana", GRAFANA_HEALTH_URL)]
 
 

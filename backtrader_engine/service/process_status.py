@@ -75,8 +75,9 @@ def process_status(*, run_dir: Path | str | None = None,
     Parameters
     ----------
     endpoints
-        URLs to check (default: the metrics endpoint from the bot's ``alert_config.json``,
-        Prometheus on :9090 and Grafana on :3000, all on 127.0.0.1).
+        URLs to check (default: the metrics endpoint from the bot's ``alert_config.json`` and
+        its command line's ``--metrics-port/--metrics-host/--no-metrics``, Prometheus on :9090
+        and Grafana on :3000, all on 127.0.0.1).
     timeout
         Seconds each endpoint may take to answer.
     log_lines
@@ -93,7 +94,8 @@ def process_status(*, run_dir: Path | str | None = None,
     record = read_pid_file(paths.pid_file)
     config_dir = Path(record.config_dir) if record is not None else Path("configs").resolve()
     checks = check_endpoints(endpoints if endpoints is not None
-                             else default_endpoints(config_dir), timeout)
+                             else default_endpoints(config_dir, record.command if record else ()),
+                             timeout)
     log_file = Path(record.log_file) if record is not None else paths.console_log
     common: dict[str, Any] = {"run_dir": str(paths.run_dir), "endpoints": checks,
                               "log_file": str(log_file),

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,13 +16,16 @@ import pytest
 
 from backtrader_engine.operations import Endpoint, check_endpoints
 from backtrader_engine.service.endpoints import default_endpoints, metrics_endpoint
+from backtrader_engine.service.paths import RunPaths
+from backtrader_engine.service.pidfile import write_pid_file
+from backtrader_engine.service.process_status import process_status
 
 from .conftest import CONFIGS
 
 
 class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-        code = 200 if self.path == "/-/ready" else 503
+        code = 200 if self.path in ("/-/ready", "/metrics") else 503
         self.send_response(code)
         self.end_headers()
         self.wfile.write(b"ok")
@@ -79,3 +84,31 @@ def test_metrics_url_comes_from_the_alert_config(tmp_path: Path) -> None:
     assert "disabled" in (metrics_endpoint(off).note or "")
     # A broken or missing config does not break status: the default is checked.
     assert metrics_endpoint(tmp_path / "none").url == "http://127.0.0.1:8080/metrics"
+
+
+@pytest.mark.parametrize(("command", "url", "disabled"), [
+    (["paper", "--metrics-port", "18080"], "http://127.0.0.1:18080/metrics", False),
+    (["paper", "--metrics-port=9200", "--metrics-host", "0.0.0.0"],
+     "http://127.0.0.1:9200/metrics", False),
+    (["paper", "--metrics-host", "127.0.0.2", "--metrics-port", "1", "--metrics-port", "9300"],
+     "http://127.0.0.2:9300/metrics", False),
+    (["paper", "--no-metrics"], "http://127.0.0.1:8080/metrics", True),
+    (["paper", "--source", "replay"], "http://127.0.0.1:8080/metrics", False),
+])
+def test_the_bots_own_metrics_options_win_over_the_config(command: list[str], url: str,
+                                                          disabled: bool) -> None:
+    endpoint = metrics_endpoint(CONFIGS, command)
+    assert endpoint.url == url
+    assert (endpoint.note == "disabled (the bot runs with --no-metrics)") is disabled
+
+
+def test_status_checks_the_port_the_running_bot_was_started_with(
+        tmp_path: Path, record_for, http_url: str) -> None:
+    port = http_url.rsplit(":", 1)[1]
+    record = record_for(os.getpid())
+    record.command[:] = [sys.executable, "-m", "backtrader_engine", "paper", "--metrics-port",
+                         port]
+    write_pid_file(RunPaths.of(tmp_path / "run").pid_file, record)
+    status = process_status(run_dir=tmp_path / "run", timeout=2.0, cpu_interval=0)
+    metrics = next(check for check in status.endpoints if check.name == "metrics")
+    assert (metrics.url, metrics.ok) == (f"http://127.0.0.1:{port}/metrics", True)
