@@ -28,6 +28,7 @@ from backtrader_engine.commands.metrics import add_metrics_options, paper_metric
 from backtrader_engine.commands.options import PAPER_WARMUP_BARS, add_config_dir
 from backtrader_engine.commands.paper_lookahead import check_paper_strategies
 from backtrader_engine.commands.paper_setup import PaperSetup, prepare_paper
+from backtrader_engine.console_lines import whole_lines
 from backtrader_engine.engine.costs import CostModel
 from backtrader_engine.exchanges.bybit.retry import BybitUnreachable
 from backtrader_engine.ledger import check_resumable, logged_until
@@ -155,6 +156,7 @@ OFFLINE_HINT = "without network, --source replay trades replayed candles offline
 
 
 def start_paper(args: argparse.Namespace) -> int:
+    whole_lines()
     try:
         return _start_paper_signals(args)
     except BybitUnreachable as exc:
