@@ -30,6 +30,7 @@ from backtrader_engine.commands.paper_lookahead import check_paper_strategies
 from backtrader_engine.commands.paper_setup import PaperSetup, prepare_paper
 from backtrader_engine.console_lines import whole_lines
 from backtrader_engine.engine.costs import CostModel
+from backtrader_engine.engine.rejections import describe_rejections
 from backtrader_engine.exchanges.bybit.retry import BybitUnreachable
 from backtrader_engine.ledger import check_resumable, logged_until
 from backtrader_engine.monitoring.alerts_collector import TelegramCollector
@@ -114,7 +115,9 @@ def build_paper_parser(prog: str = "bte") -> argparse.ArgumentParser:
     return subparsers.choices["paper"]
 
 
-def _summary_lines(summary: dict[str, Any]) -> list[str]:
+def summary_lines(summary: dict[str, Any]) -> list[str]:
+    """The table paper prints when it stops: each sub-account, the total, why orders were
+    refused and the stream counters."""
     lines = [f"{'sub-account':<44} {'value':>11} {'cash':>11} {'position':>10} "
              f"{'trades':>6} {'orders':>6} {'rejected':>8}"]
     total = start = 0.0
@@ -126,6 +129,9 @@ def _summary_lines(summary: dict[str, Any]) -> list[str]:
                      f"{row['open_orders']:>6} {row.get('orders_rejected', 0):>8}"
                      + (f"  ERROR {row['error']}" if row["error"] else ""))
     lines.append(f"{'total':<44} {total:>11.2f}   ({total - start:+.2f} since start)")
+    # Why each sub-account's orders were refused, in the words the backtest summary uses.
+    lines += [f"  {name}: {describe_rejections(row['rejected_by_reason'])}"
+              for name, row in summary["accounts"].items() if row.get("rejected_by_reason")]
     stream = summary.get("stream") or {}
     lines.append(f"live bars {summary['live_bars']}  caught up {summary['caught_up_bars']}  "
                  f"reconnects {stream.get('reconnects', 0)}  malformed "
@@ -284,10 +290,10 @@ def _run(session: PaperSession, args: argparse.Namespace, where: str, stop: Stop
                       "SIGTERM stops", flush=True)
             if args.status_every and now - last_status >= args.status_every:
                 last_status = now
-                print(_summary_lines(session.summary())[-1], flush=True)
+                print(summary_lines(session.summary())[-1], flush=True)
     finally:
         summary = session.stop()
         if telegram is not None:  # "Bot stopped" goes out; the wait is bounded
             telegram.stop()
         _log_end(session, summary)
-    print("\n".join(_summary_lines(summary)), flush=True)
+    print("\n".join(summary_lines(summary)), flush=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from backtrader_engine.commands.paper import summary_lines
 from backtrader_engine.operations import read_snapshot
 from backtrader_engine.operations.status import BotStatus, key_figures
 from backtrader_engine.operations.status_text import format_status
@@ -62,6 +63,12 @@ def test_refused_orders_are_read_from_the_ledger_and_survive_a_restart(
     assert counted == dict.fromkeys(ACCOUNTS, EXPECTED)
     assert {a.spec.name: session.summary()["accounts"][a.spec.name]["orders_rejected"]
             for a in session.accounts} == dict.fromkeys(ACCOUNTS, 6)
+    # The summary paper prints when it stops says why, in the backtest summary's words.
+    printed = summary_lines(session.summary())
+    for name in ACCOUNTS:
+        assert (f"  {name}: 3 orders rejected: insufficient margin; 1 order expired unfilled "
+                f"(valid=); 1 order rejected: below the venue's minimum quantity; 1 order "
+                f"rejected: placed on warm-up history") in printed
     snap = read_snapshot(state)
     assert {a.name: a.orders_rejected for a in snap.accounts} == dict.fromkeys(ACCOUNTS,
                                                                                EXPECTED)
