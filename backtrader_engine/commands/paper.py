@@ -32,7 +32,7 @@ from backtrader_engine.console_lines import whole_lines
 from backtrader_engine.engine.costs import CostModel
 from backtrader_engine.engine.rejections import describe_rejections
 from backtrader_engine.exchanges.bybit.retry import BybitUnreachable
-from backtrader_engine.ledger import check_resumable, logged_until
+from backtrader_engine.ledger import check_resumable, ledger_path, logged_until
 from backtrader_engine.monitoring.alerts_collector import TelegramCollector
 from backtrader_engine.monitoring.definitions import portfolio_name
 from backtrader_engine.monitoring.exporter import MetricsServer
@@ -166,7 +166,9 @@ def start_paper(args: argparse.Namespace) -> int:
     try:
         return _start_paper_signals(args)
     except BybitUnreachable as exc:
-        raise BybitUnreachable(f"{exc}; {OFFLINE_HINT}") from None
+        kept = (f"; the session in {args.state} is kept and resumes when started again"
+                if ledger_path(args.state).exists() else "")
+        raise BybitUnreachable(f"{exc}{kept}; {OFFLINE_HINT}") from None
 
 
 def _start_paper_signals(args: argparse.Namespace) -> int:

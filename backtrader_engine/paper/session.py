@@ -142,6 +142,7 @@ class PaperSession:
         # refused topic) leaves no ledger behind for a later run to resume or refuse.
         self.started = False
         self._ledger_is_new = False
+        self._start_logged = False  # the ledger holds this run's "start" event
         self.http = make_session(testnet=settings.testnet, base_url=settings.base_url)
 
     # --- start-up ----------------------------------------------------------------------------
@@ -161,6 +162,11 @@ class PaperSession:
         self._ledger_is_new = not ledger_path(s.state_dir).exists()
         ledger = self.ledger = LedgerWriter(s.state_dir)
         self.resumed = ledger.has_accounts()
+        if self.resumed:
+            # A resumed session needs no warm-up over REST, but with the venue unreachable it
+            # would only wait on a stream that cannot connect. The venue is asked as a new
+            # session asks it (retried visibly, then one line); the ledger stays as it was.
+            Retry(retries=4).call("server time", self.http.get_server_time)
         for spec in self.specs:
             ledger.register_account(spec.name, spec.strategy_spec, spec.symbol,
                                     dict(spec.params), spec.cash)
@@ -205,6 +211,7 @@ class PaperSession:
                              wait_s=s.release_wait_s)
         self._catch_up(history)
         ledger.record_event("start", "resumed" if self.resumed else "new session")
+        self._start_logged = True
         # The warm-up leaves hundreds of thousands of long-lived objects (every line buffer
         # of every cerebro). Left to the collector, each full collection scans them all — a
         # pause of tens of milliseconds in the middle of some bar; frozen, they are skipped.
@@ -377,7 +384,10 @@ class PaperSession:
             log.info("paper session did not start: removed the ledger it had begun (%s)",
                      ", ".join(removed))
         elif self.ledger is not None:
-            self.ledger.record_event("stop", f"{self.live_bars} live bars this run")
+            # A resumed start that failed before its "start" event (the venue unreachable)
+            # leaves the ledger as it found it: no "stop" without a "start".
+            if self._start_logged:
+                self.ledger.record_event("stop", f"{self.live_bars} live bars this run")
             self.ledger.close()
         if self._own_lock is not None:  # only once nothing more is written
             self._own_lock.release()

@@ -3,6 +3,7 @@ one line that points at the offline way, and exit code 2 (no traceback, no long 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import subprocess
@@ -15,12 +16,12 @@ RETRY = re.compile(r"^warning: server time failed: ConnectionError \(.*\); "
                    r"attempt (\d) of 3, next try in \d+\.\d s$")
 
 
-def run(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+def run(cwd: Path, *argv: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "BTE_RETRIES": "2", "BTE_RETRY_DELAY": "0.1",
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT),
                                                        os.environ.get("PYTHONPATH")]))}
     return subprocess.run([sys.executable, "-m", "backtrader_engine", *argv],
-                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+                          capture_output=True, text=True, env=env, cwd=cwd, timeout=60)
 
 
 def check_failure(result: subprocess.CompletedProcess[str], hint: str) -> str:
@@ -63,3 +64,23 @@ def test_stream_without_network_gives_up_before_the_first_connection(tmp_path: P
             for line in lines[:-1]] == ["1", "2"], result.stderr
     assert lines[-1].startswith("error: cannot connect to the stream ws://127.0.0.1:9/")
     assert "attempt 3 of 3" in lines[-1] and "--source replay" in lines[-1]
+
+
+def test_a_resumed_session_without_network_ends_in_one_line_and_keeps_its_ledger(
+        tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    common = ("paper", "--config-dir", str(ROOT / "configs"), "--strategy",
+              "examples/sma_cross.py:SmaCross", "--symbols", "BTCUSDT", "--timeframe", "1h",
+              "--state", str(state), "--no-metrics", "--status-every", "0")
+    first = subprocess.run([sys.executable, "-m", "backtrader_engine", *common, "--source",
+                            "replay", "--max-bars", "5"], capture_output=True, text=True,
+                           cwd=ROOT, timeout=120, check=False)
+    assert first.returncode == 0, first.stderr
+    ledger = state / "ledger.sqlite"
+    before = hashlib.sha256(ledger.read_bytes()).hexdigest()
+    # The same session, resumed against a venue that does not answer: it does not sit on a
+    # stream that cannot connect, and what it had is left exactly as it was.
+    result = run(ROOT, *common, "--source", CLOSED)
+    line = check_failure(result, "--source replay")
+    assert f"the session in {state} is kept and resumes when started again" in line
+    assert hashlib.sha256(ledger.read_bytes()).hexdigest() == before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -82,3 +83,13 @@ def ledger_rows(state: Path, sql: str) -> list[tuple]:
         return db.execute(sql).fetchall()
     finally:
         db.close()
+
+
+def assert_summary_ends(lines: list[str]) -> None:
+    """The summary paper prints last: the total, then a line per sub-account with refused
+    orders (why, in the backtest summary's words), then the stream counters."""
+    assert lines[-1].startswith("live bars "), lines[-3:]
+    total = max(i for i, line in enumerate(lines) if line.startswith("total "))
+    refusals = lines[total + 1:-1]
+    assert all(line.startswith("  ") and re.search(r": \d+ orders? (rejected|expired)", line)
+               for line in refusals), refusals

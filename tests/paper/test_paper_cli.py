@@ -17,7 +17,7 @@ import pytest
 
 from backtrader_engine.paper.session import PaperSession
 
-from .conftest import LIVE_BARS, live_bars_logged, wait_for_bars
+from .conftest import LIVE_BARS, assert_summary_ends, live_bars_logged, wait_for_bars
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = str(ROOT / "configs")
@@ -118,7 +118,7 @@ def test_offline_demo_runs_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     assert "paper trading 7 sub-account(s)" in out  # 6 strategies + the manual one
     assert "TrendFollowingADXEMAStrategy:BTCUSDT" in out
     lines = out.splitlines()
-    assert lines[-2].startswith("total") and lines[-1].startswith("live bars")
+    assert_summary_ends(lines)
     assert live_bars_logged(state) >= 20
 
 
