@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from backtrader_engine.engine.trades import is_win
+from backtrader_engine.engine.trades import RoundTrip, is_win
 from backtrader_engine.errors import UserError
+from backtrader_engine.ledger import LedgerReader
 from backtrader_engine.operations.snapshot import open_ledger
 from backtrader_engine.paper.trades import trips_from_rows
 
@@ -58,6 +59,25 @@ def _previous(start: datetime, period: str) -> datetime:
     return (start - timedelta(days=1)).replace(day=1)
 
 
+def closed_trips(reader: LedgerReader) -> list[RoundTrip]:
+    """Every sub-account's closed round trips, by the one round-trip rule (net PnL: fees and
+    funding included); ``exit_dt`` is the closing fill's time in epoch milliseconds."""
+    trips = []
+    for account in reader.accounts():
+        fills = [f.as_dict() for f in reader.account_fills(account.account)]
+        funding = [f.as_dict() for f in reader.funding(account.account)]
+        trips += [t for t in trips_from_rows(fills, funding).rows if t.status == "closed"]
+    return trips
+
+
+def realised_between(reader: LedgerReader, start_ms: int, end_ms: int) -> tuple[int, int, float]:
+    """Round trips closed in ``[start_ms, end_ms)``: how many, how many won, their net PnL —
+    what ``/daily`` counts for a day, so the daily summary and ``/daily`` agree."""
+    within = [t for t in closed_trips(reader) if start_ms <= float(t.exit_dt or 0.0) < end_ms]
+    return (len(within), sum(is_win(t.net_pnl) for t in within),
+            float(sum(t.net_pnl for t in within)))
+
+
 def realised_by_period(state_dir: Path | str, period: str, count: int) -> list[PeriodPnl]:
     """The last *count* periods of the session under *state_dir*, newest first, each with its
     closed round trips and their net PnL (periods without trips included, as zeros).
@@ -72,11 +92,7 @@ def realised_by_period(state_dir: Path | str, period: str, count: int) -> list[P
     reader = open_ledger(state_dir)
     try:
         last_ms = reader.last_close_ms()
-        trips = []
-        for account in reader.accounts():
-            fills = [f.as_dict() for f in reader.account_fills(account.account)]
-            funding = [f.as_dict() for f in reader.funding(account.account)]
-            trips += [t for t in trips_from_rows(fills, funding).rows if t.status == "closed"]
+        trips = closed_trips(reader)
     finally:
         reader.close()
     now = (datetime.fromtimestamp(last_ms / 1000, tz=UTC) if last_ms is not None

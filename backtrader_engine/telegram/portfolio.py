@@ -93,8 +93,8 @@ class DayFigures:
     """What happened in one market day, read from the ledger."""
 
     fills: int
-    closed: int
-    realised_pnl: float
+    closed: int  # round trips whose closing fill fell in the day
+    realised_pnl: float  # their net PnL (fees and funding included), as /daily counts it
     fees: float
     funding: float  # paid (positive) or received (negative)
     executed: int
@@ -108,9 +108,10 @@ def daily_summary(day_start_ms: int, first_ms: int, start_value: float, end_valu
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(figures.rejected.items())) or "none"
     fields = [("portfolio value", money(end_value)),
               ("change", signed_money(end_value - start_value)),
-              ("realised PnL", signed_money(figures.realised_pnl)),
+              ("realised PnL", f"{signed_money(figures.realised_pnl)} (net, closed round "
+                               f"trips)"),
               ("fees", money(figures.fees)), ("funding paid", money(figures.funding)),
-              ("fills", str(figures.fills)), ("positions closed", str(figures.closed)),
+              ("fills", str(figures.fills)), ("round trips closed", str(figures.closed)),
               ("signals executed", str(figures.executed)),
               ("signals rejected", f"{sum(figures.rejected.values())} ({reasons})")]
     if first_ms > day_start_ms:

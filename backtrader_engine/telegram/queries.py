@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from backtrader_engine.ledger import LedgerReader
-from backtrader_engine.telegram import trading
+from backtrader_engine.operations.periods import realised_between
 from backtrader_engine.telegram.portfolio import DAY_MS, DayFigures
 
 
@@ -27,8 +27,9 @@ def day_figures(reader: LedgerReader, day_start: int) -> DayFigures:
         elif count.outcome == "rejected":
             reason = count.reason or "unknown"
             rejected[reason] = rejected.get(reason, 0) + count.count
-    return DayFigures(fills=len(fills), closed=sum(trading.closes_position(f) for f in fills),
-                      realised_pnl=sum(float(f["pnl"]) for f in fills),
+    # Closed round trips and their net PnL by the one round-trip rule, as /daily counts them.
+    closed, _won, net_pnl = realised_between(reader, *window)
+    return DayFigures(fills=len(fills), closed=closed, realised_pnl=net_pnl,
                       fees=sum(float(f["fee"]) for f in fills),
                       funding=reader.funding_total(*window), executed=executed,
                       rejected=rejected)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from backtrader_engine.operations.periods import realised_by_period
 from backtrader_engine.telegram.events import Notification
 from backtrader_engine.telegram.watcher import LedgerWatcher
 
@@ -180,8 +181,13 @@ def test_the_daily_summary_comes_with_the_first_bar_of_the_next_market_day(
     [summary] = [n for n in watcher.poll() if n.kind == "daily_summary"]
     assert summary.title == "Daily summary 2022-09-05 (UTC, market time)"
     assert summary.value_of("change") == "+0.75 USDT"
-    assert summary.value_of("realised PnL") == "+1.00 USDT"
-    assert summary.value_of("fills") == "2" and summary.value_of("positions closed") == "1"
+    # The one round-trip rule, as /daily: +1.00 on the prices less 0.20 fees (the funding came
+    # after the position was closed, so no trip pays it).
+    assert summary.value_of("realised PnL") == "+0.80 USDT (net, closed round trips)"
+    script.bar("BTCUSDT", day + DAY + 59_999)  # market time: /daily counts back from it
+    [daily] = [p for p in realised_by_period(state_dir, "day", 3) if p.label == "2022-09-05"]
+    assert (daily.trades, round(daily.net_pnl, 2)) == (1, 0.80)
+    assert summary.value_of("fills") == "2" and summary.value_of("round trips closed") == "1"
     assert summary.value_of("signals rejected") == "1 (hourly_cap 1)"
     assert summary.value_of("funding paid") == "0.05 USDT"
     assert summary.value_of("covers") == "from 01:00 UTC (when watching began)"
