@@ -53,9 +53,9 @@ from backtrader_engine.optimize import (  # noqa: E402
     prepare_optimization,
     run_study,
 )
+from backtrader_engine.optimize.choices import PRUNERS  # noqa: E402
 from backtrader_engine.optimize.objectives import trial_params  # noqa: E402
 from backtrader_engine.optimize.pruning import (  # noqa: E402
-    PRUNERS,
     Checkpoints,
     checkpoint_bars,
 )

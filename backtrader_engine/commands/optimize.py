@@ -32,11 +32,17 @@ EXIT_INTERRUPTED = 130
 
 def register(subparsers: SubCommands) -> None:
     """Add ``optimize`` to the CLI's sub-commands."""
-    from backtrader_engine.optimize.objectives import DEFAULT_METRIC, METRICS
-    from backtrader_engine.optimize.pareto import DEFAULT_PICK
-    from backtrader_engine.optimize.progress import PROGRESS_EVERY
-    from backtrader_engine.optimize.pruning import DEFAULT_PRUNER, PRUNERS
-    from backtrader_engine.optimize.samplers import DEFAULT_SAMPLER, SAMPLERS
+    # The light module of names only: building the parser (--help) loads no Optuna.
+    from backtrader_engine.optimize.choices import (
+        DEFAULT_METRIC,
+        DEFAULT_PICK,
+        DEFAULT_PRUNER,
+        DEFAULT_SAMPLER,
+        METRICS,
+        PROGRESS_EVERY,
+        PRUNERS,
+        SAMPLERS,
+    )
 
     p = subparsers.add_parser("optimize")
     add_strategy_options(p, strategy_required=True, params_file=False)
@@ -95,7 +101,8 @@ def register(subparsers: SubCommands) -> None:
 def metric_list(text: str) -> str:
     """``--metric``: one metric name or a comma list of them, spaces dropped."""
     from backtrader_engine.errors import UserError, did_you_mean
-    from backtrader_engine.optimize.objectives import METRICS, MINIMISED, metric_names
+    from backtrader_engine.optimize.choices import METRICS, MINIMISED
+    from backtrader_engine.optimize.objectives import metric_names
 
     name = text.strip()
     if "," not in name and name not in METRICS and name not in MINIMISED:

@@ -18,22 +18,8 @@ import pandas as pd
 from backtrader_engine.engine.backtest import BacktestRequest, BacktestResult, run_backtest
 from backtrader_engine.engine.metrics import MetricValue, daily_returns
 from backtrader_engine.errors import UserError
+from backtrader_engine.optimize.choices import METRICS, MINIMISED
 from backtrader_engine.strategies import apply_params
-
-#: ``--metric`` choice -> key in the backtest metrics dict.
-METRICS: dict[str, str] = {
-    "rmd": "rmd",
-    "sharpe": "sharpe",
-    "sortino": "sortino",
-    "calmar": "calmar",
-    "return": "total_return_pct",
-    "profit_factor": "profit_factor",
-}
-DEFAULT_METRIC = "rmd"
-
-#: Metrics a study minimises: allowed only in a ``--metric`` list next to one it maximises,
-#: since minimised alone they favour trading nothing at all.
-MINIMISED: dict[str, str] = {"max_drawdown_pct": "max_drawdown_pct"}
 
 #: Base value of a penalised trial; real scores of the supported metrics stay far above it.
 PENALTY = -1e6

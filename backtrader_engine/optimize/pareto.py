@@ -20,9 +20,6 @@ from backtrader_engine.errors import UserError
 from backtrader_engine.optimize.objectives import TrialOutcome, direction
 from backtrader_engine.optimize.trials import BestTrial, eligible
 
-#: Front points validated and written by default: both ends and the middle.
-DEFAULT_PICK = 3
-
 #: ``validate(params) -> (in-sample, out-of-sample or None, why no out-of-sample or None)``.
 Validate = Callable[[dict[str, object]], tuple[TrialOutcome, TrialOutcome | None, str | None]]
 

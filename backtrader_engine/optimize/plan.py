@@ -23,10 +23,16 @@ from backtrader_engine.engine.outdir import check_output_dir
 from backtrader_engine.engine.portfolio import common_range
 from backtrader_engine.engine.portfolio_job import prepare_portfolio
 from backtrader_engine.errors import StrategyError, UserError
-from backtrader_engine.optimize.objectives import DEFAULT_METRIC, metric_names
-from backtrader_engine.optimize.pareto import DEFAULT_PICK, check_pick
-from backtrader_engine.optimize.pruning import DEFAULT_PRUNER, check_pruner
-from backtrader_engine.optimize.samplers import DEFAULT_SAMPLER, check_sampler
+from backtrader_engine.optimize.choices import (
+    DEFAULT_METRIC,
+    DEFAULT_PICK,
+    DEFAULT_PRUNER,
+    DEFAULT_SAMPLER,
+)
+from backtrader_engine.optimize.objectives import metric_names
+from backtrader_engine.optimize.pareto import check_pick
+from backtrader_engine.optimize.pruning import check_pruner
+from backtrader_engine.optimize.samplers import check_sampler
 from backtrader_engine.optimize.storage import check_storage, default_storage
 from backtrader_engine.optimize.walkforward import (
     Window,

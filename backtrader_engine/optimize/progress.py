@@ -21,11 +21,10 @@ from typing import TextIO
 
 from optuna.trial import FrozenTrial, TrialState
 
+from backtrader_engine.optimize.choices import PROGRESS_EVERY
 from backtrader_engine.optimize.objectives import is_penalised
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
-#: Seconds between two plain progress lines when the output is not a terminal.
-PROGRESS_EVERY = 5.0
 #: Characters of the terminal progress bar.
 BAR_WIDTH = 20
 

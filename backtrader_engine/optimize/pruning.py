@@ -28,11 +28,9 @@ from backtrader_engine.data import parse_timeframe
 from backtrader_engine.engine.backtest import BacktestRequest, equity_frame
 from backtrader_engine.engine.metrics import MetricValue, compute_metrics
 from backtrader_engine.errors import UserError
+from backtrader_engine.optimize.choices import PRUNERS
 from backtrader_engine.optimize.objectives import score
 
-#: ``--pruner`` choices; ``none`` (the default) runs every trial to its last bar.
-PRUNERS = ("none", "median", "hyperband")
-DEFAULT_PRUNER = "none"
 #: A trial's backtest is cut into this many parts; it reports after each but the last.
 CHECKPOINTS = 10
 #: Trials of a study that run to the end before the median pruner prunes any.

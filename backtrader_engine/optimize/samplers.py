@@ -15,18 +15,9 @@ import optuna
 from optuna.samplers import BaseSampler
 
 from backtrader_engine.errors import UserError
+from backtrader_engine.optimize.choices import SAMPLERS
 from backtrader_engine.strategies import CategoricalParam, ParamSpec
 
-DEFAULT_SAMPLER = "tpe"
-#: ``--sampler`` name -> one-line description (``bte optimize --help``, docs).
-SAMPLERS: dict[str, str] = {
-    "tpe": "Tree-structured Parzen Estimator (default); constant liar and multivariate when "
-           "--n-jobs > 1",
-    "random": "independent uniform draws: a baseline, and good for the first look",
-    "cmaes": "CMA-ES on the numeric params; categoricals are drawn independently",
-    "qmc": "scrambled Sobol points: covers the space evenly, no learning",
-    "nsga2": "genetic NSGA-II; made for several objectives, also runs on one",
-}
 #: Samplers that model numeric params jointly and draw categoricals on their own.
 _NUMERIC_ONLY = ("cmaes", "qmc")
 

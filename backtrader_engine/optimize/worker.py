@@ -24,9 +24,10 @@ from optuna.trial import TrialState
 from backtrader_engine.engine.backtest import BacktestRequest
 from backtrader_engine.engine.costs import CostModel
 from backtrader_engine.engine.portfolio import PortfolioLeg, PortfolioRequest
+from backtrader_engine.optimize.choices import DEFAULT_SAMPLER
 from backtrader_engine.optimize.objectives import evaluate
 from backtrader_engine.optimize.pruning import checkpoint_analyzers, make_pruner
-from backtrader_engine.optimize.samplers import DEFAULT_SAMPLER, build_sampler
+from backtrader_engine.optimize.samplers import build_sampler
 from backtrader_engine.optimize.storage import open_storage
 from backtrader_engine.strategies import ParamSpec, resolve_strategy
 from backtrader_engine.strategies.failure import error_line

@@ -1,4 +1,4 @@
-"""``bte --help`` and ``bte backtest --help`` answer at once: the CLI imports a command's
+"""``bte --help``, ``bte backtest --help`` and ``bte optimize --help`` answer at once: the CLI imports a command's
 module, and the heavy libraries behind it, only when that command runs.
 
 Checked by what a fresh interpreter has imported, not by a clock: which modules load is
@@ -41,9 +41,11 @@ def _imported_after(argv: list[str] | None) -> set[str]:
 
 
 @pytest.mark.parametrize("argv", [None, ["--help"], ["backtest", "--help"], ["demo", "--help"],
-                                  ["lookahead", "--help"], ["warmup", "--help"]],
+                                  ["lookahead", "--help"], ["warmup", "--help"],
+                                  ["optimize", "--help"]],
                          ids=["import cli", "bte --help", "bte backtest --help",
-                              "bte demo --help", "bte lookahead --help", "bte warmup --help"])
+                              "bte demo --help", "bte lookahead --help", "bte warmup --help",
+                              "bte optimize --help"])
 def test_help_imports_no_heavy_library(argv: list[str] | None) -> None:
     loaded = _imported_after(argv) & set(HEAVY)
     assert not loaded, f"{argv or 'import backtrader_engine.cli'} imported {sorted(loaded)}"

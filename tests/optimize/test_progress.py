@@ -9,8 +9,8 @@ from optuna.distributions import IntDistribution
 from optuna.trial import TrialState, create_trial
 
 from backtrader_engine.optimize import PENALTY, StudyProgress
+from backtrader_engine.optimize.choices import PROGRESS_EVERY
 from backtrader_engine.optimize.progress import (
-    PROGRESS_EVERY,
     ProgressLine,
     format_progress,
     progress_bar,

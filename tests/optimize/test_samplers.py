@@ -6,8 +6,8 @@ import optuna
 import pytest
 
 from backtrader_engine.errors import UserError
+from backtrader_engine.optimize.choices import SAMPLERS
 from backtrader_engine.optimize.samplers import (
-    SAMPLERS,
     build_sampler,
     categorical_note,
     check_sampler,
