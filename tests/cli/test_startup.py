@@ -1,5 +1,5 @@
-"""``bte --help``, ``bte backtest --help`` and ``bte optimize --help`` answer at once: the CLI imports a command's
-module, and the heavy libraries behind it, only when that command runs.
+"""``bte --help``, ``bte backtest --help`` and ``bte optimize --help`` answer at once: the CLI
+imports a command's module, and the heavy libraries behind it, only when that command runs.
 
 Checked by what a fresh interpreter has imported, not by a clock: which modules load is
 deterministic, while timings on a shared machine are not.
