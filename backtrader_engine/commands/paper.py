@@ -132,6 +132,9 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
     # Why each sub-account's orders were refused, in the words the backtest summary uses.
     lines += [f"  {name}: {describe_rejections(row['rejected_by_reason'])}"
               for name, row in summary["accounts"].items() if row.get("rejected_by_reason")]
+    lines += [f"  {name}: {row['orders_resized']} order{'' if row['orders_resized'] == 1 else 's'}"
+              f" rounded down to the venue's lot step"
+              for name, row in summary["accounts"].items() if row.get("orders_resized")]
     stream = summary.get("stream") or {}
     lines.append(f"live bars {summary['live_bars']}  caught up {summary['caught_up_bars']}  "
                  f"reconnects {stream.get('reconnects', 0)}  malformed "

@@ -205,6 +205,13 @@ class LedgerReader:
                     f"reject_reason, COUNT(*) AS n FROM orders WHERE status IN ({marks}) "
                     "GROUP BY account, status, reject_reason", statuses)]
 
+    def resized_order_counts(self) -> dict[str, int]:
+        """Orders accepted at a smaller size than asked (rounded down to the venue's lot
+        step; their info keeps ``requested_size``), counted by account."""
+        return {r["account"]: int(r["n"]) for r in self._all(
+            "SELECT account, COUNT(*) AS n FROM orders WHERE "
+            "json_extract(info, '$.requested_size') IS NOT NULL GROUP BY account", ())}
+
     def order_status_counts_by_period(self, statuses: Sequence[str], period_ms: int
                                       ) -> list[PeriodStatusCount]:
         """Orders with one of *statuses*, counted by the period of their last update

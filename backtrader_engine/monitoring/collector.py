@@ -255,6 +255,7 @@ def _add_snapshot(families: dict[str, Metric], snap: Any, base: list[str],
         refused = {**dict.fromkeys(d.ORDER_REJECTION_REASONS, 0), **account.orders_rejected}
         for reason, count in sorted(refused.items()):
             _add(families, d.ORDERS_REJECTED, [*labels, str(reason)], float(count))
+        _add(families, d.ORDERS_RESIZED, labels, float(account.orders_resized))
     _add(families, d.EQUITY, base, float(snap.portfolio_value))
     _add(families, d.PORTFOLIO_DRAWDOWN, base, float(snap.drawdown_pct))
     for key, stream in sorted(snap.streams.items()):

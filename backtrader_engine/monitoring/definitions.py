@@ -110,6 +110,9 @@ ORDERS_REJECTED = _account(
     "paper_orders_rejected", "counter",
     "Orders refused or expired unfilled, by reason code (margin, expired, rejected, lot rules, "
     "warmup, entries_paused, trading_paused, risk gate codes).", "reason")
+ORDERS_RESIZED = _account(
+    "paper_orders_resized", "counter",
+    "Orders accepted at a smaller size than asked: rounded down to the venue's lot step.")
 INITIAL_CASH = _account(
     "bt_initial_cash", "gauge", "Cash the sub-account started with, USDT.")
 REALISED_PNL = _account(
@@ -184,7 +187,8 @@ SCRAPE_ERROR = _portfolio(
 
 BOT_METRICS: tuple[MetricDef, ...] = (
     PORTFOLIO_VALUE, DRAWDOWN_PERCENT, WIN_RATE, TRADES_CLOSED, SIGNALS_GENERATED,
-    SIGNALS_EXECUTED, SIGNALS_REJECTED, ORDERS_REJECTED, INITIAL_CASH, REALISED_PNL,
+    SIGNALS_EXECUTED, SIGNALS_REJECTED, ORDERS_REJECTED, ORDERS_RESIZED, INITIAL_CASH,
+    REALISED_PNL,
     UNREALISED_PNL, POSITION_SIZE, FEES_PAID, FUNDING_PAID, EQUITY, PORTFOLIO_DRAWDOWN,
     FILL_LATENCY,
     STALENESS, BAR_AGE, WS_RECONNECTS, WS_MALFORMED, BREAKER_OPEN, BREAKER_TRIPS,

@@ -61,6 +61,8 @@ class AccountSnapshot:
     last_bar_ms: int | None
     #: Orders refused or expired unfilled, ``{reason: count}`` (reasons that occurred only).
     orders_rejected: dict[str, int] = field(default_factory=dict)
+    #: Orders accepted at a smaller size: rounded down to the venue's lot step.
+    orders_resized: int = 0
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,8 @@ class SessionSnapshot:
     fill_model: str = ""
     #: Every sub-account's refused or expired orders together, ``{reason: count}``.
     orders_rejected: dict[str, int] = field(default_factory=dict)
+    #: Every sub-account's orders rounded down to the venue's lot step.
+    orders_resized: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -159,12 +163,14 @@ def _read(reader: LedgerReader, state_dir: Path, recent: int,
     funding = {name: st.funding for name, st in states.items()}
     signals = _signal_counts(reader)
     refused = order_rejections(reader)
+    resized = reader.resized_order_counts()
     accounts = []
     for row in reader.accounts():
         name = row.account
         accounts.append(_account(reader, row, described.get(name, {}), states.get(name),
                                  fees.get(name, 0.0), funding.get(name, 0.0),
-                                 signals.get(name), refused.get(name, {})))
+                                 signals.get(name), refused.get(name, {}),
+                                 resized.get(name, 0)))
     value = sum(a.value for a in accounts)
     initial = sum(a.initial_cash for a in accounts)
     last = reader.portfolio_peak()
@@ -190,7 +196,8 @@ def _read(reader: LedgerReader, state_dir: Path, recent: int,
         events=[_pick(e, _EVENT_KEYS) for e in reader.recent_events(recent)],
         streams=_streams(reader, described.values()), equity=_equity(reader, equity_points),
         fill_latencies_s=_latencies(reader), fill_model=reader.meta("fill_model") or "",
-        orders_rejected=_largest_first(orders_rejected))
+        orders_rejected=_largest_first(orders_rejected),
+        orders_resized=sum(a.orders_resized for a in accounts))
 
 
 #: The columns each list of the snapshot shows (its JSON and every renderer rely on them).
@@ -210,7 +217,7 @@ def _pick(row: Row, keys: tuple[str, ...]) -> dict[str, Any]:
 def _account(reader: LedgerReader, row: AccountRow, described: dict[str, Any],
              state: AccountStateRow | None, fees: float, funding: float,
              signals: dict[str, Any] | None,
-             orders_rejected: dict[str, int]) -> AccountSnapshot:
+             orders_rejected: dict[str, int], orders_resized: int = 0) -> AccountSnapshot:
     name = row.account
     initial = float(row.initial_cash)
     value = float(state.value) if state else initial
@@ -231,7 +238,8 @@ def _account(reader: LedgerReader, row: AccountRow, described: dict[str, Any],
         trades_won=won, trades_lost=lost, signals_generated=signals["generated"],
         signals_executed=signals["executed"], signals_rejected=signals["rejected"],
         last_signal=_pick(last_signal, _LAST_SIGNAL_KEYS) if last_signal else None,
-        last_bar_ms=int(state.ts_ms) if state else None, orders_rejected=orders_rejected)
+        last_bar_ms=int(state.ts_ms) if state else None, orders_rejected=orders_rejected,
+        orders_resized=orders_resized)
 
 
 def _trips(reader: LedgerReader, account: str,

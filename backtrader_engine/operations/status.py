@@ -113,7 +113,11 @@ def key_figures(state_dir: Path) -> dict[str, Any]:
             "rejected_by_reason": dict(snap.signals_rejected),
             "orders_rejected": sum(snap.orders_rejected.values()),
             "orders_rejected_by_account": {a.name: dict(a.orders_rejected)
-                                           for a in snap.accounts if a.orders_rejected}}
+                                           for a in snap.accounts if a.orders_rejected},
+            # Accepted, but smaller than asked: rounded down to the venue's lot step.
+            "orders_resized": snap.orders_resized,
+            "orders_resized_by_account": {a.name: a.orders_resized
+                                          for a in snap.accounts if a.orders_resized}}
 
 
 def operator_pause(state_dir: Path | str) -> str:

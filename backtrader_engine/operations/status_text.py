@@ -59,6 +59,11 @@ def _figure_lines(f: dict[str, Any]) -> list[str]:
     out.append(f"orders rejected {f.get('orders_rejected', 0)}")
     for account, counts in (f.get("orders_rejected_by_account") or {}).items():
         out.append(f"  {account}: " + ", ".join(f"{reason} {n}" for reason, n in counts.items()))
+    if f.get("orders_resized"):
+        by_account = ", ".join(f"{account} {n}" for account, n
+                               in (f.get("orders_resized_by_account") or {}).items())
+        out.append(f"orders resized {f['orders_resized']} (rounded down to the venue's lot "
+                   f"step: {by_account})")
     return out
 
 

@@ -409,6 +409,7 @@ class PaperSession:
                 "open_orders": sum(1 for o in broker.pending if o is not None and o.alive()),
                 "orders_rejected": broker.rejections.total,
                 "rejected_by_reason": broker.rejections.as_dict(),
+                "orders_resized": broker.rejections.resized,
                 "round_trips": int((trades["status"] == "closed").sum()) if len(trades) else 0,
                 "fees": broker.fees_paid, "funding": broker.funding_paid,
                 "error": repr(account.error) if account.error else None,

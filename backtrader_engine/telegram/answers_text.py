@@ -99,6 +99,8 @@ def format_status(snap: SessionSnapshot, live: Live) -> str:
     refused = ", ".join(f"{esc(reason)} {n}" for reason, n in snap.orders_rejected.items())
     lines.append(f"orders rejected: {sum(snap.orders_rejected.values())}"
                  + (f" ({refused})" if refused else ""))
+    if snap.orders_resized:
+        lines.append(f"orders resized to the lot step: {snap.orders_resized}")
     lines.append(closed_trades_line(snap))
     lines.append("")
     for account in snap.accounts:

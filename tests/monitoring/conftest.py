@@ -51,6 +51,7 @@ class Account:
     last_bar_ms: int | None = 1_662_354_000_000
     orders_rejected: dict[str, int] = field(default_factory=lambda: {
         "warmup": 2, "margin": 1})
+    orders_resized: int = 1
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class Snapshot:
     fill_latencies_s: list[float] = field(default_factory=list)
     fill_model: str = "book"
     orders_rejected: dict[str, int] = field(default_factory=lambda: {"warmup": 2, "margin": 1})
+    orders_resized: int = 2
 
 
 @pytest.fixture

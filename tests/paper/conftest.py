@@ -91,5 +91,6 @@ def assert_summary_ends(lines: list[str]) -> None:
     assert lines[-1].startswith("live bars "), lines[-3:]
     total = max(i for i, line in enumerate(lines) if line.startswith("total "))
     refusals = lines[total + 1:-1]
-    assert all(line.startswith("  ") and re.search(r": \d+ orders? (rejected|expired)", line)
+    assert all(line.startswith("  ")
+               and re.search(r": \d+ orders? (rejected|expired|rounded down)", line)
                for line in refusals), refusals

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from backtrader_engine.commands.paper import summary_lines
+from backtrader_engine.monitoring.collector import SessionCollector
 from backtrader_engine.operations import read_snapshot
 from backtrader_engine.operations.status import BotStatus, key_figures
 from backtrader_engine.operations.status_text import format_status
@@ -15,7 +16,8 @@ from .conftest import wait_for_bars
 
 # One order on warm-up history (warmup), three far beyond the cash (margin), one resting limit
 # at half the price that runs out after three bars (expired) and one below the venue's minimum
-# quantity (venue_min_qty); nothing after that.
+# quantity (venue_min_qty); then one between two lot steps, accepted rounded down (resized:
+# 0.0155 BTC -> 0.015, 0.0155 ETH -> 0.01); nothing after that.
 REFUSED = '''
 import datetime
 
@@ -42,6 +44,8 @@ class Refused(bt.Strategy):
                      valid=datetime.timedelta(minutes=3))
         elif self.live == 5:
             self.buy(size=0.0001)
+        elif self.live == 6:
+            self.buy(size=0.0155)
 '''
 EXPECTED = {"margin": 3, "expired": 1, "venue_min_qty": 1, "warmup": 1}
 ACCOUNTS = ("Refused:BTCUSDT", "Refused:ETHUSDT")
@@ -66,6 +70,7 @@ def test_refused_orders_are_read_from_the_ledger_and_survive_a_restart(
     # The summary paper prints when it stops says why, in the backtest summary's words.
     printed = summary_lines(session.summary())
     for name in ACCOUNTS:
+        assert f"  {name}: 1 order rounded down to the venue's lot step" in printed
         assert (f"  {name}: 3 orders rejected: insufficient margin; 1 order expired unfilled "
                 f"(valid=); 1 order rejected: below the venue's minimum quantity; 1 order "
                 f"rejected: placed on warm-up history") in printed
@@ -73,6 +78,9 @@ def test_refused_orders_are_read_from_the_ledger_and_survive_a_restart(
     assert {a.name: a.orders_rejected for a in snap.accounts} == dict.fromkeys(ACCOUNTS,
                                                                                EXPECTED)
     assert snap.orders_rejected == {"margin": 6, "expired": 2, "venue_min_qty": 2, "warmup": 2}
+    # The altered order is counted too (not refused: accepted smaller than asked).
+    assert [a.orders_resized for a in snap.accounts] == [1, 1] and snap.orders_resized == 2
+    assert [a.broker.rejections.resized for a in session.accounts] == [1, 1]
 
     # A restart re-derives the same order rows: the counts do not move.
     again = paper_session(state, strategies=strategies, manual=False,
@@ -96,3 +104,11 @@ def test_refused_orders_are_read_from_the_ledger_and_survive_a_restart(
     assert "  orders rejected 12" in text
     assert "    Refused:BTCUSDT: margin 3, expired 1, venue_min_qty 1, warmup 1" in text
     assert "    Refused:ETHUSDT: margin 3, expired 1, venue_min_qty 1, warmup 1" in text
+    assert figures["orders_resized"] == 2
+    assert ("  orders resized 2 (rounded down to the venue's lot step: Refused:BTCUSDT 1, "
+            "Refused:ETHUSDT 1)") in text
+    # Prometheus: one counter per sub-account, the same after the restart.
+    collector = SessionCollector(state, live_status=lambda path: None)
+    resized = {s.labels["symbol"]: s.value for family in collector.collect()
+               for s in family.samples if s.name == "paper_orders_resized_total"}
+    assert resized == {"BTCUSDT": 1.0, "ETHUSDT": 1.0}

@@ -117,7 +117,9 @@ def signal_figures(snap: SessionSnapshot) -> list[Figure]:
         Figure("live_orders_rejected", "Orders rejected",
                str(sum(snap.orders_rejected.values())),
                help="Orders the broker refused or let expire, by reason: " + (", ".join(
-                   f"{k}: {v}" for k, v in snap.orders_rejected.items()) or "none")),
+                   f"{k}: {v}" for k, v in snap.orders_rejected.items()) or "none")
+               + f". Accepted smaller than asked (rounded down to the venue's lot step): "
+                 f"{snap.orders_resized}"),
         Figure("live_fees", "Fees paid", fmt.money(snap.fees)),
         Figure("live_funding", "Funding paid", fmt.money(snap.funding, signed=True),
                help="Positive: paid; negative: received"),
